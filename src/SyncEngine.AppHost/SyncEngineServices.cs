@@ -1,0 +1,18 @@
+using SyncEngine.AppHost.Postgres;
+
+namespace SyncEngine.AppHost;
+
+public static class SyncEngineServices
+{
+    /// <summary>A backend service: the shared database, health-gated start, and a quick telemetry flush on shutdown.</summary>
+    public static IResourceBuilder<ProjectResource> AddSyncEngineService<TProject>(
+        this IDistributedApplicationBuilder builder, string name, IResourceBuilder<IResourceWithConnectionString> database)
+        where TProject : IProjectMetadata, new() =>
+        builder.AddProject<TProject>(name)
+            .WithHttpEndpoint(name: "http")
+            .WithHttpHealthCheck("/health")
+            .WithReference(database, PostgresSetup.ConnectionName)
+            .WaitFor(database)
+            // Otherwise each service waits ~10 s at shutdown trying to reach a dashboard that is already gone.
+            .WithEnvironment("OTEL_EXPORTER_OTLP_TIMEOUT", "1000");
+}

@@ -1,0 +1,73 @@
+using System.Diagnostics;
+using JasperFx;
+using JasperFx.CodeGeneration;
+using JasperFx.Resources;
+using Marten;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Wolverine;
+using Wolverine.Marten;
+using Wolverine.Postgresql.Transport;
+
+namespace SyncEngine.ServiceDefaults.Messaging;
+
+/// <summary>
+/// How every service stores its data and exchanges messages: one PostgreSQL database (connection <c>syncengine</c>),
+/// one schema per service holding Marten's tables and Wolverine's envelope tables, and the shared PostgreSQL queue
+/// transport (schema <c>wolverine_queues</c>) woken by LISTEN/NOTIFY instead of polling.
+/// </summary>
+public static class MessagingDefaults
+{
+    public const string ConnectionName = "syncengine";
+    public const string TransportSchema = "wolverine_queues";
+
+    /// <summary>Marten in <paramref name="schema"/>, on Aspire's NpgsqlDataSource, with Wolverine's outbox in the same schema.</summary>
+    public static MartenServiceCollectionExtensions.MartenConfigurationExpression AddServiceStore(
+        this IHostApplicationBuilder builder, string schema, Action<StoreOptions>? configure = null)
+    {
+        builder.AddNpgsqlDataSource(ConnectionName, configureDataSourceBuilder: dataSource =>
+        {
+            // LISTEN needs a session of its own: queue notifications refuse a multiplexed data source.
+            dataSource.ConnectionStringBuilder.Multiplexing = false;
+            // Wolverine polls its queues and node tables in the background; as root spans those would bury the
+            // traces of real requests and messages, so only commands inside one are traced.
+            dataSource.ConfigureTracing(tracing => tracing
+                .ConfigureCommandFilter(_ => Activity.Current is not null)
+                .ConfigureBatchFilter(_ => Activity.Current is not null));
+        });
+
+        return builder.Services
+            .AddMarten(options =>
+            {
+                options.DatabaseSchemaName = schema;
+                options.Events.DatabaseSchemaName = schema;
+                options.AutoCreateSchemaObjects = AutoCreate.CreateOrUpdate;
+                options.OpenTelemetry.TrackConnections = JasperFx.OpenTelemetry.TrackLevel.Normal;
+                configure?.Invoke(options);
+            })
+            .UseNpgsqlDataSource()
+            .UseLightweightSessions()
+            .ApplyAllDatabaseChangesOnStartup()
+            .IntegrateWithWolverine(wolverine => wolverine.MessageStorageSchemaName = schema);
+    }
+
+    /// <summary>The Wolverine policy every service runs with; the service's own publish and listen rules stay in its Program.cs.</summary>
+    public static WolverineOptions UseSyncEngineDefaults(this WolverineOptions opts, string serviceName)
+    {
+        opts.ServiceName = serviceName;
+
+        var transport = opts.Transports.GetOrCreate<PostgresqlTransport>();
+        transport.TransportSchemaName = TransportSchema;
+        // The transport's default is to poll every 5 s; notifications bring a hop down to ~10 ms (notes/critter-stack-here.md).
+        transport.EnableQueueNotifications = true;
+        transport.AutoProvision = true;
+
+        opts.Policies.AutoApplyTransactions();
+        opts.Policies.UseDurableOutboxOnAllSendingEndpoints();
+        opts.Policies.UseDurableInboxOnAllListeners();
+
+        opts.CodeGeneration.TypeLoadMode = TypeLoadMode.Static;
+        opts.Services.AddResourceSetupOnStartup();
+        return opts;
+    }
+}

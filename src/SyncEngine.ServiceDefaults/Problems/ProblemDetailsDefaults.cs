@@ -1,0 +1,62 @@
+using JasperFx;
+using Marten.Exceptions;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace SyncEngine.ServiceDefaults.Problems;
+
+public static class ProblemDetailsDefaults
+{
+    /// <summary>
+    /// Every error leaves a service as problem+json with a <c>code</c>: bare statuses (404 on an unknown route, 405)
+    /// get one from <see cref="Problem.CodeOf"/>, and exceptions that are the client's doing (unreadable JSON, a stale
+    /// write) become 400/409 instead of a 500.
+    /// </summary>
+    public static IServiceCollection AddSyncEngineProblemDetails(this IServiceCollection services)
+    {
+        services.AddProblemDetails(options => options.CustomizeProblemDetails = context =>
+        {
+            var status = context.ProblemDetails.Status ?? context.HttpContext.Response.StatusCode;
+            context.ProblemDetails.Extensions.TryAdd("code", Problem.CodeOf(status));
+            context.ProblemDetails.Extensions.Remove("exception");
+        });
+        services.AddExceptionHandler<ClientFaultExceptionHandler>();
+        return services;
+    }
+
+    public static WebApplication UseSyncEngineProblemDetails(this WebApplication app)
+    {
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        return app;
+    }
+
+    private sealed class ClientFaultExceptionHandler(IProblemDetailsService problems, ILogger<ClientFaultExceptionHandler> logger)
+        : IExceptionHandler
+    {
+        public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken cancellationToken)
+        {
+            var problem = exception switch
+            {
+                BadHttpRequestException bad when bad.StatusCode == StatusCodes.Status413PayloadTooLarge =>
+                    Problem.Create(413, ProblemCodes.PayloadTooLarge, "The request body is larger than this route accepts."),
+                BadHttpRequestException bad => Problem.InvalidRequest(bad.Message),
+                System.Text.Json.JsonException => Problem.InvalidRequest("The request body is not valid JSON for this route."),
+                ConcurrencyException or ExistingStreamIdCollisionException =>
+                    Problem.Create(409, ProblemCodes.Conflict, "A concurrent write changed this resource first; read it again and retry."),
+                _ => null,
+            };
+            if (problem is null)
+            {
+                logger.LogError(exception, "Unhandled exception on {Path}", context.Request.Path);
+                problem = Problem.Create(500, ProblemCodes.Internal, "The server failed to handle this request.");
+            }
+
+            context.Response.StatusCode = problem.Status!.Value;
+            return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = context, ProblemDetails = problem, Exception = exception });
+        }
+    }
+}

@@ -1,0 +1,95 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using Xunit;
+
+namespace SyncEngine.EndToEnd.Tests;
+
+[Collection(SyncEngineCollection.Name)]
+public sealed class GatewayTests(SyncEngineApp app)
+{
+    [Fact]
+    public async Task web_client_is_served_at_the_root()
+    {
+        using var response = await app.Gateway.GetAsync("/", TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("text/html", response.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("<title>SyncEngine</title>", await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+    }
+
+    [Fact]
+    public async Task unknown_api_route_is_a_problem_not_the_web_page()
+    {
+        using var response = await app.Gateway.GetAsync("/api/no-such-thing", TestContext.Current.CancellationToken);
+
+        await Problems.AssertProblem(response, HttpStatusCode.NotFound, "not-found");
+    }
+
+    [Fact]
+    public async Task oversized_body_is_refused_with_413_before_reaching_a_service()
+    {
+        var body = new ByteArrayContent(new byte[17 * 1024 * 1024]);
+        body.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+
+        using var response = await app.Gateway.PostAsync("/api/workspaces", body, TestContext.Current.CancellationToken);
+
+        await Problems.AssertProblem(response, HttpStatusCode.RequestEntityTooLarge, "payload-too-large");
+    }
+
+    [Fact]
+    public async Task oversized_chunked_body_is_refused_with_413()
+    {
+        var body = new StreamContent(new MemoryStream(new byte[17 * 1024 * 1024]));
+        body.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/workspaces") { Content = body };
+        request.Headers.TransferEncodingChunked = true;
+
+        using var response = await app.Gateway.SendAsync(request, TestContext.Current.CancellationToken);
+
+        await Problems.AssertProblem(response, HttpStatusCode.RequestEntityTooLarge, "payload-too-large");
+    }
+
+    [Fact]
+    public async Task a_client_over_its_rate_limit_gets_429_problems_and_others_do_not()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var greedy = $"Bearer rate-limit-test-{Guid.NewGuid():N}";
+        var responses = await Task.WhenAll(Enumerable.Range(0, 400).Select(async _ =>
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, "/api/no-such-thing");
+            request.Headers.TryAddWithoutValidation("Authorization", greedy);
+            return await app.Gateway.SendAsync(request, ct);
+        }));
+
+        var limited = responses.Where(r => r.StatusCode == HttpStatusCode.TooManyRequests).ToList();
+        Assert.NotEmpty(limited);
+        await Problems.AssertProblem(limited[0], HttpStatusCode.TooManyRequests, "rate-limited");
+        Assert.True(limited[0].Headers.RetryAfter is not null, "429 without Retry-After");
+
+        using var other = new HttpRequestMessage(HttpMethod.Get, "/api/no-such-thing");
+        other.Headers.TryAddWithoutValidation("Authorization", $"Bearer another-client-{Guid.NewGuid():N}");
+        using var otherResponse = await app.Gateway.SendAsync(other, ct);
+        Assert.Equal(HttpStatusCode.NotFound, otherResponse.StatusCode);
+        foreach (var response in responses)
+        {
+            response.Dispose();
+        }
+    }
+
+    [Theory]
+    [InlineData("auth")]
+    [InlineData("workspace")]
+    [InlineData("sync")]
+    [InlineData("gateway")]
+    public async Task every_service_reports_health_and_liveness(string service)
+    {
+        using var client = app.CreateServiceClient(service);
+
+        using var health = await client.GetAsync("/health", TestContext.Current.CancellationToken);
+        using var alive = await client.GetAsync("/alive", TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.OK, health.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, alive.StatusCode);
+    }
+}

@@ -1,0 +1,89 @@
+using System.Net;
+using System.Net.Sockets;
+using Aspire.Hosting;
+using Aspire.Hosting.ApplicationModel;
+using Aspire.Hosting.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Xunit;
+
+namespace SyncEngine.EndToEnd.Tests;
+
+/// <summary>
+/// The whole system, started once per collection by the real AppHost: PostgreSQL in a throwaway cluster, the three
+/// services, the gateway, the web client and the dashboard (whose telemetry API lets tests read traces).
+/// </summary>
+public sealed class SyncEngineApp : IAsyncLifetime
+{
+    private const string Dashboard = "aspire-dashboard";
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(3);
+    private readonly string _clusterDirectory = Path.Combine(Path.GetTempPath(), $"syncengine-e2e-{Guid.NewGuid():N}");
+    private DistributedApplication? _app;
+
+    public DistributedApplication App => _app ?? throw new InvalidOperationException("The app has not started.");
+    public HttpClient Gateway { get; private set; } = null!;
+    public DashboardTelemetry Telemetry { get; private set; } = null!;
+
+    public async ValueTask InitializeAsync()
+    {
+        var dashboardUrl = $"http://127.0.0.1:{FreePort()}";
+        var apiKey = Guid.NewGuid().ToString("N");
+        string[] args =
+        [
+            $"--Postgres:DataDirectory={_clusterDirectory}",
+            "--ASPIRE_ALLOW_UNSECURED_TRANSPORT=true",
+            $"--ASPNETCORE_URLS={dashboardUrl}",
+            $"--ASPIRE_DASHBOARD_OTLP_ENDPOINT_URL=http://127.0.0.1:{FreePort()}",
+            $"--ASPIRE_DASHBOARD_OTLP_HTTP_ENDPOINT_URL=http://127.0.0.1:{FreePort()}",
+            $"--ASPIRE_RESOURCE_SERVICE_ENDPOINT_URL=http://127.0.0.1:{FreePort()}",
+            $"--AppHost:DashboardApiKey={apiKey}",
+        ];
+
+        using var cts = new CancellationTokenSource(StartTimeout);
+        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.SyncEngine_AppHost>(
+            args, (options, _) => options.DisableDashboard = false, cts.Token);
+        _app = await builder.BuildAsync(cts.Token);
+        await _app.StartAsync(cts.Token);
+        foreach (var resource in new[] { "auth", "workspace", "sync", "gateway" })
+        {
+            await _app.ResourceNotifications.WaitForResourceHealthyAsync(resource, cts.Token);
+        }
+
+        Gateway = _app.CreateHttpClient("gateway", "http");
+        // DCP randomizes the dashboard's public port too, so ask the app model where it ended up.
+        await _app.ResourceNotifications.WaitForResourceAsync(Dashboard, KnownResourceStates.Running, cts.Token);
+        Telemetry = new DashboardTelemetry(new HttpClient { BaseAddress = _app.GetEndpoint(Dashboard, "http") }, apiKey);
+    }
+
+    public HttpClient CreateServiceClient(string resource) => App.CreateHttpClient(resource, "http");
+
+    public async ValueTask DisposeAsync()
+    {
+        Gateway?.Dispose();
+        if (_app is not null)
+        {
+            await _app.StopAsync();
+            await _app.DisposeAsync();
+        }
+
+        try
+        {
+            Directory.Delete(_clusterDirectory, recursive: true);
+        }
+        catch (DirectoryNotFoundException)
+        {
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class SyncEngineCollection : ICollectionFixture<SyncEngineApp>
+{
+    public const string Name = "SyncEngine app";
+}

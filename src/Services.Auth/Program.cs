@@ -1,24 +1,38 @@
 using JasperFx;
+using Services.Auth.Keys;
+using Services.Auth.Tokens;
+using SyncEngine.Contracts.Auth;
 using SyncEngine.ServiceDefaults.Messaging;
 using SyncEngine.ServiceDefaults.Problems;
+using SyncEngine.ServiceDefaults.Security;
 using Wolverine;
 using Wolverine.Http;
 using Wolverine.Postgresql;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
-builder.AddServiceStore("auth");
+builder.AddServiceStore("auth", marten => marten.Schema.For<AccessToken>()
+    .Index(t => t.WorkspaceId)
+    .UniqueIndex(t => t.InviteCodeHash!)
+    .UseOptimisticConcurrency(true));
+builder.Services.AddSingleton<SigningKeyRing>().AddHostedService<SigningKeyInitializer>().AddSingleton<TokenIssuer>();
+builder.AddSyncEngineAuthentication(services => services.GetRequiredService<SigningKeyRing>());
 
 builder.Host.UseWolverine(opts =>
 {
     opts.UseSyncEngineDefaults("auth");
-    // Consumes WorkspaceClaimed (from Workspace).
+    // Consumes WorkspaceClaimed (from Workspace) and answers IssueMasterToken (Workspace's request/reply).
     opts.ListenToPostgresqlQueue("auth");
+    opts.PublishMessage<AccessGranted>().ToPostgresqlQueue("workspace");
+    opts.PublishMessage<AccessRevoked>().ToPostgresqlQueue("workspace");
+    opts.PublishMessage<AccessRevoked>().ToPostgresqlQueue("sync");
 });
 builder.Services.AddWolverineHttp();
 
 var app = builder.Build();
+app.UseForwardedHeaders();
 app.UseSyncEngineProblemDetails();
+app.UseSyncEngineAuthentication();
 app.MapWolverineEndpoints();
 app.MapDefaultEndpoints();
 return await app.RunJasperFxCommands(args);

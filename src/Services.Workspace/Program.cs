@@ -4,6 +4,7 @@ using Services.Workspace.Workspaces;
 using SyncEngine.Contracts.Workspaces;
 using SyncEngine.ServiceDefaults.Messaging;
 using SyncEngine.ServiceDefaults.Problems;
+using SyncEngine.ServiceDefaults.Security;
 using Wolverine;
 using Wolverine.Http;
 using Wolverine.Postgresql;
@@ -11,18 +12,22 @@ using Wolverine.Postgresql;
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
 builder.AddServiceStore("workspace", marten => marten.Projections.Snapshot<Workspace>(SnapshotLifecycle.Inline));
+builder.AddSyncEngineAuthentication();
 
 builder.Host.UseWolverine(opts =>
 {
     opts.UseSyncEngineDefaults("workspace");
-    opts.ListenToPostgresqlQueue("workspace");
+    // Consumes AccessGranted and AccessRevoked from Auth; also receives the replies to IssueMasterToken.
+    opts.ListenToPostgresqlQueue("workspace").UseForReplies();
     opts.PublishMessage<WorkspaceClaimed>().ToPostgresqlQueue("auth");
     opts.PublishMessage<WorkspaceClaimed>().ToPostgresqlQueue("sync");
+    opts.PublishMessage<IssueMasterToken>().ToPostgresqlQueue("auth");
 });
 builder.Services.AddWolverineHttp();
 
 var app = builder.Build();
 app.UseSyncEngineProblemDetails();
+app.UseSyncEngineAuthentication();
 app.MapWolverineEndpoints();
 app.MapDefaultEndpoints();
 return await app.RunJasperFxCommands(args);

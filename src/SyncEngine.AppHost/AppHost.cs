@@ -18,8 +18,9 @@ catch (PrerequisiteMissingException missing)
 }
 
 var auth = builder.AddSyncEngineService<Projects.Services_Auth>("auth", database);
-var workspace = builder.AddSyncEngineService<Projects.Services_Workspace>("workspace", database).WaitFor(auth);
-var sync = builder.AddSyncEngineService<Projects.Services_Sync>("sync", database).WaitFor(auth);
+// Workspace and Sync validate tokens with Auth's published keys, so they find Auth by service discovery.
+var workspace = builder.AddSyncEngineService<Projects.Services_Workspace>("workspace", database).WithReference(auth).WaitFor(auth);
+var sync = builder.AddSyncEngineService<Projects.Services_Sync>("sync", database).WithReference(auth).WaitFor(auth);
 
 builder.AddProject<Projects.Gateway>("gateway")
     .WithHttpEndpoint(port: builder.Configuration.GetValue("Gateway:Port", 8080), name: "http")

@@ -17,6 +17,7 @@ public sealed class ClaimTraceTests(SyncEngineApp app)
         {
             Content = JsonContent.Create(new { workspaceId = Guid.NewGuid(), clientId = Guid.NewGuid() }),
         };
+        request.Headers.Add("Idempotency-Key", Guid.NewGuid().ToString());
         request.Headers.Add("traceparent", $"00-{traceId}-{ActivitySpanId.CreateRandom().ToHexString()}-01");
 
         using var response = await app.Gateway.SendAsync(request, ct);

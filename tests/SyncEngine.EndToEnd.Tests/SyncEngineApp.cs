@@ -21,6 +21,7 @@ public sealed class SyncEngineApp : IAsyncLifetime
 
     public DistributedApplication App => _app ?? throw new InvalidOperationException("The app has not started.");
     public HttpClient Gateway { get; private set; } = null!;
+    public SyncEngine.Client.SyncEngineClient Api { get; private set; } = null!;
     public DashboardTelemetry Telemetry { get; private set; } = null!;
 
     public async ValueTask InitializeAsync()
@@ -49,6 +50,7 @@ public sealed class SyncEngineApp : IAsyncLifetime
         }
 
         Gateway = _app.CreateHttpClient("gateway", "http");
+        Api = new SyncEngine.Client.SyncEngineClient(Gateway);
         // DCP randomizes the dashboard's public port too, so ask the app model where it ended up.
         await _app.ResourceNotifications.WaitForResourceAsync(Dashboard, KnownResourceStates.Running, cts.Token);
         Telemetry = new DashboardTelemetry(new HttpClient { BaseAddress = _app.GetEndpoint(Dashboard, "http") }, apiKey);

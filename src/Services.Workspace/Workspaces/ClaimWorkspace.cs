@@ -1,51 +1,134 @@
+using JasperFx;
 using Marten;
 using Marten.Exceptions;
 using Microsoft.AspNetCore.Mvc;
+using SyncEngine.Contracts.Auth;
 using SyncEngine.Contracts.Workspaces;
 using SyncEngine.ServiceDefaults.Problems;
 using Wolverine;
 using Wolverine.Http;
+using Wolverine.Runtime;
 
 namespace Services.Workspace.Workspaces;
 
 public sealed record ClaimWorkspaceRequest(Guid WorkspaceId, Guid ClientId);
 
-public sealed record ClaimedWorkspace(Guid WorkspaceId, Guid OwnerClientId, DateTimeOffset CreatedAt);
+public sealed record ClaimedWorkspace(Guid WorkspaceId, Guid OwnerClientId, DateTimeOffset CreatedAt, string Token);
 
-public static class ClaimWorkspace
+/// <summary>What a claim of a workspace id amounts to, given what the stream already holds.</summary>
+public abstract record ClaimDecision
 {
-    public static ProblemDetails Validate(ClaimWorkspaceRequest request) =>
-        request.WorkspaceId == Guid.Empty ? Problem.InvalidRequest("workspaceId must be a non-empty UUID.")
+    private ClaimDecision() { }
+
+    /// <summary>The id is free: start the stream with this event.</summary>
+    public sealed record Start(WorkspaceCreated Created) : ClaimDecision;
+
+    /// <summary>The same client with the same key claimed it already: a retry after a lost response.</summary>
+    public sealed record Retry(Workspace Workspace) : ClaimDecision;
+
+    /// <summary>Someone else's claim, or the same client's with another key.</summary>
+    public sealed record Exists : ClaimDecision;
+}
+
+public sealed class ClaimWorkspace
+{
+    public const string IdempotencyKeyHeader = "Idempotency-Key";
+    public const int MaxIdempotencyKeyLength = 200;
+    public static readonly TimeSpan TokenTimeout = TimeSpan.FromSeconds(5);
+
+    public static ProblemDetails Validate(
+        ClaimWorkspaceRequest request, [FromHeader(Name = IdempotencyKeyHeader)] string? idempotencyKey) =>
+        string.IsNullOrWhiteSpace(idempotencyKey) ? Problem.InvalidRequest($"The {IdempotencyKeyHeader} header is required.")
+        : idempotencyKey.Length > MaxIdempotencyKeyLength
+            ? Problem.InvalidRequest($"The {IdempotencyKeyHeader} header is longer than {MaxIdempotencyKeyLength} characters.")
+        : request.WorkspaceId == Guid.Empty ? Problem.InvalidRequest("workspaceId must be a non-empty UUID.")
         : request.ClientId == Guid.Empty ? Problem.InvalidRequest("clientId must be a non-empty UUID.")
         : WolverineContinue.NoProblems;
 
+    public static ClaimDecision Decide(Workspace? existing, ClaimWorkspaceRequest request, string claimKey, DateTimeOffset now) =>
+        existing switch
+        {
+            null => new ClaimDecision.Start(new WorkspaceCreated(request.WorkspaceId, request.ClientId, claimKey, now)),
+            _ when existing.OwnerClientId == request.ClientId && existing.ClaimKey == claimKey => new ClaimDecision.Retry(existing),
+            _ => new ClaimDecision.Exists(),
+        };
+
     [WolverinePost("/api/workspaces")]
     public static async Task<IResult> Post(
-        ClaimWorkspaceRequest request, IDocumentSession session, IMessageBus bus, TimeProvider clock, CancellationToken ct)
+        ClaimWorkspaceRequest request,
+        [FromHeader(Name = IdempotencyKeyHeader)] string idempotencyKey,
+        IDocumentSession session,
+        IMessageBus bus,
+        TimeProvider clock,
+        ILogger<ClaimWorkspace> logger,
+        CancellationToken ct)
     {
-        if (await session.Events.FetchStreamStateAsync(request.WorkspaceId, ct) is not null)
+        var decision = Decide(await session.LoadAsync<Workspace>(request.WorkspaceId, ct), request, idempotencyKey, clock.GetUtcNow());
+        if (decision is ClaimDecision.Start start && !await TryStartAsync(start.Created, session, bus, ct))
         {
-            return Exists(request.WorkspaceId);
+            // A concurrent claim of the same id committed first; only the very same claim (a retry) may still succeed.
+            // Read it through a session of its own: this one still holds the aggregate of the stream it failed to start.
+            await using var query = session.DocumentStore.QuerySession();
+            var winner = await query.LoadAsync<Workspace>(request.WorkspaceId, ct);
+            decision = Decide(winner, request, idempotencyKey, clock.GetUtcNow()) is ClaimDecision.Retry retry
+                ? retry
+                : new ClaimDecision.Exists();
         }
 
-        var created = new WorkspaceCreated(request.WorkspaceId, request.ClientId, clock.GetUtcNow());
-        session.Events.StartStream<Workspace>(request.WorkspaceId, created);
+        return decision switch
+        {
+            ClaimDecision.Start s => await IssueTokenAsync(request.WorkspaceId, s.Created.OwnerClientId, s.Created.CreatedAt, bus, logger, ct),
+            ClaimDecision.Retry r => await IssueTokenAsync(request.WorkspaceId, r.Workspace.OwnerClientId, r.Workspace.CreatedAt, bus, logger, ct),
+            _ => Problem.Result(Problem.Create(StatusCodes.Status409Conflict, ProblemCodes.WorkspaceExists,
+                $"Workspace {request.WorkspaceId} has already been claimed.")),
+        };
+    }
+
+    /// <summary>Commits the new stream together with its WorkspaceClaimed; false when another claim started it first.</summary>
+    private static async Task<bool> TryStartAsync(WorkspaceCreated created, IDocumentSession session, IMessageBus bus, CancellationToken ct)
+    {
+        session.Events.StartStream<Workspace>(created.WorkspaceId, created);
         // Enrolled in the session's outbox: the message is committed with the stream or not at all.
         await bus.PublishAsync(new WorkspaceClaimed(created.WorkspaceId, created.OwnerClientId, created.CreatedAt));
         try
         {
+            // Committed here, not by Wolverine after the endpoint returns, because the token is asked for only once
+            // the claim is durable.
             await session.SaveChangesAsync(ct);
+            return true;
         }
-        catch (ExistingStreamIdCollisionException)
+        // Both say the stream exists now: rich appends report the mt_streams key, quick appends a version mismatch.
+        catch (Exception e) when (e is ExistingStreamIdCollisionException or ConcurrencyException)
         {
-            return Exists(request.WorkspaceId);
+            // Drop the losing stream and its WorkspaceClaimed: otherwise Wolverine's own SaveChangesAsync after the
+            // endpoint would try the insert again, and its final flush would still send the message.
+            session.EjectAllPendingChanges();
+            if (bus is MessageContext context)
+            {
+                await context.ClearAllAsync();
+            }
+
+            return false;
+        }
+    }
+
+    private static async Task<IResult> IssueTokenAsync(
+        Guid workspaceId, Guid ownerClientId, DateTimeOffset createdAt, IMessageBus bus, ILogger logger, CancellationToken ct)
+    {
+        MasterTokenIssued issued;
+        try
+        {
+            issued = await bus.InvokeAsync<MasterTokenIssued>(new IssueMasterToken(workspaceId, ownerClientId), ct, timeout: TokenTimeout);
+        }
+        catch (Exception e) when (!ct.IsCancellationRequested)
+        {
+            // The claim is committed, so nothing is lost: a retry with the same key is recognised and gets the token.
+            logger.LogWarning(e, "Auth did not issue the master token of workspace {WorkspaceId}", workspaceId);
+            return Problem.Result(Problem.Create(StatusCodes.Status503ServiceUnavailable, ProblemCodes.Unavailable,
+                $"The workspace is claimed but its token could not be issued right now; retry with the same {IdempotencyKeyHeader} to get it."));
         }
 
         return Results.Created(
-            $"/api/workspaces/{created.WorkspaceId}",
-            new ClaimedWorkspace(created.WorkspaceId, created.OwnerClientId, created.CreatedAt));
+            $"/api/workspaces/{workspaceId}", new ClaimedWorkspace(workspaceId, ownerClientId, createdAt, issued.Token));
     }
-
-    private static IResult Exists(Guid workspaceId) => Problem.Result(Problem.Create(
-        StatusCodes.Status409Conflict, ProblemCodes.WorkspaceExists, $"Workspace {workspaceId} has already been claimed."));
 }

@@ -1,0 +1,59 @@
+using Marten;
+using Microsoft.AspNetCore.Mvc;
+using Services.Auth.Tokens;
+using SyncEngine.ServiceDefaults.Problems;
+using Wolverine.Http;
+using JasperFx;
+
+namespace Services.Auth.Invites;
+
+public sealed record JoinWorkspaceRequest(Guid ClientId, string? InviteCode);
+
+public sealed record JoinedWorkspace(string Token, Guid TokenId, string Scope, DateTimeOffset? ExpiresAt);
+
+public static class JoinWorkspace
+{
+    public static ProblemDetails Validate(JoinWorkspaceRequest request) =>
+        request.ClientId == Guid.Empty ? Problem.InvalidRequest("clientId must be a non-empty UUID.")
+        : string.IsNullOrWhiteSpace(request.InviteCode) || request.InviteCode.Length > 200 ? Problem.InvalidRequest("inviteCode is required.")
+        : WolverineContinue.NoProblems;
+
+    /// <summary>
+    /// Redeems a single-use invite. Unknown codes, codes of another workspace and codes named for another client are
+    /// all the same 404, so a guesser learns nothing; a used, revoked or expired invite is 410.
+    /// </summary>
+    [WolverinePost("/api/workspaces/{workspaceId}/join")]
+    public static async Task<IResult> Post(
+        Guid workspaceId, JoinWorkspaceRequest request, IDocumentSession session, TokenIssuer issuer, TimeProvider clock, CancellationToken ct)
+    {
+        var hash = InviteCode.Hash(request.InviteCode!);
+        var access = await session.Query<AccessToken>().FirstOrDefaultAsync(t => t.InviteCodeHash == hash, ct);
+        if (access is null || access.WorkspaceId != workspaceId || access.ClientId != request.ClientId)
+        {
+            return Invalid(StatusCodes.Status404NotFound, "No invite with this code exists for this workspace and client.");
+        }
+
+        var now = clock.GetUtcNow();
+        if (access.IssuedAt is not null || access.RevokedAt is not null || access.InviteExpiresAt <= now)
+        {
+            return Invalid(StatusCodes.Status410Gone, "This invite was already used, revoked or has expired; ask the owner for a new one.");
+        }
+
+        var (token, issuedAt) = await issuer.IssueAsync(access, now, session, ct);
+        access.IssuedAt = issuedAt;
+        session.Update(access);
+        try
+        {
+            await session.SaveChangesAsync(ct);
+        }
+        catch (ConcurrencyException)
+        {
+            return Invalid(StatusCodes.Status410Gone, "This invite was redeemed concurrently.");
+        }
+
+        return Results.Ok(new JoinedWorkspace(token, access.Id, access.Scope, access.ExpiresAt));
+    }
+
+    private static IResult Invalid(int status, string detail) =>
+        Problem.Result(Problem.Create(status, ProblemCodes.InviteInvalid, detail));
+}

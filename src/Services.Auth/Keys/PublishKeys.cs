@@ -1,0 +1,35 @@
+using Microsoft.IdentityModel.Tokens;
+using SyncEngine.ServiceDefaults.Security;
+using Wolverine.Http;
+
+namespace Services.Auth.Keys;
+
+/// <summary>The issuer metadata and public keys anyone may fetch to validate SyncEngine tokens.</summary>
+public static class PublishKeys
+{
+    [WolverineGet("/.well-known/jwks.json")]
+    public static async Task<IResult> Jwks(SigningKeyRing ring, CancellationToken ct)
+    {
+        var keys = (await ring.PublishedAsync(ct)).Select(key =>
+        {
+            var jwk = JsonWebKeyConverter.ConvertFromECDsaSecurityKey(key.PublicSecurityKey());
+            return new { kty = jwk.Kty, use = "sig", alg = TokenClaims.Algorithm, kid = key.Id, crv = jwk.Crv, x = jwk.X, y = jwk.Y };
+        });
+        return Results.Json(new { keys }, contentType: "application/jwk-set+json");
+    }
+
+    [WolverineGet("/.well-known/openid-configuration")]
+    public static IResult Discovery(HttpRequest request, IConfiguration configuration) => Results.Json(new
+    {
+        issuer = configuration["Auth:Issuer"] ?? TokenClaims.DefaultIssuer,
+        // Behind the gateway this is the public origin (X-Forwarded-*); between services it is Auth's own address.
+        jwks_uri = $"{request.Scheme}://{request.Host}/.well-known/jwks.json",
+        id_token_signing_alg_values_supported = new[] { TokenClaims.Algorithm },
+        token_endpoint_auth_methods_supported = Array.Empty<string>(),
+        claims_supported = new[]
+        {
+            TokenClaims.Subject, TokenClaims.WorkspaceId, TokenClaims.Scope, TokenClaims.Master,
+            TokenClaims.JwtId, TokenClaims.IssuedAt, "exp", "iss", "aud",
+        },
+    });
+}

@@ -1,0 +1,107 @@
+using Marten;
+using Microsoft.IdentityModel.Protocols;
+using Microsoft.IdentityModel.Protocols.OpenIdConnect;
+using Microsoft.IdentityModel.Tokens;
+
+namespace Services.Auth.Keys;
+
+/// <summary>
+/// The signing keys, loaded from the <c>auth</c> schema and reloaded every minute (so every Auth replica sees a rotation).
+/// Also Auth's own source of validation keys: it checks its tokens against the ring directly, not over HTTP.
+/// </summary>
+public sealed class SigningKeyRing(IDocumentStore store, TimeProvider clock, ILogger<SigningKeyRing> logger)
+    : IConfigurationManager<OpenIdConnectConfiguration>
+{
+    private static readonly TimeSpan ReloadEvery = TimeSpan.FromMinutes(1);
+    private readonly SemaphoreSlim _reload = new(1, 1);
+    private IReadOnlyList<SigningKey> _keys = [];
+    private DateTimeOffset _loadedAt = DateTimeOffset.MinValue;
+
+    public async Task<IReadOnlyList<SigningKey>> PublishedAsync(CancellationToken ct) =>
+        KeySelection.Published(await KeysAsync(ct), clock.GetUtcNow());
+
+    public async Task<SigningCredentials> SigningCredentialsAsync(CancellationToken ct)
+    {
+        var key = KeySelection.Signing(await KeysAsync(ct), clock.GetUtcNow())
+            ?? KeySelection.Signing(await KeysAsync(ct, force: true), clock.GetUtcNow())
+            ?? throw new InvalidOperationException("No active signing key; the key ring was not initialised.");
+        return new SigningCredentials(key.PrivateSecurityKey(), SecurityAlgorithms.EcdsaSha256);
+    }
+
+    /// <summary>Creates the first key when there is none. Two replicas racing both add one: harmless, both are published.</summary>
+    public async Task EnsureKeyAsync(CancellationToken ct)
+    {
+        if ((await KeysAsync(ct, force: true)).Count > 0)
+        {
+            return;
+        }
+
+        var now = clock.GetUtcNow();
+        await AddKeyAsync(activatesAt: now, ct);
+        logger.LogInformation("Created the first signing key");
+    }
+
+    /// <summary>Adds a key, published at once and signing from <paramref name="activatesAt"/> (give validators time to fetch it).</summary>
+    public async Task<SigningKey> AddKeyAsync(DateTimeOffset activatesAt, CancellationToken ct)
+    {
+        var key = SigningKey.Generate(clock.GetUtcNow(), activatesAt);
+        await using var session = store.LightweightSession();
+        session.Insert(key);
+        await session.SaveChangesAsync(ct);
+        await KeysAsync(ct, force: true);
+        return key;
+    }
+
+    /// <summary>Stops publishing a key at <paramref name="at"/>: tokens it signed are refused from then on.</summary>
+    public async Task RetireKeyAsync(string keyId, DateTimeOffset at, CancellationToken ct)
+    {
+        await using var session = store.LightweightSession();
+        var key = await session.LoadAsync<SigningKey>(keyId, ct) ?? throw new InvalidOperationException($"No signing key {keyId}.");
+        key.RetiredAt = at;
+        session.Update(key);
+        await session.SaveChangesAsync(ct);
+        await KeysAsync(ct, force: true);
+    }
+
+    public async Task<OpenIdConnectConfiguration> GetConfigurationAsync(CancellationToken cancel)
+    {
+        var configuration = new OpenIdConnectConfiguration();
+        foreach (var key in await PublishedAsync(cancel))
+        {
+            configuration.SigningKeys.Add(key.PublicSecurityKey());
+        }
+
+        return configuration;
+    }
+
+    public void RequestRefresh() => _loadedAt = DateTimeOffset.MinValue;
+
+    private async Task<IReadOnlyList<SigningKey>> KeysAsync(CancellationToken ct, bool force = false)
+    {
+        if (!force && clock.GetUtcNow() - _loadedAt < ReloadEvery)
+        {
+            return _keys;
+        }
+
+        await _reload.WaitAsync(ct);
+        try
+        {
+            await using var session = store.QuerySession();
+            _keys = await session.Query<SigningKey>().ToListAsync(ct);
+            _loadedAt = clock.GetUtcNow();
+            return _keys;
+        }
+        finally
+        {
+            _reload.Release();
+        }
+    }
+}
+
+/// <summary>Makes sure a key exists before the service takes requests.</summary>
+public sealed class SigningKeyInitializer(SigningKeyRing ring) : IHostedService
+{
+    public Task StartAsync(CancellationToken cancellationToken) => ring.EnsureKeyAsync(cancellationToken);
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}

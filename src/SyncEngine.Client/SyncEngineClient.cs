@@ -1,0 +1,95 @@
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+
+namespace SyncEngine.Client;
+
+/// <summary>
+/// A typed client of SyncEngine's public API (through the gateway). Error answers throw
+/// <see cref="SyncEngineApiException"/> carrying the problem's code.
+/// </summary>
+public sealed class SyncEngineClient(HttpClient http)
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    /// <summary>The HttpClient this client sends through (base address: the gateway).</summary>
+    public HttpClient Http => http;
+
+    /// <summary>Claims a new workspace; retrying with the same <paramref name="idempotencyKey"/> returns the master token again.</summary>
+    public Task<ClaimedWorkspace> ClaimAsync(Guid workspaceId, Guid clientId, string idempotencyKey, CancellationToken ct = default) =>
+        SendAsync<ClaimedWorkspace>(HttpMethod.Post, "/api/workspaces", null, new { workspaceId, clientId }, ct, ("Idempotency-Key", idempotencyKey));
+
+    /// <summary>Grants <paramref name="clientId"/> access (master token required) and returns the invite to share.</summary>
+    public Task<AccessGrant> GrantAsync(
+        string masterToken, Guid workspaceId, Guid clientId, string scope, long? expiresInSeconds = null, CancellationToken ct = default) =>
+        SendAsync<AccessGrant>(HttpMethod.Post, $"/api/workspaces/{workspaceId}/tokens", masterToken, new { clientId, scope, expiresInSeconds }, ct);
+
+    /// <summary>Redeems an invite for this client's own token.</summary>
+    public Task<JoinedWorkspace> JoinAsync(Guid workspaceId, Guid clientId, string inviteCode, CancellationToken ct = default) =>
+        SendAsync<JoinedWorkspace>(HttpMethod.Post, $"/api/workspaces/{workspaceId}/join", null, new { clientId, inviteCode }, ct);
+
+    /// <summary>Lists the workspace's tokens and pending invites (master token required).</summary>
+    public Task<IReadOnlyList<TokenSummary>> ListTokensAsync(string masterToken, Guid workspaceId, CancellationToken ct = default) =>
+        SendAsync<IReadOnlyList<TokenSummary>>(HttpMethod.Get, $"/api/workspaces/{workspaceId}/tokens", masterToken, null, ct);
+
+    /// <summary>Revokes every token of a client for the workspace (master token required).</summary>
+    public Task RevokeAsync(string masterToken, Guid workspaceId, Guid clientId, CancellationToken ct = default) =>
+        SendAsync<JsonElement?>(HttpMethod.Delete, $"/api/workspaces/{workspaceId}/tokens/{clientId}", masterToken, null, ct);
+
+    /// <summary>The workspace as the token's holder may see it (members only for the master), as raw JSON.</summary>
+    public Task<JsonElement> GetWorkspaceAsync(string token, Guid workspaceId, CancellationToken ct = default) =>
+        SendAsync<JsonElement>(HttpMethod.Get, $"/api/workspaces/{workspaceId}", token, null, ct);
+
+    /// <summary>The workspace's audit log (master token required), as raw JSON.</summary>
+    public Task<JsonElement> GetHistoryAsync(string masterToken, Guid workspaceId, CancellationToken ct = default) =>
+        SendAsync<JsonElement>(HttpMethod.Get, $"/api/workspaces/{workspaceId}/history", masterToken, null, ct);
+
+    private async Task<T> SendAsync<T>(
+        HttpMethod method, string path, string? token, object? body, CancellationToken ct, params (string Name, string Value)[] headers)
+    {
+        using var request = new HttpRequestMessage(method, path);
+        if (token is not null)
+        {
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        }
+
+        foreach (var (name, value) in headers)
+        {
+            request.Headers.TryAddWithoutValidation(name, value);
+        }
+
+        if (body is not null)
+        {
+            request.Content = JsonContent.Create(body, options: Json);
+        }
+
+        using var response = await http.SendAsync(request, ct);
+        if (!response.IsSuccessStatusCode)
+        {
+            var problem = response.Content.Headers.ContentLength == 0 ? default : await TryReadProblem(response, ct);
+            throw new SyncEngineApiException(
+                response.StatusCode,
+                problem.ValueKind == JsonValueKind.Object && problem.TryGetProperty("code", out var code) ? code.GetString() : null,
+                problem.ValueKind == JsonValueKind.Object && problem.TryGetProperty("detail", out var detail) ? detail.GetString() : null);
+        }
+
+        if (response.Content.Headers.ContentLength == 0 || response.StatusCode == System.Net.HttpStatusCode.NoContent)
+        {
+            return default!;
+        }
+
+        return (await response.Content.ReadFromJsonAsync<T>(Json, ct))!;
+    }
+
+    private static async Task<JsonElement> TryReadProblem(HttpResponseMessage response, CancellationToken ct)
+    {
+        try
+        {
+            return await response.Content.ReadFromJsonAsync<JsonElement>(ct);
+        }
+        catch (JsonException)
+        {
+            return default;
+        }
+    }
+}

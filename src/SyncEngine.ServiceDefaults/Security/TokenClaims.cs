@@ -1,0 +1,26 @@
+using Duende.IdentityModel;
+
+namespace SyncEngine.ServiceDefaults.Security;
+
+/// <summary>The claims of a SyncEngine token (DESIGN.md), by the JWT names Duende.IdentityModel defines where one exists.</summary>
+public static class TokenClaims
+{
+    public const string Subject = JwtClaimTypes.Subject;
+    public const string JwtId = JwtClaimTypes.JwtId;
+    public const string IssuedAt = JwtClaimTypes.IssuedAt;
+    public const string Scope = JwtClaimTypes.Scope;
+    public const string WorkspaceId = "wid";
+    public const string Master = "master";
+
+    public const string Algorithm = "ES256";
+    public const string DefaultIssuer = "syncengine";
+    public const string Audience = "syncengine-api";
+}
+
+public static class Scopes
+{
+    public const string Read = "read";
+    public const string ReadWrite = "read_write";
+
+    public static bool IsKnown(string? scope) => scope is Read or ReadWrite;
+}

@@ -1,0 +1,139 @@
+using Marten;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.IdentityModel.Protocols;
+using Microsoft.IdentityModel.Protocols.OpenIdConnect;
+using Microsoft.IdentityModel.Tokens;
+using SyncEngine.ServiceDefaults.Problems;
+
+namespace SyncEngine.ServiceDefaults.Security;
+
+/// <summary>
+/// Every service validates tokens itself, from Auth's published keys: ES256 only (so alg=none and HS256 forgeries
+/// fail), issuer, audience and lifetime checked, claims well-formed, and the (workspace, client) pair not revoked
+/// in the service's own store. Failures are 401/403 problem+json.
+/// </summary>
+public static class TokenValidation
+{
+    /// <summary>Where services fetch Auth's discovery document (service discovery resolves <c>auth</c>).</summary>
+    public const string AuthMetadataAddress = "http://auth/.well-known/openid-configuration";
+
+    public static IHostApplicationBuilder AddSyncEngineAuthentication(
+        this IHostApplicationBuilder builder, Func<IServiceProvider, IConfigurationManager<OpenIdConnectConfiguration>>? keys = null)
+    {
+        var issuer = builder.Configuration["Auth:Issuer"] ?? TokenClaims.DefaultIssuer;
+        builder.Services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
+        builder.Services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
+            .Configure<IServiceProvider>((options, services) =>
+            {
+                options.MapInboundClaims = false;
+                options.RequireHttpsMetadata = false;
+                options.ConfigurationManager = keys?.Invoke(services) ?? RemoteKeys(services);
+                options.TokenValidationParameters = Parameters(issuer);
+                options.Events = new JwtBearerEvents
+                {
+                    OnTokenValidated = RejectMalformedOrRevoked,
+                    OnChallenge = WriteUnauthorized,
+                    OnForbidden = WriteForbidden,
+                };
+            });
+        builder.Services.AddSingleton<IAuthorizationHandler, WorkspaceAccessHandler>();
+        builder.Services.AddAuthorization(options => options.AddWorkspacePolicies());
+        return builder;
+    }
+
+    /// <summary>What a SyncEngine token must satisfy, whoever validates it.</summary>
+    public static TokenValidationParameters Parameters(string issuer) => new()
+    {
+        ValidAlgorithms = [TokenClaims.Algorithm],
+        ValidIssuer = issuer,
+        ValidAudience = TokenClaims.Audience,
+        ValidateIssuerSigningKey = true,
+        ValidateLifetime = true,
+        // exp is optional (DESIGN.md); when present it is enforced.
+        RequireExpirationTime = false,
+        RequireSignedTokens = true,
+        // Issuer and validators are our own NTP-synced servers; a long skew would only stretch expiry.
+        ClockSkew = TimeSpan.FromSeconds(5),
+        NameClaimType = TokenClaims.Subject,
+    };
+
+    /// <summary>Route ids are checked before any token: a malformed workspace id is 400, whoever asks.</summary>
+    public static WebApplication UseSyncEngineAuthentication(this WebApplication app)
+    {
+        app.Use(async (context, next) =>
+        {
+            if (context.GetRouteValue(AccessPolicies.RouteParameter) is string id && !Guid.TryParse(id, out _))
+            {
+                await Results.Problem(Problem.InvalidRequest($"'{id}' is not a workspace id (a UUID).")).ExecuteAsync(context);
+                return;
+            }
+
+            await next(context);
+        });
+        app.UseAuthentication();
+        app.UseAuthorization();
+        return app;
+    }
+
+    private static ConfigurationManager<OpenIdConnectConfiguration> RemoteKeys(IServiceProvider services)
+    {
+        var http = services.GetRequiredService<IHttpClientFactory>().CreateClient("auth-keys");
+        return new ConfigurationManager<OpenIdConnectConfiguration>(
+            AuthMetadataAddress, new OpenIdConnectConfigurationRetriever(), new HttpDocumentRetriever(http) { RequireHttps = false })
+        {
+            // A token signed with a key we have not seen yet triggers a refresh, at most this often.
+            RefreshInterval = TimeSpan.FromSeconds(30),
+            AutomaticRefreshInterval = TimeSpan.FromMinutes(10),
+        };
+    }
+
+    private static async Task RejectMalformedOrRevoked(TokenValidatedContext context)
+    {
+        if (context.Principal is null || TokenHolder.From(context.Principal) is not { } holder
+            || !long.TryParse(context.Principal.FindFirst(TokenClaims.IssuedAt)?.Value, out var iat))
+        {
+            context.Fail("The token lacks SyncEngine's claims.");
+            return;
+        }
+
+        var session = context.HttpContext.RequestServices.GetRequiredService<IQuerySession>();
+        var revocation = await session.FindRevocationAsync(holder.WorkspaceId, holder.ClientId, context.HttpContext.RequestAborted);
+        if (revocation is not null && revocation.Covers(DateTimeOffset.FromUnixTimeSeconds(iat)))
+        {
+            context.Fail("The token has been revoked.");
+        }
+    }
+
+    private static async Task WriteUnauthorized(JwtBearerChallengeContext context)
+    {
+        context.HandleResponse();
+        var detail = context.AuthenticateFailure switch
+        {
+            null => "A bearer token is required.",
+            SecurityTokenExpiredException => "The token has expired.",
+            SecurityTokenInvalidSignatureException or SecurityTokenSignatureKeyNotFoundException => "The token's signature is not valid.",
+            SecurityTokenInvalidAlgorithmException => "The token is not signed with ES256.",
+            AuthenticationFailureException failure => failure.Message,
+            _ => "The token is not valid.",
+        };
+        context.Response.StatusCode = StatusCodes.Status401Unauthorized;
+        context.Response.Headers.WWWAuthenticate = "Bearer";
+        await Results.Problem(Problem.Create(StatusCodes.Status401Unauthorized, ProblemCodes.Unauthorized, detail)).ExecuteAsync(context.HttpContext);
+    }
+
+    private static Task WriteForbidden(ForbiddenContext context)
+    {
+        context.Response.StatusCode = StatusCodes.Status403Forbidden;
+        return Results.Problem(Problem.Create(StatusCodes.Status403Forbidden, ProblemCodes.Forbidden,
+                "This token does not allow that on this workspace (another workspace, read-only, or not the owner)."))
+            .ExecuteAsync(context.HttpContext);
+    }
+}

@@ -1,0 +1,110 @@
+using Services.Workspace.Workspaces;
+using Xunit;
+
+namespace Services.Workspace.Tests;
+
+public sealed class ClaimWorkspaceTests
+{
+    private static readonly DateTimeOffset Now = new(2026, 11, 27, 10, 0, 0, TimeSpan.Zero);
+    private static readonly Guid WorkspaceId = Guid.NewGuid();
+    private static readonly Guid Owner = Guid.NewGuid();
+    private const string Key = "key-1";
+
+    private static Workspaces.Workspace Claimed() =>
+        Workspaces.Workspace.Create(new WorkspaceCreated(WorkspaceId, Owner, Key, Now.AddMinutes(-5)));
+
+    [Fact]
+    public void claiming_a_new_id_starts_the_stream_with_the_owner_and_the_key()
+    {
+        var decision = ClaimWorkspace.Decide(null, new ClaimWorkspaceRequest(WorkspaceId, Owner), Key, Now);
+
+        var start = Assert.IsType<ClaimDecision.Start>(decision);
+        Assert.Equal(new WorkspaceCreated(WorkspaceId, Owner, Key, Now), start.Created);
+    }
+
+    [Fact]
+    public void the_same_client_with_the_same_key_is_a_retry_of_its_claim()
+    {
+        var existing = Claimed();
+
+        var decision = ClaimWorkspace.Decide(existing, new ClaimWorkspaceRequest(WorkspaceId, Owner), Key, Now);
+
+        Assert.Same(existing, Assert.IsType<ClaimDecision.Retry>(decision).Workspace);
+    }
+
+    [Fact]
+    public void another_client_with_the_same_key_finds_the_workspace_exists()
+    {
+        var decision = ClaimWorkspace.Decide(Claimed(), new ClaimWorkspaceRequest(WorkspaceId, Guid.NewGuid()), Key, Now);
+
+        Assert.IsType<ClaimDecision.Exists>(decision);
+    }
+
+    [Fact]
+    public void the_owner_with_another_key_finds_the_workspace_exists()
+    {
+        var decision = ClaimWorkspace.Decide(Claimed(), new ClaimWorkspaceRequest(WorkspaceId, Owner), "key-2", Now);
+
+        Assert.IsType<ClaimDecision.Exists>(decision);
+    }
+
+    [Fact]
+    public void keys_are_compared_exactly()
+    {
+        var decision = ClaimWorkspace.Decide(Claimed(), new ClaimWorkspaceRequest(WorkspaceId, Owner), "KEY-1", Now);
+
+        Assert.IsType<ClaimDecision.Exists>(decision);
+    }
+
+    [Fact]
+    public void a_workspace_claimed_without_a_key_accepts_no_retry()
+    {
+        var legacy = Claimed();
+        legacy.ClaimKey = null;
+
+        var decision = ClaimWorkspace.Decide(legacy, new ClaimWorkspaceRequest(WorkspaceId, Owner), Key, Now);
+
+        Assert.IsType<ClaimDecision.Exists>(decision);
+    }
+
+    [Fact]
+    public void a_valid_claim_passes_validation()
+    {
+        var problem = ClaimWorkspace.Validate(new ClaimWorkspaceRequest(WorkspaceId, Owner), Key);
+
+        Assert.Same(Wolverine.Http.WolverineContinue.NoProblems, problem);
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("")]
+    [InlineData("   ")]
+    public void a_claim_without_an_idempotency_key_is_an_invalid_request(string? key)
+    {
+        var problem = ClaimWorkspace.Validate(new ClaimWorkspaceRequest(WorkspaceId, Owner), key);
+
+        AssertInvalidRequest(problem);
+    }
+
+    [Fact]
+    public void an_idempotency_key_of_200_characters_is_accepted_and_201_is_not()
+    {
+        var request = new ClaimWorkspaceRequest(WorkspaceId, Owner);
+
+        Assert.Same(Wolverine.Http.WolverineContinue.NoProblems, ClaimWorkspace.Validate(request, new string('k', 200)));
+        AssertInvalidRequest(ClaimWorkspace.Validate(request, new string('k', 201)));
+    }
+
+    [Fact]
+    public void empty_ids_are_invalid_requests()
+    {
+        AssertInvalidRequest(ClaimWorkspace.Validate(new ClaimWorkspaceRequest(Guid.Empty, Owner), Key));
+        AssertInvalidRequest(ClaimWorkspace.Validate(new ClaimWorkspaceRequest(WorkspaceId, Guid.Empty), Key));
+    }
+
+    private static void AssertInvalidRequest(Microsoft.AspNetCore.Mvc.ProblemDetails problem)
+    {
+        Assert.Equal(400, problem.Status);
+        Assert.Equal("invalid-request", problem.Extensions["code"]);
+    }
+}

@@ -20,6 +20,8 @@ public sealed class SigningKeyRing(IDocumentStore store, TimeProvider clock, ILo
     public async Task<IReadOnlyList<SigningKey>> PublishedAsync(CancellationToken ct) =>
         KeySelection.Published(await KeysAsync(ct), clock.GetUtcNow());
 
+    public Task<IReadOnlyList<SigningKey>> AllAsync(CancellationToken ct) => KeysAsync(ct, force: true);
+
     public async Task<SigningCredentials> SigningCredentialsAsync(CancellationToken ct)
     {
         var key = KeySelection.Signing(await KeysAsync(ct), clock.GetUtcNow())

@@ -1,4 +1,8 @@
 using JasperFx;
+using Services.Sync;
+using Services.Sync.Changes;
+using Services.Sync.Live;
+using Services.Sync.Snapshots;
 using SyncEngine.ServiceDefaults.Messaging;
 using SyncEngine.ServiceDefaults.Problems;
 using SyncEngine.ServiceDefaults.Security;
@@ -8,8 +12,12 @@ using Wolverine.Postgresql;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
-builder.AddServiceStore("sync");
+builder.AddServiceStore("sync", marten => marten.AddSyncTables());
 builder.AddSyncEngineAuthentication();
+builder.Services.Configure<SyncOptions>(builder.Configuration.GetSection("Sync"));
+builder.Services.AddSingleton<SyncMetrics>().AddSingleton<SyncProblems>();
+builder.Services.AddSingleton<HeadNotifications>().AddHostedService(sp => sp.GetRequiredService<HeadNotifications>());
+builder.Services.AddHostedService<PruneCoveredChanges>();
 
 builder.Host.UseWolverine(opts =>
 {
@@ -22,6 +30,10 @@ builder.Services.AddWolverineHttp();
 var app = builder.Build();
 app.UseSyncEngineProblemDetails();
 app.UseSyncEngineAuthentication();
+app.MapPushChange();
+app.MapPullChanges();
+app.MapUploadSnapshot();
+app.MapLiveEvents();
 app.MapWolverineEndpoints();
 app.MapDefaultEndpoints();
 return await app.RunJasperFxCommands(args);

@@ -15,4 +15,16 @@ public static class SyncEngineServices
             .WaitFor(database)
             // Otherwise each service waits ~10 s at shutdown trying to reach a dashboard that is already gone.
             .WithEnvironment("OTEL_EXPORTER_OTLP_TIMEOUT", "1000");
+
+    /// <summary>Hands a section of the AppHost's configuration (e.g. <c>Sync:MaxChangeBytes</c>) to a service as environment.</summary>
+    public static IResourceBuilder<ProjectResource> WithSectionEnvironment(
+        this IResourceBuilder<ProjectResource> resource, Microsoft.Extensions.Configuration.IConfiguration configuration, string section)
+    {
+        foreach (var setting in configuration.GetSection(section).GetChildren().Where(s => s.Value is not null && s.Key != "Replicas"))
+        {
+            resource.WithEnvironment($"{section}__{setting.Key}", setting.Value);
+        }
+
+        return resource;
+    }
 }

@@ -44,6 +44,59 @@ public sealed class SyncEngineClient(HttpClient http)
     public Task<JsonElement> GetHistoryAsync(string masterToken, Guid workspaceId, CancellationToken ct = default) =>
         SendAsync<JsonElement>(HttpMethod.Get, $"/api/workspaces/{workspaceId}/history", masterToken, null, ct);
 
+    /// <summary>Appends one change; the same <paramref name="idempotencyKey"/> again returns the same seq.</summary>
+    public async Task<long> PushAsync(
+        string token, Guid workspaceId, byte[] change, Guid idempotencyKey, int schemaVersion, CancellationToken ct = default)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"/api/workspaces/{workspaceId}/changes") { Content = new ByteArrayContent(change) };
+        request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        request.Headers.TryAddWithoutValidation("Idempotency-Key", idempotencyKey.ToString());
+        request.Headers.TryAddWithoutValidation("Sync-Schema-Version", schemaVersion.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        using var response = await http.SendAsync(request, ct);
+        await ThrowIfProblemAsync(response, ct);
+        return (await response.Content.ReadFromJsonAsync<JsonElement>(Json, ct)).GetProperty("seq").GetInt64();
+    }
+
+    /// <summary>Pulls what the caller lacks after <paramref name="after"/>.</summary>
+    public async Task<PullResult> PullAsync(string token, Guid workspaceId, long after, CancellationToken ct = default)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"/api/workspaces/{workspaceId}/changes?after={after}");
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        using var response = await http.SendAsync(request, ct);
+        await ThrowIfProblemAsync(response, ct);
+        var body = await response.Content.ReadAsByteArrayAsync(ct);
+        return new PullResult(
+            long.Parse(response.Headers.GetValues("Sync-Head").First(), System.Globalization.CultureInfo.InvariantCulture),
+            int.Parse(response.Headers.GetValues("Sync-Schema-Version").First(), System.Globalization.CultureInfo.InvariantCulture),
+            SyncFrameReader.Read(body),
+            body.Length);
+    }
+
+    /// <summary>Uploads a snapshot that includes every change up to <paramref name="covers"/>.</summary>
+    public async Task UploadSnapshotAsync(string token, Guid workspaceId, byte[] snapshot, long covers, CancellationToken ct = default)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"/api/workspaces/{workspaceId}/snapshots") { Content = new ByteArrayContent(snapshot) };
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        request.Headers.TryAddWithoutValidation("Sync-Covers", covers.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        using var response = await http.SendAsync(request, ct);
+        await ThrowIfProblemAsync(response, ct);
+    }
+
+    private static async Task ThrowIfProblemAsync(HttpResponseMessage response, CancellationToken ct)
+    {
+        if (response.IsSuccessStatusCode)
+        {
+            return;
+        }
+
+        var problem = await TryReadProblem(response, ct);
+        throw new SyncEngineApiException(
+            response.StatusCode,
+            problem.ValueKind == JsonValueKind.Object && problem.TryGetProperty("code", out var code) ? code.GetString() : null,
+            problem.ValueKind == JsonValueKind.Object && problem.TryGetProperty("detail", out var detail) ? detail.GetString() : null);
+    }
+
     private async Task<T> SendAsync<T>(
         HttpMethod method, string path, string? token, object? body, CancellationToken ct, params (string Name, string Value)[] headers)
     {
@@ -64,14 +117,7 @@ public sealed class SyncEngineClient(HttpClient http)
         }
 
         using var response = await http.SendAsync(request, ct);
-        if (!response.IsSuccessStatusCode)
-        {
-            var problem = response.Content.Headers.ContentLength == 0 ? default : await TryReadProblem(response, ct);
-            throw new SyncEngineApiException(
-                response.StatusCode,
-                problem.ValueKind == JsonValueKind.Object && problem.TryGetProperty("code", out var code) ? code.GetString() : null,
-                problem.ValueKind == JsonValueKind.Object && problem.TryGetProperty("detail", out var detail) ? detail.GetString() : null);
-        }
+        await ThrowIfProblemAsync(response, ct);
 
         if (response.Content.Headers.ContentLength == 0 || response.StatusCode == System.Net.HttpStatusCode.NoContent)
         {

@@ -19,7 +19,7 @@ public static class Extensions
     private const string AlivenessEndpointPath = "/alive";
 
     /// <summary>Telemetry sources beyond ASP.NET Core and HttpClient that every service exports.</summary>
-    public static readonly string[] TelemetrySources = ["Wolverine", "Marten", "Npgsql", "SyncEngine"];
+    public static readonly string[] TelemetrySources = ["Wolverine", "Marten", "Npgsql", "SyncEngine.*"];
 
     public static TBuilder AddServiceDefaults<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
+using Microsoft.Extensions.DependencyInjection;
 using Xunit;
 
 namespace SyncEngine.EndToEnd.Tests;
@@ -27,7 +28,9 @@ public sealed class RestartTests(SyncEngineApp app)
         string[] services = ["auth", "workspace", "sync"];
         await Task.WhenAll(services.Select(async service =>
         {
-            var result = await app.App.ResourceCommands.ExecuteCommandAsync(service, "restart", Ct);
+            // By resource, not name: Sync runs as several replicas, and the command then restarts each of them.
+            var resource = app.App.Services.GetRequiredService<DistributedApplicationModel>().Resources.Single(r => r.Name == service);
+            var result = await app.App.ResourceCommands.ExecuteCommandAsync(resource, "restart", Ct);
             Assert.True(result.Success, $"restarting {service}: {result.Message}");
         }));
         using var started = CancellationTokenSource.CreateLinkedTokenSource(Ct);

@@ -37,6 +37,10 @@ public sealed class SyncEngineApp : IAsyncLifetime
             $"--ASPIRE_DASHBOARD_OTLP_HTTP_ENDPOINT_URL=http://127.0.0.1:{FreePort()}",
             $"--ASPIRE_RESOURCE_SERVICE_ENDPOINT_URL=http://127.0.0.1:{FreePort()}",
             $"--AppHost:DashboardApiKey={apiKey}",
+            // Short enough to watch covered changes being pruned within a test.
+            "--Sync:CoveredChangeRetention=00:00:03",
+            "--Sync:PruneEvery=00:00:01",
+            "--Sync:HeartbeatEvery=00:00:02",
         ];
 
         using var cts = new CancellationTokenSource(StartTimeout);

@@ -1,16 +1,12 @@
 using Marten;
+using Services.Sync.Changes;
 using SyncEngine.Contracts.Workspaces;
 
 namespace Services.Sync.Workspaces;
 
 public static class WorkspaceClaimedHandler
 {
-    // Insert-if-missing: a redelivered claim must not reset a log that already has changes.
-    public static async Task Handle(WorkspaceClaimed claimed, IDocumentSession session, CancellationToken ct)
-    {
-        if (await session.LoadAsync<SyncWorkspace>(claimed.WorkspaceId, ct) is null)
-        {
-            session.Insert(new SyncWorkspace(claimed.WorkspaceId, claimed.OwnerClientId, Head: 0, SchemaVersion: 0, claimed.ClaimedAt));
-        }
-    }
+    /// <summary>Opens the workspace's change log; a redelivered claim, or one after the first push opened it, changes nothing.</summary>
+    public static void Handle(WorkspaceClaimed claimed, IDocumentSession session) =>
+        session.QueueSqlCommand($"insert into {SyncSchema.Logs} (workspace_id) values (?) on conflict do nothing", claimed.WorkspaceId);
 }

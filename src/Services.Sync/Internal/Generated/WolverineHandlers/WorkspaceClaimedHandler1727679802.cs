@@ -26,7 +26,7 @@ namespace Internal.Generated.WolverineHandlers
             Wolverine.Runtime.WolverineTracing.MessageActivity(context.Envelope)?.SetTag("handler.type", "Services.Sync.Workspaces.WorkspaceClaimedHandler");
             
             // The actual message execution
-            await Services.Sync.Workspaces.WorkspaceClaimedHandler.Handle(workspaceClaimed, documentSession, cancellation).ConfigureAwait(false);
+            Services.Sync.Workspaces.WorkspaceClaimedHandler.Handle(workspaceClaimed, documentSession);
 
             
             // Save all pending changes to this Marten session

@@ -1,0 +1,100 @@
+using System.Collections.Concurrent;
+using System.Threading.Channels;
+using Npgsql;
+
+namespace Services.Sync.Live;
+
+/// <summary>
+/// Fans PostgreSQL notifications out to this replica's live streams. Every push NOTIFYs in its own transaction, so the
+/// event fires only after the commit, and every replica's LISTEN sees commits made by any replica. Revocations
+/// arrive the same way and close the revoked client's streams.
+/// </summary>
+public sealed class HeadNotifications(NpgsqlDataSource db, ILogger<HeadNotifications> logger) : BackgroundService
+{
+    public const string HeadChannel = "syncengine_sync_head";
+    public const string RevokedChannel = "syncengine_sync_revoked";
+
+    private readonly ConcurrentDictionary<Guid, ConcurrentDictionary<Subscription, byte>> _subscribers = new();
+
+    public sealed class Subscription(Guid workspaceId, Guid clientId) : IDisposable
+    {
+        private readonly CancellationTokenSource _revoked = new();
+        internal Action? OnDispose { get; set; }
+
+        public Guid WorkspaceId { get; } = workspaceId;
+        public Guid ClientId { get; } = clientId;
+
+        /// <summary>Heads committed since subscribing; only the newest matters, so older ones are dropped.</summary>
+        public Channel<long> Heads { get; } = Channel.CreateBounded<long>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropOldest });
+
+        public CancellationToken Revoked => _revoked.Token;
+
+        internal void Revoke() => _revoked.Cancel();
+
+        public void Dispose()
+        {
+            OnDispose?.Invoke();
+            _revoked.Dispose();
+        }
+    }
+
+    public Subscription Subscribe(Guid workspaceId, Guid clientId)
+    {
+        var subscription = new Subscription(workspaceId, clientId);
+        var set = _subscribers.GetOrAdd(workspaceId, _ => new ConcurrentDictionary<Subscription, byte>());
+        set[subscription] = 0;
+        subscription.OnDispose = () => set.TryRemove(subscription, out _);
+        return subscription;
+    }
+
+    public static string Payload(Guid workspaceId, long seq) => $"{workspaceId:N}:{seq}";
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await using var connection = await db.OpenConnectionAsync(stoppingToken);
+                connection.Notification += (_, e) => Dispatch(e.Channel, e.Payload);
+                await using (var listen = new NpgsqlCommand($"listen {HeadChannel}; listen {RevokedChannel}", connection))
+                {
+                    await listen.ExecuteNonQueryAsync(stoppingToken);
+                }
+
+                while (!stoppingToken.IsCancellationRequested)
+                {
+                    await connection.WaitAsync(stoppingToken);
+                }
+            }
+            catch (Exception e) when (e is NpgsqlException or System.IO.IOException or TimeoutException && !stoppingToken.IsCancellationRequested)
+            {
+                // Live streams miss nothing that matters: each (re)connecting client pulls, and the next push notifies.
+                logger.LogWarning(e, "Lost the LISTEN connection; reconnecting");
+                using var pause = new PeriodicTimer(TimeSpan.FromSeconds(1));
+                await pause.WaitForNextTickAsync(stoppingToken);
+            }
+        }
+    }
+
+    private void Dispatch(string channel, string payload)
+    {
+        var parts = payload.Split(':');
+        if (parts.Length < 2 || !Guid.TryParse(parts[0], out var workspaceId) || !_subscribers.TryGetValue(workspaceId, out var set))
+        {
+            return;
+        }
+
+        foreach (var subscription in set.Keys)
+        {
+            if (channel == HeadChannel && long.TryParse(parts[1], out var seq))
+            {
+                subscription.Heads.Writer.TryWrite(seq);
+            }
+            else if (channel == RevokedChannel && Guid.TryParse(parts[1], out var client) && client == subscription.ClientId)
+            {
+                subscription.Revoke();
+            }
+        }
+    }
+}

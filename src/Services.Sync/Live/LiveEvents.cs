@@ -1,0 +1,101 @@
+using System.Security.Claims;
+using System.Text;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using Services.Sync.Changes;
+using SyncEngine.ServiceDefaults.Security;
+
+namespace Services.Sync.Live;
+
+/// <summary>
+/// Server-Sent Events: a <c>head</c> event (id and data: the seq) whenever a change commits, from any replica; the
+/// current head at connect when it is newer than Last-Event-ID; a comment as heartbeat; and a <c>revoked</c> event
+/// that ends the stream when the subscriber's access is revoked (or its token expires).
+/// </summary>
+public static class LiveEvents
+{
+    public static void MapLiveEvents(this IEndpointRouteBuilder app) =>
+        app.MapGet("/api/workspaces/{workspaceId}/events", Handle).RequireAuthorization(AccessPolicies.Member);
+
+    private static async Task Handle(
+        Guid workspaceId, HttpContext http, ClaimsPrincipal user, NpgsqlDataSource db, HeadNotifications notifications,
+        IOptions<SyncOptions> options, SyncMetrics metrics, TimeProvider clock)
+    {
+        var ct = http.RequestAborted;
+        var holder = TokenHolder.From(user)!;
+        using var subscription = notifications.Subscribe(workspaceId, holder.ClientId);
+        http.Response.ContentType = "text/event-stream";
+        http.Response.Headers.CacheControl = "no-cache";
+        http.Response.Headers["X-Accel-Buffering"] = "no";
+        metrics.SubscriberOpened();
+        try
+        {
+            using var ends = CancellationTokenSource.CreateLinkedTokenSource(ct, subscription.Revoked);
+            if (long.TryParse(user.FindFirstValue("exp"), out var exp))
+            {
+                ends.CancelAfter(DateTimeOffset.FromUnixTimeSeconds(exp) - clock.GetUtcNow());
+            }
+
+            await WriteAsync(http, "retry: 3000\n\n", ct);
+            var lastSent = long.TryParse(http.Request.Headers["Last-Event-ID"], out var resumed) ? resumed : -1;
+            var head = await HeadAsync(db, workspaceId, ct);
+            if (head > lastSent)
+            {
+                await WriteHeadAsync(http, head, ct);
+                lastSent = head;
+            }
+
+            using var heartbeat = new PeriodicTimer(options.Value.HeartbeatEvery);
+            var beat = heartbeat.WaitForNextTickAsync(ends.Token).AsTask();
+            while (true)
+            {
+                var next = subscription.Heads.Reader.WaitToReadAsync(ends.Token).AsTask();
+                if (await Task.WhenAny(next, beat) == beat)
+                {
+                    await beat;
+                    await WriteAsync(http, ": heartbeat\n\n", ends.Token);
+                    beat = heartbeat.WaitForNextTickAsync(ends.Token).AsTask();
+                    continue;
+                }
+
+                await next;
+                while (subscription.Heads.Reader.TryRead(out var seq))
+                {
+                    if (seq > lastSent)
+                    {
+                        await WriteHeadAsync(http, seq, ends.Token);
+                        lastSent = seq;
+                    }
+                }
+            }
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            // Revoked or expired: say so, then end the stream; the client stops syncing and keeps its local edits.
+            await WriteAsync(http, "event: revoked\ndata: {}\n\n", CancellationToken.None);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        finally
+        {
+            metrics.SubscriberClosed();
+        }
+    }
+
+    private static Task WriteHeadAsync(HttpContext http, long seq, CancellationToken ct) =>
+        WriteAsync(http, $"id: {seq}\nevent: head\ndata: {{\"seq\":{seq}}}\n\n", ct);
+
+    private static async Task WriteAsync(HttpContext http, string text, CancellationToken ct)
+    {
+        await http.Response.Body.WriteAsync(Encoding.UTF8.GetBytes(text), ct);
+        await http.Response.Body.FlushAsync(ct);
+    }
+
+    private static async Task<long> HeadAsync(NpgsqlDataSource db, Guid workspaceId, CancellationToken ct)
+    {
+        await using var command = db.CreateCommand($"select head from {SyncSchema.Logs} where workspace_id = $1");
+        command.Parameters.AddWithValue(workspaceId);
+        return await command.ExecuteScalarAsync(ct) is long head ? head : 0;
+    }
+}

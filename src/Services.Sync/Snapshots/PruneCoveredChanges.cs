@@ -1,0 +1,55 @@
+using Microsoft.Extensions.Options;
+using Npgsql;
+using Services.Sync.Changes;
+
+namespace Services.Sync.Snapshots;
+
+/// <summary>
+/// Deletes changes that the newest snapshot covers once they are older than the retention window, and moves the log's
+/// pruned point so pulls from before it get the snapshot. Safe on every replica at once: deletes are idempotent.
+/// </summary>
+public sealed class PruneCoveredChanges(NpgsqlDataSource db, IOptions<SyncOptions> options, ILogger<PruneCoveredChanges> logger)
+    : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(options.Value.PruneEvery);
+        while (await timer.WaitForNextTickAsync(stoppingToken))
+        {
+            try
+            {
+                var pruned = await PruneAsync(stoppingToken);
+                if (pruned > 0)
+                {
+                    logger.LogInformation("Pruned {Count} changes covered by snapshots", pruned);
+                }
+            }
+            catch (Exception e) when (e is NpgsqlException or TimeoutException)
+            {
+                logger.LogWarning(e, "Pruning covered changes failed; retrying next round");
+            }
+        }
+    }
+
+    public async Task<int> PruneAsync(CancellationToken ct)
+    {
+        await using var command = db.CreateCommand(
+            $"""
+            with newest as (
+                select workspace_id, max(covers) as covers from {SyncSchema.Snapshots} group by workspace_id
+            ), deleted as (
+                delete from {SyncSchema.Changes} c using newest n
+                where c.workspace_id = n.workspace_id and c.seq <= n.covers and c.created_at < now() - $1::interval
+                returning c.workspace_id, c.seq
+            ), moved as (
+                update {SyncSchema.Logs} l set pruned_through = greatest(l.pruned_through, d.through)
+                from (select workspace_id, max(seq) as through from deleted group by workspace_id) d
+                where l.workspace_id = d.workspace_id
+                returning 1
+            )
+            select count(*) from deleted
+            """);
+        command.Parameters.AddWithValue(options.Value.CoveredChangeRetention);
+        return Convert.ToInt32(await command.ExecuteScalarAsync(ct));
+    }
+}

@@ -1,0 +1,69 @@
+using System.Security.Claims;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using Services.Sync.Changes;
+using SyncEngine.ServiceDefaults.Security;
+
+namespace Services.Sync.Snapshots;
+
+/// <summary>
+/// Stores a compacted document covering every change up to <c>Sync-Covers</c>. Pulls from before the pruned point get
+/// it instead of the changes it covers; those changes are pruned only after the retention window.
+/// </summary>
+public static class UploadSnapshot
+{
+    public static void MapUploadSnapshot(this IEndpointRouteBuilder app) =>
+        app.MapPost("/api/workspaces/{workspaceId}/snapshots", Handle).RequireAuthorization(AccessPolicies.Writer);
+
+    private static async Task<IResult> Handle(
+        Guid workspaceId, HttpRequest request, ClaimsPrincipal user, NpgsqlDataSource db, IOptions<SyncOptions> options,
+        SyncProblems problems, SyncMetrics metrics, CancellationToken ct)
+    {
+        if (!long.TryParse(request.Headers[SyncHeaders.Covers], out var covers) || covers < 1)
+        {
+            return problems.Invalid($"The {SyncHeaders.Covers} header must be the positive seq of the last change the snapshot includes.");
+        }
+
+        var max = options.Value.MaxSnapshotBytes;
+        var data = await RequestBody.ReadBoundedAsync(request, max, ct);
+        if (data is null)
+        {
+            return problems.TooLarge(max);
+        }
+
+        if (data.Length == 0)
+        {
+            return problems.Invalid("A snapshot cannot be empty.");
+        }
+
+        if (LoroEnvelope.Check(data) == LoroEnvelope.Verdict.Corrupt)
+        {
+            return problems.CorruptLoro();
+        }
+
+        await using var connection = await db.OpenConnectionAsync(ct);
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        var (head, _) = await PushChange.LockLogAsync(connection, tx, workspaceId, ct);
+        if (covers > head)
+        {
+            return problems.Invalid($"The workspace's head is {head}; a snapshot cannot cover seq {covers}.");
+        }
+
+        await using (var insert = new NpgsqlCommand(
+            $"insert into {SyncSchema.Snapshots} (workspace_id, covers, data, client_id) values ($1, $2, $3, $4) on conflict do nothing",
+            connection, tx))
+        {
+            insert.Parameters.AddWithValue(workspaceId);
+            insert.Parameters.AddWithValue(covers);
+            insert.Parameters.AddWithValue(data);
+            insert.Parameters.AddWithValue(TokenHolder.From(user)!.ClientId);
+            await insert.ExecuteNonQueryAsync(ct);
+        }
+
+        await tx.CommitAsync(ct);
+        metrics.SnapshotStored(data.Length);
+        return Results.Created($"/api/workspaces/{workspaceId}/changes", new StoredSnapshot(covers));
+    }
+}
+
+public sealed record StoredSnapshot(long Covers);

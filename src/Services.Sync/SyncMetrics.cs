@@ -1,0 +1,47 @@
+using System.Diagnostics.Metrics;
+
+namespace Services.Sync;
+
+/// <summary>Sync's OpenTelemetry instruments (meter <c>SyncEngine.Sync</c>, exported by ServiceDefaults).</summary>
+public sealed class SyncMetrics
+{
+    public const string MeterName = "SyncEngine.Sync";
+
+    private readonly Counter<long> _pushes;
+    private readonly Counter<long> _bytesIn;
+    private readonly Counter<long> _bytesOut;
+    private readonly Counter<long> _pulls;
+    private readonly Counter<long> _rejected;
+    private readonly UpDownCounter<long> _liveSubscribers;
+
+    public SyncMetrics(IMeterFactory meters)
+    {
+        var meter = meters.Create(MeterName);
+        _pushes = meter.CreateCounter<long>("syncengine.sync.pushes", "{change}", "Changes committed");
+        _bytesIn = meter.CreateCounter<long>("syncengine.sync.bytes_in", "By", "Change and snapshot bytes committed");
+        _bytesOut = meter.CreateCounter<long>("syncengine.sync.bytes_out", "By", "Bytes sent by pulls");
+        _pulls = meter.CreateCounter<long>("syncengine.sync.pulls", "{pull}", "Pulls answered");
+        _rejected = meter.CreateCounter<long>("syncengine.sync.rejected", "{request}", "Requests refused, by problem code");
+        _liveSubscribers = meter.CreateUpDownCounter<long>("syncengine.sync.live_subscribers", "{stream}", "Open live event streams");
+    }
+
+    public void Pushed(int bytes)
+    {
+        _pushes.Add(1);
+        _bytesIn.Add(bytes);
+    }
+
+    public void SnapshotStored(int bytes) => _bytesIn.Add(bytes, new KeyValuePair<string, object?>("kind", "snapshot"));
+
+    public void Pulled(long bytes)
+    {
+        _pulls.Add(1);
+        _bytesOut.Add(bytes);
+    }
+
+    public void Rejected(string code) => _rejected.Add(1, new KeyValuePair<string, object?>("code", code));
+
+    public void SubscriberOpened() => _liveSubscribers.Add(1);
+
+    public void SubscriberClosed() => _liveSubscribers.Add(-1);
+}

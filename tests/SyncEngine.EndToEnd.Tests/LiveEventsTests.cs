@@ -1,0 +1,74 @@
+using System.Net;
+using Xunit;
+
+namespace SyncEngine.EndToEnd.Tests;
+
+[Collection(SyncEngineCollection.Name)]
+public sealed class LiveEventsTests(SyncEngineApp app)
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(10);
+
+    private async Task<(Guid WorkspaceId, Guid Owner, string Master)> NewWorkspace()
+    {
+        var workspaceId = Guid.NewGuid();
+        var owner = Guid.NewGuid();
+        return (workspaceId, owner, (await app.Api.ClaimAsync(workspaceId, owner, Guid.NewGuid().ToString(), Ct)).Token);
+    }
+
+    private static bool IsHead(EventStream.Message m, long seq) => m.Event == "head" && m.Id == seq.ToString() && m.Data == $"{{\"seq\":{seq}}}";
+
+    [Fact]
+    public async Task a_subscriber_gets_a_head_event_for_commits_made_through_either_replica()
+    {
+        var (workspaceId, _, master) = await NewWorkspace();
+        await using var stream = await EventStream.OpenAsync(app.Gateway, workspaceId, master, null, Ct);
+        Assert.Equal(HttpStatusCode.OK, stream.Response.StatusCode);
+        Assert.Equal("text/event-stream", stream.Response.Content.Headers.ContentType?.MediaType);
+        Assert.NotNull(await stream.NextMatchingAsync(m => IsHead(m, 0), Wait, Ct));
+
+        // Several pushes, so the gateway's round robin lands them on both replicas; each must reach this stream.
+        for (var seq = 1; seq <= 4; seq++)
+        {
+            await app.Api.PushAsync(master, workspaceId, [(byte)seq, 1, 2, 3], Guid.NewGuid(), 1, Ct);
+            Assert.NotNull(await stream.NextMatchingAsync(m => IsHead(m, seq), Wait, Ct));
+        }
+    }
+
+    [Fact]
+    public async Task a_resuming_subscriber_gets_the_head_only_when_it_missed_something()
+    {
+        var (workspaceId, _, master) = await NewWorkspace();
+        await app.Api.PushAsync(master, workspaceId, [1], Guid.NewGuid(), 1, Ct);
+        await app.Api.PushAsync(master, workspaceId, [2], Guid.NewGuid(), 1, Ct);
+
+        await using (var behind = await EventStream.OpenAsync(app.Gateway, workspaceId, master, "1", Ct))
+        {
+            Assert.NotNull(await behind.NextMatchingAsync(m => IsHead(m, 2), Wait, Ct));
+        }
+
+        await using var current = await EventStream.OpenAsync(app.Gateway, workspaceId, master, "2", Ct);
+        // Heartbeats come every 2 s in the test app; the first thing after them is not a head event.
+        var first = await current.NextMatchingAsync(m => !m.IsComment || m.Data == "heartbeat", Wait, Ct);
+        Assert.NotNull(first);
+        Assert.True(first.IsComment, $"expected only a heartbeat, got event {first.Event} {first.Data}");
+    }
+
+    [Fact]
+    public async Task a_revoked_subscribers_stream_is_told_and_closed()
+    {
+        var (workspaceId, _, master) = await NewWorkspace();
+        var client = Guid.NewGuid();
+        var token = (await app.Api.JoinAsync(workspaceId, client, (await app.Api.GrantAsync(master, workspaceId, client, "read", ct: Ct)).InviteCode, Ct)).Token;
+        await using var stream = await EventStream.OpenAsync(app.Gateway, workspaceId, token, null, Ct);
+        Assert.NotNull(await stream.NextMatchingAsync(m => IsHead(m, 0), Wait, Ct));
+
+        await app.Api.RevokeAsync(master, workspaceId, client, Ct);
+
+        var revoked = await stream.NextMatchingAsync(m => m.Event == "revoked", TimeSpan.FromSeconds(2), Ct);
+        Assert.NotNull(revoked);
+        Assert.Null(await stream.NextAsync(TimeSpan.FromSeconds(2), Ct));
+        await using var again = await EventStream.OpenAsync(app.Gateway, workspaceId, token, null, Ct);
+        Assert.Equal(HttpStatusCode.Unauthorized, again.Response.StatusCode);
+    }
+}

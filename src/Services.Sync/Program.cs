@@ -36,4 +36,5 @@ app.MapUploadSnapshot();
 app.MapLiveEvents();
 app.MapWolverineEndpoints();
 app.MapDefaultEndpoints();
+await app.SetupSchemaExclusivelyAsync(args);
 return await app.RunJasperFxCommands(args);

@@ -30,4 +30,5 @@ app.UseSyncEngineProblemDetails();
 app.UseSyncEngineAuthentication();
 app.MapWolverineEndpoints();
 app.MapDefaultEndpoints();
+await app.SetupSchemaExclusivelyAsync(args);
 return await app.RunJasperFxCommands(args);

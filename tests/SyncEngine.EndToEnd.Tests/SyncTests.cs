@@ -61,6 +61,22 @@ public sealed class SyncTests(SyncEngineApp app)
     }
 
     [Fact]
+    public async Task the_pull_body_is_byte_for_byte_the_worked_example_of_the_protocol_document()
+    {
+        var (workspaceId, _, master) = await NewWorkspace();
+        await app.Api.PushAsync(master, workspaceId, "hi"u8.ToArray(), Guid.NewGuid(), 1, Ct);
+        await app.Api.PushAsync(master, workspaceId, "!"u8.ToArray(), Guid.NewGuid(), 1, Ct);
+
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"/api/workspaces/{workspaceId}/changes?after=0");
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", master);
+        using var response = await app.Gateway.SendAsync(request, Ct);
+
+        Assert.Equal("application/vnd.syncengine.changes", response.Content.Headers.ContentType?.MediaType);
+        Assert.Equal("2", Assert.Single(response.Headers.GetValues("Sync-Head")));
+        Assert.Equal(Convert.FromHexString("0200000000000000010000000268690200000000000000020000000121"), await response.Content.ReadAsByteArrayAsync(Ct));
+    }
+
+    [Fact]
     public async Task a_replayed_push_returns_the_same_seq_and_a_reused_key_with_other_bytes_is_refused()
     {
         var (workspaceId, _, master) = await NewWorkspace();

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using JasperFx;
 using JasperFx.CodeGeneration;
-using JasperFx.Resources;
 using Marten;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -47,7 +46,6 @@ public static class MessagingDefaults
             })
             .UseNpgsqlDataSource()
             .UseLightweightSessions()
-            .ApplyAllDatabaseChangesOnStartup()
             .IntegrateWithWolverine(wolverine => wolverine.MessageStorageSchemaName = schema);
     }
 
@@ -67,7 +65,7 @@ public static class MessagingDefaults
         opts.Policies.UseDurableInboxOnAllListeners();
 
         opts.CodeGeneration.TypeLoadMode = TypeLoadMode.Static;
-        opts.Services.AddResourceSetupOnStartup();
+        // Schema objects are created before start, under a lock (SchemaSetup), not by each host racing the others.
         return opts;
     }
 }

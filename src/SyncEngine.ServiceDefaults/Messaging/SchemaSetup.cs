@@ -1,0 +1,46 @@
+using JasperFx.Resources;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+
+namespace SyncEngine.ServiceDefaults.Messaging;
+
+/// <summary>
+/// Creates or updates every schema object (Marten's, Wolverine's envelopes and queue tables, a service's own tables)
+/// before the service starts, one process at a time. Services and replicas start together and share the database;
+/// left alone, two of them creating the same table or index race, and the loser fails its start (seen with two Sync
+/// replicas: "relation ... already exists"). A PostgreSQL advisory lock held for the duration serialises them.
+/// </summary>
+public static class SchemaSetup
+{
+    // Any fixed number shared by all SyncEngine services; "SyncEngn" in ASCII.
+    private const long LockId = 0x53796E63456E676EL;
+
+    public static async Task SetupSchemaExclusivelyAsync(this IHost host, string[] args, CancellationToken ct = default)
+    {
+        // Command-line verbs (codegen, resources, keys, ...) manage their own needs; only a plain run sets up here.
+        if (args.Any(a => !a.StartsWith('-')))
+        {
+            return;
+        }
+
+        var logger = host.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(SchemaSetup));
+        await using var connection = await host.Services.GetRequiredService<NpgsqlDataSource>().OpenConnectionAsync(ct);
+        await using (var take = new NpgsqlCommand($"select pg_advisory_lock({LockId})", connection))
+        {
+            await take.ExecuteNonQueryAsync(ct);
+        }
+
+        try
+        {
+            await host.SetupResources(ct);
+            logger.LogInformation("Schema objects are up to date");
+        }
+        finally
+        {
+            await using var release = new NpgsqlCommand($"select pg_advisory_unlock({LockId})", connection);
+            await release.ExecuteNonQueryAsync(CancellationToken.None);
+        }
+    }
+}

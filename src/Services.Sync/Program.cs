@@ -15,7 +15,7 @@ builder.AddServiceDefaults();
 builder.AddServiceStore("sync", marten => marten.AddSyncTables());
 builder.AddSyncEngineAuthentication();
 builder.Services.Configure<SyncOptions>(builder.Configuration.GetSection("Sync"));
-builder.Services.AddSingleton<SyncMetrics>().AddSingleton<SyncProblems>();
+builder.Services.AddSingleton<SyncMetrics>().AddSingleton<SyncProblems>().AddHttpContextAccessor();
 builder.Services.AddSingleton<HeadNotifications>().AddHostedService(sp => sp.GetRequiredService<HeadNotifications>());
 builder.Services.AddHostedService<PruneCoveredChanges>();
 
@@ -28,6 +28,7 @@ builder.Host.UseWolverine(opts =>
 builder.Services.AddWolverineHttp();
 
 var app = builder.Build();
+app.UseRejectionMetrics();
 app.UseSyncEngineProblemDetails();
 app.UseSyncEngineAuthentication();
 app.MapPushChange();

@@ -2,12 +2,16 @@ using SyncEngine.ServiceDefaults.Problems;
 
 namespace Services.Sync.Changes;
 
-/// <summary>Problems of the sync routes, each counted by code in <see cref="SyncMetrics"/>.</summary>
-public sealed class SyncProblems(SyncMetrics metrics)
+/// <summary>Problems of the sync routes; their codes are counted by <see cref="RejectionMetrics"/>.</summary>
+public sealed class SyncProblems(IHttpContextAccessor http)
 {
     public IResult Reject(int status, string code, string detail, Action<Microsoft.AspNetCore.Mvc.ProblemDetails>? extend = null)
     {
-        metrics.Rejected(code);
+        if (http.HttpContext is { } context)
+        {
+            context.Items[RejectionMetrics.CodeItem] = code;
+        }
+
         var problem = Problem.Create(status, code, detail);
         extend?.Invoke(problem);
         return Problem.Result(problem);

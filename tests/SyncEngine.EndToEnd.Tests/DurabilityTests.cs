@@ -25,8 +25,10 @@ public sealed class DurabilityTests(SyncEngineApp app)
         {
             if (i == 40)
             {
-                // SIGKILL: no shutdown hooks, no flushing; whatever it acknowledged must already be in PostgreSQL.
-                Process.GetProcessById(victimPid).Kill();
+                // SIGKILL to the service itself: no shutdown hooks, no flushing; what it acknowledged must be in PostgreSQL.
+                using var victim = Process.GetProcessById(victimPid);
+                victim.Kill();
+                Assert.True(victim.WaitForExit(TimeSpan.FromSeconds(10)), "the killed Sync replica is still running");
             }
 
             var change = BitConverter.GetBytes(i).Concat(Guid.NewGuid().ToByteArray()).ToArray();
@@ -75,7 +77,7 @@ public sealed class DurabilityTests(SyncEngineApp app)
             {
                 if (update.Resource.Name == "sync" && update.Snapshot.State?.Text == KnownResourceStates.Running
                     && update.Snapshot.Properties.FirstOrDefault(p => p.Name.EndsWith(".pid", StringComparison.Ordinal))?.Value is { } pid
-                    && int.TryParse(pid.ToString(), out var processId))
+                    && int.TryParse(pid.ToString(), out var wrapper) && ServiceProcesses.ServiceProcessOf(wrapper) is { } processId)
                 {
                     replicas[update.ResourceId] = processId;
                     if (replicas.Count == 2)

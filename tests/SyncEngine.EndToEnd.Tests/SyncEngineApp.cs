@@ -67,8 +67,28 @@ public sealed class SyncEngineApp : IAsyncLifetime
         Gateway?.Dispose();
         if (_app is not null)
         {
+            var processes = await ProcessIdsAsync(_app);
+            var stoppedAt = DateTime.Now;
             await _app.StopAsync();
             await _app.DisposeAsync();
+            // A replica restarted by a test (DurabilityTests) can outlive DCP's teardown; end what this app started.
+            foreach (var pid in processes)
+            {
+                try
+                {
+                    using var process = System.Diagnostics.Process.GetProcessById(pid);
+                    // Only our own services, and only a process that already ran then: never a recycled pid.
+                    if ((process.ProcessName.StartsWith("Services.", StringComparison.Ordinal) || process.ProcessName == "Gateway")
+                        && process.StartTime < stoppedAt)
+                    {
+                        process.Kill(entireProcessTree: true);
+                    }
+                }
+                catch (Exception e) when (e is ArgumentException or InvalidOperationException or System.ComponentModel.Win32Exception)
+                {
+                    // Already gone, as it should be.
+                }
+            }
         }
 
         try
@@ -78,6 +98,29 @@ public sealed class SyncEngineApp : IAsyncLifetime
         catch (DirectoryNotFoundException)
         {
         }
+    }
+
+    /// <summary>The process ids of the app's resources as they are now (replicas and restarts included).</summary>
+    private static async Task<IReadOnlyList<int>> ProcessIdsAsync(DistributedApplication app)
+    {
+        var pids = new Dictionary<string, int>();
+        using var enough = new CancellationTokenSource(TimeSpan.FromSeconds(3));
+        try
+        {
+            await foreach (var update in app.ResourceNotifications.WatchAsync(enough.Token))
+            {
+                if (update.Snapshot.Properties.FirstOrDefault(p => p.Name.EndsWith(".pid", StringComparison.Ordinal))?.Value is { } pid
+                    && int.TryParse(pid.ToString(), out var id) && ServiceProcesses.ServiceProcessOf(id) is { } service)
+                {
+                    pids[update.ResourceId] = service;
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        return pids.Values.ToList();
     }
 
     private static int FreePort()

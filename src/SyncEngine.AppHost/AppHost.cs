@@ -23,12 +23,13 @@ var workspace = builder.AddSyncEngineService<Projects.Services_Workspace>("works
 var sync = builder.AddSyncEngineService<Projects.Services_Sync>("sync", database).WithReference(auth).WaitFor(auth)
     // Two replicas from the start, so sequence numbers and live events are proven across replicas, not assumed.
     .WithReplicas(builder.Configuration.GetValue("Sync:Replicas", 2))
-    .WithSectionEnvironment(builder.Configuration, "Sync");
+    .WithSectionEnvironment(builder.Configuration, "Sync", appHostOnly: "Replicas");
 
 builder.AddProject<Projects.Gateway>("gateway")
     .WithHttpEndpoint(port: builder.Configuration.GetValue("Gateway:Port", 8080), name: "http")
     .WithHttpHealthCheck("/health")
     .WithEnvironment("OTEL_EXPORTER_OTLP_TIMEOUT", "1000")
+    .WithSectionEnvironment(builder.Configuration, "Gateway", appHostOnly: "Port")
     .WithReference(auth).WithReference(workspace).WithReference(sync).WithReference(web.GetEndpoint("http"))
     .WaitFor(auth).WaitFor(workspace).WaitFor(sync);
 

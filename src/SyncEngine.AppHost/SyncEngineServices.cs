@@ -16,13 +16,21 @@ public static class SyncEngineServices
             // Otherwise each service waits ~10 s at shutdown trying to reach a dashboard that is already gone.
             .WithEnvironment("OTEL_EXPORTER_OTLP_TIMEOUT", "1000");
 
-    /// <summary>Hands a section of the AppHost's configuration (e.g. <c>Sync:MaxChangeBytes</c>) to a service as environment.</summary>
+    /// <summary>
+    /// Hands a section of the AppHost's configuration (e.g. <c>Sync:MaxChangeBytes</c>, <c>Gateway:RateLimit:*</c>) to a
+    /// service as environment, except the keys the AppHost itself acts on.
+    /// </summary>
     public static IResourceBuilder<ProjectResource> WithSectionEnvironment(
-        this IResourceBuilder<ProjectResource> resource, Microsoft.Extensions.Configuration.IConfiguration configuration, string section)
+        this IResourceBuilder<ProjectResource> resource, Microsoft.Extensions.Configuration.IConfiguration configuration, string section,
+        params string[] appHostOnly)
     {
-        foreach (var setting in configuration.GetSection(section).GetChildren().Where(s => s.Value is not null && s.Key != "Replicas"))
+        foreach (var (key, value) in Microsoft.Extensions.Configuration.ConfigurationExtensions.AsEnumerable(configuration.GetSection(section)))
         {
-            resource.WithEnvironment($"{section}__{setting.Key}", setting.Value);
+            var relative = key.Length > section.Length ? key[(section.Length + 1)..] : "";
+            if (value is not null && relative.Length > 0 && !appHostOnly.Contains(relative))
+            {
+                resource.WithEnvironment(key.Replace(":", "__"), value);
+            }
         }
 
         return resource;

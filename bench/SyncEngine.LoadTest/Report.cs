@@ -1,0 +1,86 @@
+using System.Text;
+
+namespace SyncEngine.LoadTest;
+
+public static class Report
+{
+    private const string Begin = "<!-- load-test:begin -->";
+    private const string End = "<!-- load-test:end -->";
+
+    public static string Markdown(
+        IReadOnlyList<PushLoad.Result> pushes, IReadOnlyList<PushLoad.Result> baselines, IReadOnlyList<PullAndPropagation.PullResult> pulls,
+        Stats propagation, long checkedCount, long lost, IReadOnlyList<(string Resource, long RssBytes)> memory, int cellSeconds)
+    {
+        var md = new StringBuilder();
+        md.AppendLine("## Sync path under load (bench/SyncEngine.LoadTest)");
+        md.AppendLine();
+        md.AppendLine($"Run {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC on {Environment.ProcessorCount} cores, {Machine()}; command `dotnet run -c Release --project bench/SyncEngine.LoadTest`.");
+        md.AppendLine($"The whole app started by its AppHost (Release builds, Sync as 2 replicas, system PostgreSQL 15 with fsync on), load over loopback through the gateway, {cellSeconds} s per cell after a 2 s warm-up, 1 KB random changes; the baseline is one 1 KB bytea INSERT per durable transaction on the same server in the same run.");
+        md.AppendLine();
+        md.AppendLine("| clients (workspaces) | push /s | push p50 / p95 / p99 ms | baseline /s | baseline p50 / p95 / p99 ms | push / baseline throughput |");
+        md.AppendLine("| --- | --- | --- | --- | --- | --- |");
+        foreach (var (push, baseline) in pushes.Zip(baselines))
+        {
+            md.AppendLine($"| {push.Clients} ({push.Workspaces}) | {push.PerSecond:0} | {Triple(push.Latency)} | {baseline.PerSecond:0} | {Triple(baseline.Latency)} | {push.PerSecond / baseline.PerSecond:0.00} |");
+        }
+
+        md.AppendLine();
+        foreach (var pull in pulls)
+        {
+            md.AppendLine($"- Pull of the 1 missing 1 KB change of a {pull.DocumentBytes / 1024} KB document: {pull.WireBytes} bytes on the wire (status line, headers, body), latency {pull.Latency.Summary}.");
+        }
+
+        md.AppendLine($"- Propagation, push acknowledged to another subscriber's live `head` event: {propagation.Summary} ({propagation.Count} samples).");
+        md.AppendLine($"- Durability check: {checkedCount} acknowledged changes pulled back and compared byte for byte: {lost} lost.");
+        md.AppendLine($"- Memory at the end: {string.Join(", ", memory.Select(m => $"{m.Resource} {m.RssBytes / 1024 / 1024} MB"))}.");
+        md.AppendLine();
+        md.AppendLine("Targets:");
+        var at32 = pushes[^1].PerSecond / baselines[^1].PerSecond;
+        var p50Ratio = pushes[0].Latency.Percentile(50) / baselines[0].Latency.Percentile(50);
+        md.AppendLine($"- push throughput at 32 clients ≥ 0.7 × baseline: {at32:0.00} × — {Met(at32 >= 0.7)}");
+        md.AppendLine($"- push p50 at 1 client ≤ 2 × baseline p50: {p50Ratio:0.0} × — {Met(p50Ratio <= 2)}");
+        md.AppendLine($"- 1 missing change of a 1 MB document < 2 KB on the wire: {pulls[^1].WireBytes} bytes — {Met(pulls[^1].WireBytes < 2048)}");
+        md.AppendLine($"- propagation p50 < 50 ms: {propagation.Percentile(50):0.0} ms — {Met(propagation.Percentile(50) < 50)}");
+        md.AppendLine($"- each service < 150 MB RSS: largest {memory.Max(m => m.RssBytes) / 1024 / 1024} MB — {Met(memory.All(m => m.RssBytes < 150L * 1024 * 1024))}");
+        return md.ToString();
+    }
+
+    /// <summary>Replaces the load-test section of the file (or appends it), leaving other sections alone.</summary>
+    public static void WriteInto(string path, string section)
+    {
+        var existing = File.Exists(path) ? File.ReadAllText(path) : "# Benchmarks\n\n";
+        var block = $"{Begin}\n{section}{End}\n";
+        var start = existing.IndexOf(Begin, StringComparison.Ordinal);
+        var end = existing.IndexOf(End, StringComparison.Ordinal);
+        var updated = start >= 0 && end > start
+            ? existing[..start] + block + existing[(end + End.Length + 1)..]
+            : existing.TrimEnd() + "\n\n" + block;
+        File.WriteAllText(path, updated);
+    }
+
+    public static string RepositoryRoot()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "SyncEngine.sln")))
+        {
+            dir = dir.Parent;
+        }
+
+        return dir?.FullName ?? Directory.GetCurrentDirectory();
+    }
+
+    private static string Triple(Stats s) => $"{s.Percentile(50):0.0} / {s.Percentile(95):0.0} / {s.Percentile(99):0.0}";
+
+    private static string Met(bool met) => met ? "**met**" : "**not met**";
+
+    private static string Machine()
+    {
+        var model = File.Exists("/proc/cpuinfo")
+            ? File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim()
+            : null;
+        var memKb = File.Exists("/proc/meminfo")
+            ? File.ReadLines("/proc/meminfo").First().Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]
+            : "0";
+        return $"{model ?? "unknown CPU"}, {long.Parse(memKb) / 1024 / 1024} GiB";
+    }
+}

@@ -1,0 +1,90 @@
+using Aspire.Hosting;
+using Aspire.Hosting.ApplicationModel;
+using Aspire.Hosting.Testing;
+
+namespace SyncEngine.LoadTest;
+
+/// <summary>The whole app, started by the real AppHost in a throwaway cluster, exactly as the end-to-end tests do.</summary>
+public sealed class SystemUnderTest : IAsyncDisposable
+{
+    private readonly string _cluster = Path.Combine(Path.GetTempPath(), $"syncengine-bench-{Guid.NewGuid():N}");
+    private DistributedApplication _app = null!;
+
+    public HttpClient Gateway { get; private set; } = null!;
+    public string DatabaseConnectionString { get; private set; } = "";
+
+    public static async Task<SystemUnderTest> StartAsync(CancellationToken ct)
+    {
+        var system = new SystemUnderTest();
+        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.SyncEngine_AppHost>(
+            [$"--Postgres:DataDirectory={system._cluster}", "--ASPIRE_ALLOW_UNSECURED_TRANSPORT=true",
+             // The benchmark drives many requests from one address and one token per client: lift the gateway limits.
+             "--Gateway:RateLimit:PermitsPerSecondPerClient=1000000", "--Gateway:RateLimit:BurstPerClient=1000000",
+             "--Gateway:RateLimit:PermitsPerSecondPerAddress=1000000", "--Gateway:RateLimit:BurstPerAddress=1000000",
+             // Start-up health probes fail until each resource is up; that is expected, not news.
+             "--Logging:LogLevel:Microsoft.Extensions.Diagnostics.HealthChecks=None"], ct);
+        system._app = await builder.BuildAsync(ct);
+        await system._app.StartAsync(ct);
+        foreach (var resource in new[] { "auth", "workspace", "sync", "gateway" })
+        {
+            await system._app.ResourceNotifications.WaitForResourceHealthyAsync(resource, ct);
+        }
+
+        system.Gateway = system._app.CreateHttpClient("gateway", "http");
+        system.DatabaseConnectionString = await system._app.GetConnectionStringAsync("postgres", ct)
+            ?? throw new InvalidOperationException("no connection string for postgres");
+        return system;
+    }
+
+    /// <summary>Resident memory of every service process now, by resource (replicas separately).</summary>
+    public async Task<IReadOnlyList<(string Resource, long RssBytes)>> MemoryAsync(CancellationToken ct)
+    {
+        var result = new Dictionary<string, (string, long)>();
+        using var enough = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        enough.CancelAfter(TimeSpan.FromSeconds(3));
+        try
+        {
+            await foreach (var update in _app.ResourceNotifications.WatchAsync(enough.Token))
+            {
+                if (update.Snapshot.Properties.FirstOrDefault(p => p.Name.EndsWith(".pid", StringComparison.Ordinal))?.Value is { } pid
+                    && int.TryParse(pid.ToString(), out var wrapper) && ServiceProcess(wrapper) is { } service)
+                {
+                    result[update.ResourceId] = (update.ResourceId, Rss(service));
+                }
+            }
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+        }
+
+        return result.Values.OrderBy(r => r.Item1).ToList();
+    }
+
+    private static int? ServiceProcess(int pid)
+    {
+        var children = $"/proc/{pid}/task/{pid}/children";
+        var candidates = new[] { pid }.Concat(File.Exists(children)
+            ? File.ReadAllText(children).Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(int.Parse)
+            : []);
+        return candidates.FirstOrDefault(p => File.Exists($"/proc/{p}/comm") && File.ReadAllText($"/proc/{p}/comm").Trim() is var name
+            && (name.StartsWith("Services.", StringComparison.Ordinal) || name == "Gateway")) is var found and > 0 ? found : null;
+    }
+
+    private static long Rss(int pid) =>
+        File.ReadLines($"/proc/{pid}/status").Where(l => l.StartsWith("VmRSS:", StringComparison.Ordinal))
+            .Select(l => long.Parse(l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) * 1024).FirstOrDefault();
+
+    public async ValueTask DisposeAsync()
+    {
+        Gateway?.Dispose();
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+        try
+        {
+            Directory.Delete(_cluster, recursive: true);
+        }
+        catch (DirectoryNotFoundException)
+        {
+        }
+    }
+}

@@ -170,12 +170,15 @@ public sealed class MartenLog(string connectionString, NpgsqlDataSource db, Even
     public async Task<Storage> MeasureStorageAsync(CancellationToken ct)
     {
         await using var command = db.CreateCommand($$"""
-            select count(*), count(bdata), count(*) filter (where data = '{}'::jsonb), avg(pg_column_size(data))
+            select count(*), count(bdata), count(*) filter (where data = '{}'::jsonb), avg(pg_column_size(data)),
+                   coalesce(string_agg(distinct type, ', ') filter (where bdata is null), '')
             from {{_schema}}.mt_events
             """);
         await using var reader = await command.ExecuteReaderAsync(ct);
         await reader.ReadAsync(ct);
-        var shape = $"bdata bytea set in {reader.GetInt64(1)}/{reader.GetInt64(0)} rows, data = '{{}}' in {reader.GetInt64(2)} (avg {reader.GetDecimal(3):0} bytes)";
+        var others = reader.GetInt64(0) - reader.GetInt64(1);
+        var shape = $"bdata bytea set in {reader.GetInt64(1)}/{reader.GetInt64(0)} rows, data = '{{}}' in {reader.GetInt64(2)} (avg {reader.GetDecimal(3):0} bytes)"
+            + (others == 0 ? "" : $"; the {others} rows without bdata are Marten's own ({reader.GetString(4)})");
         await reader.DisposeAsync();
         return await Sql.MeasureAsync(db, $"{_schema}.mt_events", "bdata",
             $"+ 1 mt_streams row per workspace; row carries event id (= idempotency), type, timestamps, tenant; {shape}", ct);

@@ -2,15 +2,37 @@ using System.Diagnostics;
 
 namespace SyncEngine.StorageTrial;
 
-public sealed record Cell(string Variant, int Clients, int Workspaces, long Measured, double PerSecond,
-    double P50, double P95, double P99, double Max, long Errors, string? FirstError, string Verified);
+/// <summary>One run of one variant at one shape: latencies (Stopwatch ticks) of the pushes acked in the measured window.</summary>
+public sealed record Run(long[] Latencies, double Seconds, List<Ack> Acks, long Errors, string? FirstError, string Verified);
+
+/// <summary>The runs of one variant at one shape, merged: throughput over all measured time, percentiles over all latencies.</summary>
+public sealed record Cell(string Variant, int Clients, int Workspaces, IReadOnlyList<Run> Runs)
+{
+    public long Measured => Runs.Sum(r => r.Latencies.Length);
+
+    public double PerSecond => Measured / Runs.Sum(r => r.Seconds);
+
+    public string PerRound => string.Join(" / ", Runs.Select(r => (r.Latencies.Length / r.Seconds).ToString("0", System.Globalization.CultureInfo.InvariantCulture)));
+
+    public long Errors => Runs.Sum(r => r.Errors);
+
+    public bool Verified => Runs.All(r => r.Verified.StartsWith("ok", StringComparison.Ordinal));
+
+    public double Percentile(double p)
+    {
+        var all = Runs.SelectMany(r => r.Latencies).Order().ToArray();
+        return all.Length == 0 ? double.NaN : Runner.Ms(all[Math.Max(0, (int)Math.Ceiling(p / 100 * all.Length) - 1)]);
+    }
+}
 
 /// <summary>Closed-loop clients: each sends one 1 KB push, waits for the durable ack, sends the next.</summary>
 public static class Runner
 {
     public const int ChangeBytes = 1024;
 
-    public static async Task<(Cell Cell, List<Ack> Acks)> RunAsync(IAppendTarget target, int clients, Guid[] workspaces,
+    public static double Ms(long ticks) => ticks * 1000.0 / Stopwatch.Frequency;
+
+    public static async Task<Run> RunAsync(IAppendTarget target, int clients, Guid[] workspaces,
         TimeSpan warmup, TimeSpan measure, CancellationToken ct)
     {
         var start = Stopwatch.GetTimestamp();
@@ -52,15 +74,10 @@ public static class Runner
             return (latencies, acks, errors, firstError);
         }, ct)));
 
-        var all = results.SelectMany(r => r.latencies).Order().ToArray();
         var acks = results.SelectMany(r => r.acks).ToList();
-        double Ms(long ticks) => ticks * 1000.0 / Stopwatch.Frequency;
-        double Percentile(double p) => all.Length == 0 ? double.NaN : Ms(all[Math.Max(0, (int)Math.Ceiling(p / 100 * all.Length) - 1)]);
-        var cell = new Cell(target.Name, clients, target.HasLog ? workspaces.Length : 0, all.Length,
-            all.Length / measure.TotalSeconds, Percentile(50), Percentile(95), Percentile(99),
-            all.Length == 0 ? double.NaN : Ms(all[^1]), results.Sum(r => r.errors),
-            results.Select(r => r.firstError).FirstOrDefault(e => e is not null), "");
-        return (cell, acks);
+        var verified = await VerifyAsync(target, workspaces, acks, ct);
+        return new Run([.. results.SelectMany(r => r.latencies)], measure.TotalSeconds, acks, results.Sum(r => r.errors),
+            results.Select(r => r.firstError).FirstOrDefault(e => e is not null), verified);
     }
 
     /// <summary>

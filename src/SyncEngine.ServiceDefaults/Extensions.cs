@@ -52,7 +52,8 @@ public static class Extensions
                 .AddHttpClientInstrumentation()
                 .AddRuntimeInstrumentation()
                 .AddNpgsqlInstrumentation()
-                .AddMeter(TelemetrySources))
+                .AddMeter(TelemetrySources)
+                .AddPrometheusExporter())
             .WithTracing(tracing => tracing
                 .AddSource(builder.Environment.ApplicationName)
                 .AddSource(TelemetrySources)
@@ -60,7 +61,8 @@ public static class Extensions
                     // Health probes every few seconds would bury the requests that matter.
                     aspnet.Filter = context =>
                         !context.Request.Path.StartsWithSegments(HealthEndpointPath)
-                        && !context.Request.Path.StartsWithSegments(AlivenessEndpointPath))
+                        && !context.Request.Path.StartsWithSegments(AlivenessEndpointPath)
+                        && !context.Request.Path.StartsWithSegments("/metrics"))
                 .AddHttpClientInstrumentation()
                 .AddNpgsql());
 
@@ -80,11 +82,13 @@ public static class Extensions
     }
 
     /// <summary>
-    /// /health (ready: every check) and /alive (the process answers). Only reachable on the service's own port:
-    /// the gateway routes nothing but /api and the web client.
+    /// /health (ready: every check), /alive (the process answers) and /metrics (Prometheus text, for scrapers that do
+    /// not take OTLP). Only reachable on the service's own port: the gateway routes nothing but /api, /.well-known and
+    /// the web client (its own /metrics is shadowed by nothing public either: it is not under those prefixes).
     /// </summary>
     public static WebApplication MapDefaultEndpoints(this WebApplication app)
     {
+        app.MapPrometheusScrapingEndpoint();
         app.MapHealthChecks(HealthEndpointPath);
         app.MapHealthChecks(AlivenessEndpointPath, new HealthCheckOptions { Predicate = r => r.Tags.Contains("live") });
         return app;

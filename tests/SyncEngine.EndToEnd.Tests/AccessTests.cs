@@ -12,22 +12,6 @@ public sealed class AccessTests(SyncEngineApp app)
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    private async Task<(Guid WorkspaceId, Guid Owner, string MasterToken)> NewWorkspace()
-    {
-        var workspaceId = Guid.NewGuid();
-        var owner = Guid.NewGuid();
-        var claimed = await app.Api.ClaimAsync(workspaceId, owner, Guid.NewGuid().ToString(), Ct);
-        return (workspaceId, owner, claimed.Token);
-    }
-
-    private async Task<(Guid Client, string Token)> Member(Guid workspaceId, string masterToken, string scope, long? expiresInSeconds = null)
-    {
-        var client = Guid.NewGuid();
-        var grant = await app.Api.GrantAsync(masterToken, workspaceId, client, scope, expiresInSeconds, Ct);
-        var joined = await app.Api.JoinAsync(workspaceId, client, grant.InviteCode, Ct);
-        return (client, joined.Token);
-    }
-
     private async Task<HttpResponseMessage> Send(HttpMethod method, string path, string? token, object? body = null)
     {
         using var request = new HttpRequestMessage(method, path);
@@ -47,7 +31,7 @@ public sealed class AccessTests(SyncEngineApp app)
     [Fact]
     public async Task an_invited_client_joins_with_its_code_and_its_token_works()
     {
-        var (workspaceId, owner, master) = await NewWorkspace();
+        var (workspaceId, owner, master) = await app.NewWorkspaceAsync(Ct);
         var client = Guid.NewGuid();
 
         var grant = await app.Api.GrantAsync(master, workspaceId, client, "read_write", ct: Ct);
@@ -67,7 +51,7 @@ public sealed class AccessTests(SyncEngineApp app)
     [Fact]
     public async Task an_invite_cannot_be_redeemed_by_another_client_twice_or_after_it_expired()
     {
-        var (workspaceId, _, master) = await NewWorkspace();
+        var (workspaceId, _, master) = await app.NewWorkspaceAsync(Ct);
         var client = Guid.NewGuid();
         var grant = await app.Api.GrantAsync(master, workspaceId, client, "read", ct: Ct);
 
@@ -91,9 +75,9 @@ public sealed class AccessTests(SyncEngineApp app)
     [Fact]
     public async Task only_the_master_may_grant_list_revoke_or_read_history()
     {
-        var (workspaceId, _, master) = await NewWorkspace();
-        var (reader, readToken) = await Member(workspaceId, master, "read");
-        var (_, writeToken) = await Member(workspaceId, master, "read_write");
+        var (workspaceId, _, master) = await app.NewWorkspaceAsync(Ct);
+        var (reader, readToken) = await app.NewMemberAsync(workspaceId, master, "read", Ct);
+        var (_, writeToken) = await app.NewMemberAsync(workspaceId, master, "read_write", Ct);
 
         foreach (var token in new[] { readToken, writeToken })
         {
@@ -118,8 +102,8 @@ public sealed class AccessTests(SyncEngineApp app)
     [Fact]
     public async Task a_revoked_client_is_refused_within_a_second_and_can_be_granted_again()
     {
-        var (workspaceId, _, master) = await NewWorkspace();
-        var (client, token) = await Member(workspaceId, master, "read_write");
+        var (workspaceId, _, master) = await app.NewWorkspaceAsync(Ct);
+        var (client, token) = await app.NewMemberAsync(workspaceId, master, "read_write", Ct);
         using (var before = await Send(HttpMethod.Get, $"/api/workspaces/{workspaceId}", token))
         {
             Assert.Equal(HttpStatusCode.OK, before.StatusCode);
@@ -155,7 +139,7 @@ public sealed class AccessTests(SyncEngineApp app)
     [Fact]
     public async Task the_token_list_never_contains_a_token_or_an_invite_code()
     {
-        var (workspaceId, _, master) = await NewWorkspace();
+        var (workspaceId, _, master) = await app.NewWorkspaceAsync(Ct);
         var grant = await app.Api.GrantAsync(master, workspaceId, Guid.NewGuid(), "read", ct: Ct);
 
         using var response = await Send(HttpMethod.Get, $"/api/workspaces/{workspaceId}/tokens", master);
@@ -171,7 +155,7 @@ public sealed class AccessTests(SyncEngineApp app)
     [Fact]
     public async Task the_owners_access_cannot_be_revoked()
     {
-        var (workspaceId, owner, master) = await NewWorkspace();
+        var (workspaceId, owner, master) = await app.NewWorkspaceAsync(Ct);
 
         using var response = await Send(HttpMethod.Delete, $"/api/workspaces/{workspaceId}/tokens/{owner}", master);
 
@@ -183,14 +167,14 @@ public sealed class AccessTests(SyncEngineApp app)
     [Fact]
     public async Task hostile_tokens_are_refused_and_change_nothing()
     {
-        var (workspaceId, owner, master) = await NewWorkspace();
-        var (_, otherMaster) = (0, (await NewWorkspace()).MasterToken);
+        var (workspaceId, owner, master) = await app.NewWorkspaceAsync(Ct);
+        var otherMaster = (await app.NewWorkspaceAsync(Ct)).Master;
         var claims = ForgedTokens.Claims(workspaceId, owner);
         var realKid = JsonDocument.Parse(System.Text.Encoding.UTF8.GetString(
             Convert.FromBase64String(PadBase64(master.Split('.')[0])))).RootElement.GetProperty("kid").GetString()!;
         var jwks = await (await app.Gateway.GetAsync("/.well-known/jwks.json", Ct)).Json();
         var publicX = Convert.FromBase64String(PadBase64(jwks.GetProperty("keys")[0].GetProperty("x").GetString()!));
-        var (_, expiringToken) = await Member(workspaceId, master, "read_write", expiresInSeconds: 1);
+        var (_, expiringToken) = await app.NewMemberAsync(workspaceId, master, "read_write", Ct, expiresInSeconds: 1);
 
         (string? Token, string Why)[] unauthorized =
         [
@@ -236,7 +220,7 @@ public sealed class AccessTests(SyncEngineApp app)
     [Fact]
     public async Task malformed_ids_and_bodies_are_invalid_requests()
     {
-        var (workspaceId, _, master) = await NewWorkspace();
+        var (workspaceId, _, master) = await app.NewWorkspaceAsync(Ct);
 
         using var badWorkspace = await Send(HttpMethod.Get, "/api/workspaces/not-a-uuid", master);
         using var badHistory = await Send(HttpMethod.Get, "/api/workspaces/123/history", master);

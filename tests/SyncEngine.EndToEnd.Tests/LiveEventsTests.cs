@@ -9,19 +9,12 @@ public sealed class LiveEventsTests(SyncEngineApp app)
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(10);
 
-    private async Task<(Guid WorkspaceId, Guid Owner, string Master)> NewWorkspace()
-    {
-        var workspaceId = Guid.NewGuid();
-        var owner = Guid.NewGuid();
-        return (workspaceId, owner, (await app.Api.ClaimAsync(workspaceId, owner, Guid.NewGuid().ToString(), Ct)).Token);
-    }
-
     private static bool IsHead(EventStream.Message m, long seq) => m.Event == "head" && m.Id == seq.ToString() && m.Data == $"{{\"seq\":{seq}}}";
 
     [Fact]
     public async Task a_subscriber_gets_a_head_event_for_each_commit()
     {
-        var (workspaceId, _, master) = await NewWorkspace();
+        var (workspaceId, _, master) = await app.NewWorkspaceAsync(Ct);
         await using var stream = await EventStream.OpenAsync(app.Gateway, workspaceId, master, null, Ct);
         Assert.Equal(HttpStatusCode.OK, stream.Response.StatusCode);
         Assert.Equal("text/event-stream", stream.Response.Content.Headers.ContentType?.MediaType);
@@ -39,7 +32,7 @@ public sealed class LiveEventsTests(SyncEngineApp app)
     [Fact]
     public async Task a_resuming_subscriber_gets_the_head_only_when_it_missed_something()
     {
-        var (workspaceId, _, master) = await NewWorkspace();
+        var (workspaceId, _, master) = await app.NewWorkspaceAsync(Ct);
         await app.Api.PushAsync(master, workspaceId, [1], Guid.NewGuid(), 1, Ct);
         await app.Api.PushAsync(master, workspaceId, [2], Guid.NewGuid(), 1, Ct);
 
@@ -58,7 +51,7 @@ public sealed class LiveEventsTests(SyncEngineApp app)
     [Fact]
     public async Task a_revoked_subscribers_stream_is_told_and_closed()
     {
-        var (workspaceId, _, master) = await NewWorkspace();
+        var (workspaceId, _, master) = await app.NewWorkspaceAsync(Ct);
         var client = Guid.NewGuid();
         var token = (await app.Api.JoinAsync(workspaceId, client, (await app.Api.GrantAsync(master, workspaceId, client, "read", ct: Ct)).InviteCode, Ct)).Token;
         await using var stream = await EventStream.OpenAsync(app.Gateway, workspaceId, token, null, Ct);

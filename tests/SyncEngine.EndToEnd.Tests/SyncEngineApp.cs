@@ -62,6 +62,23 @@ public sealed class SyncEngineApp : IAsyncLifetime
 
     public HttpClient CreateServiceClient(string resource) => App.CreateHttpClient(resource, "http");
 
+    /// <summary>A freshly claimed workspace: its id, its owner and the owner's master token.</summary>
+    public async Task<(Guid WorkspaceId, Guid Owner, string Master)> NewWorkspaceAsync(CancellationToken ct)
+    {
+        var workspaceId = Guid.NewGuid();
+        var owner = Guid.NewGuid();
+        return (workspaceId, owner, (await Api.ClaimAsync(workspaceId, owner, Guid.NewGuid().ToString(), ct)).Token);
+    }
+
+    /// <summary>A new client granted <paramref name="scope"/> that has redeemed its invite.</summary>
+    public async Task<(Guid Client, string Token)> NewMemberAsync(
+        Guid workspaceId, string masterToken, string scope, CancellationToken ct, long? expiresInSeconds = null)
+    {
+        var client = Guid.NewGuid();
+        var grant = await Api.GrantAsync(masterToken, workspaceId, client, scope, expiresInSeconds, ct);
+        return (client, (await Api.JoinAsync(workspaceId, client, grant.InviteCode, ct)).Token);
+    }
+
     public async ValueTask DisposeAsync()
     {
         Gateway?.Dispose();

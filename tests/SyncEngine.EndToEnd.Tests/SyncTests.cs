@@ -14,13 +14,6 @@ public sealed class SyncTests(SyncEngineApp app)
 
     private static byte[] Bytes(int length, int seed) => Enumerable.Range(0, length).Select(i => (byte)((i * 31 + seed) % 251)).ToArray();
 
-    private async Task<(Guid WorkspaceId, Guid Owner, string Master)> NewWorkspace()
-    {
-        var workspaceId = Guid.NewGuid();
-        var owner = Guid.NewGuid();
-        return (workspaceId, owner, (await app.Api.ClaimAsync(workspaceId, owner, Guid.NewGuid().ToString(), Ct)).Token);
-    }
-
     private async Task<HttpResponseMessage> Push(Guid workspaceId, string? token, HttpContent body, Guid? key = null, string? version = "1")
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, $"/api/workspaces/{workspaceId}/changes") { Content = body };
@@ -41,7 +34,7 @@ public sealed class SyncTests(SyncEngineApp app)
     [Fact]
     public async Task pushed_changes_come_back_byte_for_byte_and_a_client_one_behind_gets_only_the_last()
     {
-        var (workspaceId, _, master) = await NewWorkspace();
+        var (workspaceId, _, master) = await app.NewWorkspaceAsync(Ct);
         var changes = Enumerable.Range(1, 5).Select(i => Bytes(1000 + i, i)).ToList();
         foreach (var (change, index) in changes.Select((c, i) => (c, i)))
         {
@@ -63,7 +56,7 @@ public sealed class SyncTests(SyncEngineApp app)
     [Fact]
     public async Task the_pull_body_is_byte_for_byte_the_worked_example_of_the_protocol_document()
     {
-        var (workspaceId, _, master) = await NewWorkspace();
+        var (workspaceId, _, master) = await app.NewWorkspaceAsync(Ct);
         await app.Api.PushAsync(master, workspaceId, "hi"u8.ToArray(), Guid.NewGuid(), 1, Ct);
         await app.Api.PushAsync(master, workspaceId, "!"u8.ToArray(), Guid.NewGuid(), 1, Ct);
 
@@ -79,7 +72,7 @@ public sealed class SyncTests(SyncEngineApp app)
     [Fact]
     public async Task a_replayed_push_returns_the_same_seq_and_a_reused_key_with_other_bytes_is_refused()
     {
-        var (workspaceId, _, master) = await NewWorkspace();
+        var (workspaceId, _, master) = await app.NewWorkspaceAsync(Ct);
         var key = Guid.NewGuid();
         var first = await app.Api.PushAsync(master, workspaceId, Bytes(100, 1), key, 1, Ct);
 
@@ -96,7 +89,7 @@ public sealed class SyncTests(SyncEngineApp app)
     [Fact]
     public async Task the_schema_version_gate_refuses_older_apps_and_moves_forward_with_newer_ones()
     {
-        var (workspaceId, _, master) = await NewWorkspace();
+        var (workspaceId, _, master) = await app.NewWorkspaceAsync(Ct);
         using var missing = await Push(workspaceId, master, new ByteArrayContent(Bytes(10, 1)), version: null);
         await Problems.AssertProblem(missing, HttpStatusCode.BadRequest, "missing-version");
         using var garbage = await Push(workspaceId, master, new ByteArrayContent(Bytes(10, 1)), version: "two");
@@ -116,7 +109,7 @@ public sealed class SyncTests(SyncEngineApp app)
     [Fact]
     public async Task oversized_and_empty_changes_are_refused_and_store_nothing()
     {
-        var (workspaceId, _, master) = await NewWorkspace();
+        var (workspaceId, _, master) = await app.NewWorkspaceAsync(Ct);
 
         using var declared = await Push(workspaceId, master, new ByteArrayContent(new byte[5 * 1024 * 1024]));
         var chunkedBody = new StreamContent(new MemoryStream(new byte[5 * 1024 * 1024]));
@@ -143,7 +136,7 @@ public sealed class SyncTests(SyncEngineApp app)
     [Fact]
     public async Task loro_exports_are_checked_and_a_corrupt_one_is_refused_while_other_formats_pass()
     {
-        var (workspaceId, _, master) = await NewWorkspace();
+        var (workspaceId, _, master) = await app.NewWorkspaceAsync(Ct);
         var snapshot = Vector("snapshot.bin");
         var update = Vector("update.bin");
         var corrupt = update.ToArray();
@@ -171,7 +164,7 @@ public sealed class SyncTests(SyncEngineApp app)
     [Fact]
     public async Task fifty_concurrent_pushers_get_gap_free_sequence_numbers_across_replicas()
     {
-        var (workspaceId, _, master) = await NewWorkspace();
+        var (workspaceId, _, master) = await app.NewWorkspaceAsync(Ct);
         var changes = Enumerable.Range(0, 50).Select(i => Bytes(512 + i, i)).ToList();
 
         var seqs = await Task.WhenAll(changes.Select(change => app.Api.PushAsync(master, workspaceId, change, Guid.NewGuid(), 1, Ct)));
@@ -188,7 +181,7 @@ public sealed class SyncTests(SyncEngineApp app)
     [Fact]
     public async Task a_snapshot_replaces_pruned_changes_while_clients_inside_the_window_still_get_deltas()
     {
-        var (workspaceId, _, master) = await NewWorkspace();
+        var (workspaceId, _, master) = await app.NewWorkspaceAsync(Ct);
         for (var i = 1; i <= 3; i++)
         {
             await app.Api.PushAsync(master, workspaceId, Bytes(200, i), Guid.NewGuid(), 1, Ct);
@@ -220,7 +213,7 @@ public sealed class SyncTests(SyncEngineApp app)
     [Fact]
     public async Task read_tokens_pull_but_cannot_push_and_revoked_tokens_do_neither()
     {
-        var (workspaceId, _, master) = await NewWorkspace();
+        var (workspaceId, _, master) = await app.NewWorkspaceAsync(Ct);
         await app.Api.PushAsync(master, workspaceId, Bytes(50, 1), Guid.NewGuid(), 1, Ct);
         var reader = Guid.NewGuid();
         var readToken = (await app.Api.JoinAsync(workspaceId, reader, (await app.Api.GrantAsync(master, workspaceId, reader, "read", ct: Ct)).InviteCode, Ct)).Token;

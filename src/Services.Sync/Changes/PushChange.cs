@@ -8,9 +8,9 @@ using SyncEngine.ServiceDefaults.Security;
 namespace Services.Sync.Changes;
 
 /// <summary>
-/// Appends one change. Under the workspace's log row lock: the idempotency check, the schema-version gate, the next
-/// seq, the insert and a NOTIFY for live streams (one round trip), all in one transaction, so the 201 follows a durable commit and
-/// sequence numbers are gap-free whichever replica takes the push.
+/// Appends one change with a single call of <c>sync.push_change</c> (SyncSchema.cs): under the workspace's log row lock,
+/// the idempotency check, the schema-version gate, the next seq, the insert and a NOTIFY for live streams, all in one
+/// transaction, so the 201 follows a durable commit and sequence numbers are gap-free whichever replica takes the push.
 /// </summary>
 public static class PushChange
 {
@@ -54,59 +54,32 @@ public static class PushChange
             return problems.CorruptLoro();
         }
 
-        var client = TokenHolder.From(user)!.ClientId;
-        var digest = SHA256.HashData(data);
-        await using var connection = await db.OpenConnectionAsync(ct);
-        await using var tx = await connection.BeginTransactionAsync(ct);
-
-        var (head, currentVersion) = await LockLogAsync(connection, tx, workspaceId, ct);
-        var replay = await FindByKeyAsync(connection, tx, workspaceId, key, ct);
-        if (replay is { } earlier)
+        await using var push = db.CreateCommand(
+            $"select outcome, seq, current_version from {SyncSchema.PushFunction}($1, $2, $3, $4, $5, $6)");
+        push.Parameters.AddWithValue(workspaceId);
+        push.Parameters.AddWithValue(key);
+        push.Parameters.AddWithValue(SHA256.HashData(data));
+        push.Parameters.AddWithValue(data);
+        push.Parameters.AddWithValue(TokenHolder.From(user)!.ClientId);
+        push.Parameters.AddWithValue(version);
+        await using var reader = await push.ExecuteReaderAsync(ct);
+        await reader.ReadAsync(ct);
+        var (outcome, seq, currentVersion) = (reader.GetString(0), reader.GetInt64(1), reader.GetInt32(2));
+        switch (outcome)
         {
-            return earlier.Digest.AsSpan().SequenceEqual(digest)
-                ? Results.Ok(new PushedChange(earlier.Seq))
-                : problems.Reject(StatusCodes.Status409Conflict, ProblemCodes.IdempotencyConflict,
-                    $"Idempotency-Key {key} was already used for different bytes (seq {earlier.Seq}).");
+            case "appended":
+                metrics.Pushed(data.Length);
+                return Results.Created($"/api/workspaces/{workspaceId}/changes?after={seq - 1}", new PushedChange(seq));
+            case "replay":
+                return Results.Ok(new PushedChange(seq));
+            case "key-conflict":
+                return problems.Reject(StatusCodes.Status409Conflict, ProblemCodes.IdempotencyConflict,
+                    $"Idempotency-Key {key} was already used for different bytes (seq {seq}).");
+            default:
+                return problems.Reject(StatusCodes.Status409Conflict, ProblemCodes.OutdatedVersion,
+                    $"This workspace is at schema version {currentVersion}; the app sent {version}. Update the app, then push again.",
+                    problem => problem.Extensions["currentVersion"] = currentVersion);
         }
-
-        if (version < currentVersion)
-        {
-            return problems.Reject(StatusCodes.Status409Conflict, ProblemCodes.OutdatedVersion,
-                $"This workspace is at schema version {currentVersion}; the app sent {version}. Update the app, then push again.",
-                problem => problem.Extensions["currentVersion"] = currentVersion);
-        }
-
-        var seq = head + 1;
-        await using (var append = new NpgsqlBatch(connection, tx))
-        {
-            var insert = new NpgsqlBatchCommand(
-                $"""
-                insert into {SyncSchema.Changes} (workspace_id, seq, idempotency_key, sha256, data, client_id, schema_version)
-                values ($1, $2, $3, $4, $5, $6, $7)
-                """);
-            insert.Parameters.AddWithValue(workspaceId);
-            insert.Parameters.AddWithValue(seq);
-            insert.Parameters.AddWithValue(key);
-            insert.Parameters.AddWithValue(digest);
-            insert.Parameters.AddWithValue(data);
-            insert.Parameters.AddWithValue(client);
-            insert.Parameters.AddWithValue(version);
-            var advance = new NpgsqlBatchCommand($"update {SyncSchema.Logs} set head = $2, schema_version = $3 where workspace_id = $1");
-            advance.Parameters.AddWithValue(workspaceId);
-            advance.Parameters.AddWithValue(seq);
-            advance.Parameters.AddWithValue(version);
-            var notify = new NpgsqlBatchCommand("select pg_notify($1, $2)");
-            notify.Parameters.AddWithValue(Live.HeadNotifications.HeadChannel);
-            notify.Parameters.AddWithValue(Live.HeadNotifications.Payload(workspaceId, seq));
-            append.BatchCommands.Add(insert);
-            append.BatchCommands.Add(advance);
-            append.BatchCommands.Add(notify);
-            await append.ExecuteNonQueryAsync(ct);
-        }
-
-        await tx.CommitAsync(ct);
-        metrics.Pushed(data.Length);
-        return Results.Created($"/api/workspaces/{workspaceId}/changes?after={seq - 1}", new PushedChange(seq));
     }
 
     /// <summary>
@@ -127,17 +100,6 @@ public static class PushChange
         await using var reader = await command.ExecuteReaderAsync(ct);
         await reader.ReadAsync(ct);
         return (reader.GetInt64(0), reader.GetInt32(1));
-    }
-
-    private static async Task<(long Seq, byte[] Digest)?> FindByKeyAsync(
-        NpgsqlConnection connection, NpgsqlTransaction tx, Guid workspaceId, Guid key, CancellationToken ct)
-    {
-        await using var command = new NpgsqlCommand(
-            $"select seq, sha256 from {SyncSchema.Changes} where workspace_id = $1 and idempotency_key = $2", connection, tx);
-        command.Parameters.AddWithValue(workspaceId);
-        command.Parameters.AddWithValue(key);
-        await using var reader = await command.ExecuteReaderAsync(ct);
-        return await reader.ReadAsync(ct) ? (reader.GetInt64(0), (byte[])reader[1]) : null;
     }
 }
 

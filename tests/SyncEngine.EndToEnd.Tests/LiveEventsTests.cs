@@ -30,6 +30,22 @@ public sealed class LiveEventsTests(SyncEngineApp app)
     }
 
     [Fact]
+    public async Task a_subscriber_on_one_replica_hears_of_a_push_committed_by_the_other()
+    {
+        var (workspaceId, _, master) = await app.NewWorkspaceAsync(Ct);
+        var replicas = await app.SyncReplicaAddressesAsync(Ct);
+        Assert.True(replicas.Count >= 2, $"expected two Sync replicas, found {replicas.Count}");
+        using var subscriberSide = new HttpClient { BaseAddress = replicas[0] };
+        using var pusherSide = new HttpClient { BaseAddress = replicas[1] };
+        await using var stream = await EventStream.OpenAsync(subscriberSide, workspaceId, master, null, Ct);
+        Assert.NotNull(await stream.NextMatchingAsync(m => IsHead(m, 0), Wait, Ct));
+
+        var seq = await new SyncEngine.Client.SyncEngineClient(pusherSide).PushAsync(master, workspaceId, [7, 7, 7], Guid.NewGuid(), 1, Ct);
+
+        Assert.NotNull(await stream.NextMatchingAsync(m => IsHead(m, seq), Wait, Ct));
+    }
+
+    [Fact]
     public async Task a_resuming_subscriber_gets_the_head_only_when_it_missed_something()
     {
         var (workspaceId, _, master) = await app.NewWorkspaceAsync(Ct);

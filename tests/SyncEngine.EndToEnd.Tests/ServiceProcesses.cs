@@ -33,4 +33,14 @@ public static class ServiceProcesses
             return false;
         }
     }
+
+    /// <summary>The address a service process itself listens on (its ASPNETCORE_URLS), bypassing Aspire's proxy.</summary>
+    public static Uri? DirectAddressOf(int servicePid)
+    {
+        var environ = $"/proc/{servicePid}/environ";
+        return File.Exists(environ)
+            ? File.ReadAllText(environ).Split('\0').Where(v => v.StartsWith("ASPNETCORE_URLS=", StringComparison.Ordinal))
+                .Select(v => new Uri(v["ASPNETCORE_URLS=".Length..].Split(';')[0])).FirstOrDefault()
+            : null;
+    }
 }

@@ -117,6 +117,32 @@ public sealed class SyncEngineApp : IAsyncLifetime
         }
     }
 
+    /// <summary>Each Sync replica's own address, bypassing Aspire's proxy (which picks a replica per connection).</summary>
+    public async Task<IReadOnlyList<Uri>> SyncReplicaAddressesAsync(CancellationToken ct)
+    {
+        var replicas = new Dictionary<string, Uri>();
+        using var enough = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        enough.CancelAfter(TimeSpan.FromSeconds(5));
+        try
+        {
+            await foreach (var update in App.ResourceNotifications.WatchAsync(enough.Token))
+            {
+                if (update.Resource.Name == "sync" && update.Snapshot.State?.Text == KnownResourceStates.Running
+                    && update.Snapshot.Properties.FirstOrDefault(p => p.Name.EndsWith(".pid", StringComparison.Ordinal))?.Value is { } pid
+                    && int.TryParse(pid.ToString(), out var wrapper) && ServiceProcesses.ServiceProcessOf(wrapper) is { } service
+                    && ServiceProcesses.DirectAddressOf(service) is { } address)
+                {
+                    replicas[update.ResourceId] = address;
+                }
+            }
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+        }
+
+        return replicas.Values.ToList();
+    }
+
     /// <summary>The process ids of the app's resources as they are now (replicas and restarts included).</summary>
     private static async Task<IReadOnlyList<int>> ProcessIdsAsync(DistributedApplication app)
     {

@@ -16,7 +16,7 @@ public sealed class DurabilityTests(SyncEngineApp app)
     {
         var workspaceId = Guid.NewGuid();
         var master = (await app.Api.ClaimAsync(workspaceId, Guid.NewGuid(), Guid.NewGuid().ToString(), Ct)).Token;
-        var replicas = await SyncReplicasAsync();
+        var replicas = await SyncEngineApp.ServiceProcessesAsync(app.App, "sync", Ct);
         Assert.True(replicas.Count >= 2, $"expected Sync to run as several replicas, found {replicas.Count}");
         var (victimId, victimPid) = replicas[0];
 
@@ -64,33 +64,5 @@ public sealed class DurabilityTests(SyncEngineApp app)
                 await backoff.WaitForNextTickAsync(Ct);
             }
         }
-    }
-
-    private async Task<List<(string ResourceId, int Pid)>> SyncReplicasAsync()
-    {
-        var replicas = new Dictionary<string, int>();
-        using var enough = CancellationTokenSource.CreateLinkedTokenSource(Ct);
-        enough.CancelAfter(TimeSpan.FromSeconds(10));
-        try
-        {
-            await foreach (var update in app.App.ResourceNotifications.WatchAsync(enough.Token))
-            {
-                if (update.Resource.Name == "sync" && update.Snapshot.State?.Text == KnownResourceStates.Running
-                    && update.Snapshot.Properties.FirstOrDefault(p => p.Name.EndsWith(".pid", StringComparison.Ordinal))?.Value is { } pid
-                    && int.TryParse(pid.ToString(), out var wrapper) && ServiceProcesses.ServiceProcessOf(wrapper) is { } processId)
-                {
-                    replicas[update.ResourceId] = processId;
-                    if (replicas.Count == 2)
-                    {
-                        break;
-                    }
-                }
-            }
-        }
-        catch (OperationCanceledException) when (!Ct.IsCancellationRequested)
-        {
-        }
-
-        return replicas.Select(r => (r.Key, r.Value)).ToList();
     }
 }

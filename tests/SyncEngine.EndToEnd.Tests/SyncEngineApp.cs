@@ -84,7 +84,7 @@ public sealed class SyncEngineApp : IAsyncLifetime
         Gateway?.Dispose();
         if (_app is not null)
         {
-            var processes = await ProcessIdsAsync(_app);
+            var processes = (await ServiceProcessesAsync(_app, resourceName: null, CancellationToken.None)).Select(p => p.Pid).ToList();
             var stoppedAt = DateTime.Now;
             await _app.StopAsync();
             await _app.DisposeAsync();
@@ -118,21 +118,30 @@ public sealed class SyncEngineApp : IAsyncLifetime
     }
 
     /// <summary>Each Sync replica's own address, bypassing Aspire's proxy (which picks a replica per connection).</summary>
-    public async Task<IReadOnlyList<Uri>> SyncReplicaAddressesAsync(CancellationToken ct)
+    public async Task<IReadOnlyList<Uri>> SyncReplicaAddressesAsync(CancellationToken ct) =>
+        (await ServiceProcessesAsync(App, "sync", ct)).Select(p => ServiceProcesses.DirectAddressOf(p.Pid)).OfType<Uri>().ToList();
+
+    /// <summary>
+    /// The running service processes (not their `dotnet run` wrappers) by resource id, replicas and restarts included;
+    /// all resources when <paramref name="resourceName"/> is null.
+    /// </summary>
+    public static async Task<IReadOnlyList<(string ResourceId, int Pid)>> ServiceProcessesAsync(
+        DistributedApplication app, string? resourceName, CancellationToken ct)
     {
-        var replicas = new Dictionary<string, Uri>();
+        var processes = new Dictionary<string, int>();
         using var enough = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        enough.CancelAfter(TimeSpan.FromSeconds(5));
+        // WatchAsync replays every resource's current state, then waits for changes: a few seconds covers the replay.
+        enough.CancelAfter(TimeSpan.FromSeconds(3));
         try
         {
-            await foreach (var update in App.ResourceNotifications.WatchAsync(enough.Token))
+            await foreach (var update in app.ResourceNotifications.WatchAsync(enough.Token))
             {
-                if (update.Resource.Name == "sync" && update.Snapshot.State?.Text == KnownResourceStates.Running
+                if ((resourceName is null || update.Resource.Name == resourceName)
+                    && update.Snapshot.State?.Text == KnownResourceStates.Running
                     && update.Snapshot.Properties.FirstOrDefault(p => p.Name.EndsWith(".pid", StringComparison.Ordinal))?.Value is { } pid
-                    && int.TryParse(pid.ToString(), out var wrapper) && ServiceProcesses.ServiceProcessOf(wrapper) is { } service
-                    && ServiceProcesses.DirectAddressOf(service) is { } address)
+                    && int.TryParse(pid.ToString(), out var wrapper) && ServiceProcesses.ServiceProcessOf(wrapper) is { } service)
                 {
-                    replicas[update.ResourceId] = address;
+                    processes[update.ResourceId] = service;
                 }
             }
         }
@@ -140,30 +149,7 @@ public sealed class SyncEngineApp : IAsyncLifetime
         {
         }
 
-        return replicas.Values.ToList();
-    }
-
-    /// <summary>The process ids of the app's resources as they are now (replicas and restarts included).</summary>
-    private static async Task<IReadOnlyList<int>> ProcessIdsAsync(DistributedApplication app)
-    {
-        var pids = new Dictionary<string, int>();
-        using var enough = new CancellationTokenSource(TimeSpan.FromSeconds(3));
-        try
-        {
-            await foreach (var update in app.ResourceNotifications.WatchAsync(enough.Token))
-            {
-                if (update.Snapshot.Properties.FirstOrDefault(p => p.Name.EndsWith(".pid", StringComparison.Ordinal))?.Value is { } pid
-                    && int.TryParse(pid.ToString(), out var id) && ServiceProcesses.ServiceProcessOf(id) is { } service)
-                {
-                    pids[update.ResourceId] = service;
-                }
-            }
-        }
-        catch (OperationCanceledException)
-        {
-        }
-
-        return pids.Values.ToList();
+        return processes.Select(p => (p.Key, p.Value)).ToList();
     }
 
     private static int FreePort()

@@ -4,6 +4,7 @@ using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Testing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Xunit;
 
 namespace SyncEngine.EndToEnd.Tests;
@@ -46,6 +47,8 @@ public sealed class SyncEngineApp : IAsyncLifetime
         using var cts = new CancellationTokenSource(StartTimeout);
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.SyncEngine_AppHost>(
             args, (options, _) => options.DisableDashboard = false, cts.Token);
+        // Every resource's log at Information buries a failure's message in CI output; warnings and errors stay.
+        builder.Services.AddLogging(logging => logging.SetMinimumLevel(LogLevel.Warning));
         _app = await builder.BuildAsync(cts.Token);
         await _app.StartAsync(cts.Token);
         foreach (var resource in new[] { "auth", "workspace", "sync", "gateway" })

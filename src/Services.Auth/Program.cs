@@ -3,6 +3,7 @@ using Services.Auth.Keys;
 using Services.Auth.Tokens;
 using SyncEngine.Contracts.Auth;
 using SyncEngine.ServiceDefaults.Messaging;
+using SyncEngine.ServiceDefaults.OpenApi;
 using SyncEngine.ServiceDefaults.Problems;
 using SyncEngine.ServiceDefaults.Security;
 using Wolverine;
@@ -28,12 +29,14 @@ builder.Host.UseWolverine(opts =>
     opts.PublishMessage<AccessRevoked>().ToPostgresqlQueue("sync");
 });
 builder.Services.AddWolverineHttp();
+builder.AddApiDocument("SyncEngine Auth API");
 
 var app = builder.Build();
 app.UseForwardedHeaders();
 app.UseSyncEngineProblemDetails();
 app.UseSyncEngineAuthentication();
 app.MapWolverineEndpoints();
+app.MapApiDocument();
 app.MapDefaultEndpoints();
 await app.SetupSchemaExclusivelyAsync(args);
 return await app.RunJasperFxCommands(args);

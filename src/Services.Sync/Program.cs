@@ -4,6 +4,7 @@ using Services.Sync.Changes;
 using Services.Sync.Live;
 using Services.Sync.Snapshots;
 using SyncEngine.ServiceDefaults.Messaging;
+using SyncEngine.ServiceDefaults.OpenApi;
 using SyncEngine.ServiceDefaults.Problems;
 using SyncEngine.ServiceDefaults.Security;
 using Wolverine;
@@ -26,6 +27,7 @@ builder.Host.UseWolverine(opts =>
     opts.ListenToPostgresqlQueue("sync");
 });
 builder.Services.AddWolverineHttp();
+builder.AddApiDocument("SyncEngine Sync API");
 
 var app = builder.Build();
 app.UseRejectionMetrics();
@@ -36,6 +38,7 @@ app.MapPullChanges();
 app.MapUploadSnapshot();
 app.MapLiveEvents();
 app.MapWolverineEndpoints();
+app.MapApiDocument();
 app.MapDefaultEndpoints();
 await app.SetupSchemaExclusivelyAsync(args);
 return await app.RunJasperFxCommands(args);

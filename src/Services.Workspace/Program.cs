@@ -3,6 +3,7 @@ using JasperFx.Events.Projections;
 using Services.Workspace.Workspaces;
 using SyncEngine.Contracts.Workspaces;
 using SyncEngine.ServiceDefaults.Messaging;
+using SyncEngine.ServiceDefaults.OpenApi;
 using SyncEngine.ServiceDefaults.Problems;
 using SyncEngine.ServiceDefaults.Security;
 using Wolverine;
@@ -24,11 +25,13 @@ builder.Host.UseWolverine(opts =>
     opts.PublishMessage<IssueMasterToken>().ToPostgresqlQueue("auth");
 });
 builder.Services.AddWolverineHttp();
+builder.AddApiDocument("SyncEngine Workspace API");
 
 var app = builder.Build();
 app.UseSyncEngineProblemDetails();
 app.UseSyncEngineAuthentication();
 app.MapWolverineEndpoints();
+app.MapApiDocument();
 app.MapDefaultEndpoints();
 await app.SetupSchemaExclusivelyAsync(args);
 return await app.RunJasperFxCommands(args);

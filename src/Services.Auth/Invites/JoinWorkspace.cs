@@ -1,15 +1,21 @@
+using System.ComponentModel.DataAnnotations;
 using Marten;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Services.Auth.Tokens;
+using SyncEngine.ServiceDefaults.OpenApi;
 using SyncEngine.ServiceDefaults.Problems;
+using SyncEngine.ServiceDefaults.Security;
 using Wolverine.Http;
 using JasperFx;
 
 namespace Services.Auth.Invites;
 
-public sealed record JoinWorkspaceRequest(Guid ClientId, string? InviteCode);
+// Nullable because JSON may omit it; Validate refuses that, and [Required] tells the OpenAPI document so.
+public sealed record JoinWorkspaceRequest(Guid ClientId, [property: Required] string? InviteCode);
 
-public sealed record JoinedWorkspace(string Token, Guid TokenId, string Scope, DateTimeOffset? ExpiresAt);
+public sealed record JoinedWorkspace(
+    string Token, Guid TokenId, [property: AllowedValues(Scopes.Read, Scopes.ReadWrite)] string Scope, DateTimeOffset? ExpiresAt);
 
 public static class JoinWorkspace
 {
@@ -22,8 +28,14 @@ public static class JoinWorkspace
     /// Redeems a single-use invite. Unknown codes, codes of another workspace and codes named for another client are
     /// all the same 404, so a guesser learns nothing; a used, revoked or expired invite is 410.
     /// </summary>
-    [WolverinePost("/api/workspaces/{workspaceId}/join")]
-    public static async Task<IResult> Post(
+    [WolverinePost("/api/workspaces/{workspaceId}/join", OperationId = "joinWorkspace", Summary = "Redeem an invite",
+        Description = "Exchanges the single-use invite code granted to this client for the client's own token. No token needed.")]
+    [Tags("Invites")]
+    [ProblemResponse(StatusCodes.Status400BadRequest, ProblemCodes.InvalidRequest)]
+    [ProblemResponse(StatusCodes.Status404NotFound, ProblemCodes.InviteInvalid,
+        Description = "No invite with this code for this workspace and client.")]
+    [ProblemResponse(StatusCodes.Status410Gone, ProblemCodes.InviteInvalid, Description = "The invite was used, revoked or has expired.")]
+    public static async Task<Results<Ok<JoinedWorkspace>, ProblemHttpResult>> Post(
         Guid workspaceId, JoinWorkspaceRequest request, IDocumentSession session, TokenIssuer issuer, TimeProvider clock, CancellationToken ct)
     {
         var hash = InviteCode.Hash(request.InviteCode!);
@@ -51,9 +63,9 @@ public static class JoinWorkspace
             return Invalid(StatusCodes.Status410Gone, "This invite was redeemed concurrently.");
         }
 
-        return Results.Ok(new JoinedWorkspace(token, access.Id, access.Scope, access.ExpiresAt));
+        return TypedResults.Ok(new JoinedWorkspace(token, access.Id, access.Scope, access.ExpiresAt));
     }
 
-    private static IResult Invalid(int status, string detail) =>
+    private static ProblemHttpResult Invalid(int status, string detail) =>
         Problem.Result(Problem.Create(status, ProblemCodes.InviteInvalid, detail));
 }

@@ -1,10 +1,13 @@
+using System.ComponentModel.DataAnnotations;
 using System.Security.Claims;
 using Marten;
 using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Services.Auth.Invites;
 using Services.Auth.Workspaces;
 using SyncEngine.Contracts.Auth;
+using SyncEngine.ServiceDefaults.OpenApi;
 using SyncEngine.ServiceDefaults.Problems;
 using SyncEngine.ServiceDefaults.Security;
 using Wolverine;
@@ -12,10 +15,18 @@ using Wolverine.Http;
 
 namespace Services.Auth.Tokens;
 
-public sealed record GrantAccessRequest(Guid ClientId, string? Scope, long? ExpiresInSeconds);
+// Scope is nullable because JSON may omit it; Validate refuses that, and [AllowedValues] (without null) tells the OpenAPI document.
+public sealed record GrantAccessRequest(
+    Guid ClientId, [property: AllowedValues(Scopes.Read, Scopes.ReadWrite)] string? Scope, long? ExpiresInSeconds = null);
 
 public sealed record AccessGrantedResponse(
-    Guid TokenId, Guid ClientId, string Scope, DateTimeOffset? ExpiresAt, string InviteCode, DateTimeOffset InviteExpiresAt, string JoinPath);
+    Guid TokenId,
+    Guid ClientId,
+    [property: AllowedValues(Scopes.Read, Scopes.ReadWrite)] string Scope,
+    DateTimeOffset? ExpiresAt,
+    string InviteCode,
+    DateTimeOffset InviteExpiresAt,
+    string JoinPath);
 
 public static class GrantAccess
 {
@@ -27,9 +38,13 @@ public static class GrantAccess
         : request.ExpiresInSeconds is <= 0 or > MaxExpiresInSeconds ? Problem.InvalidRequest("expiresInSeconds must be between 1 and ten years.")
         : WolverineContinue.NoProblems;
 
-    [WolverinePost("/api/workspaces/{workspaceId}/tokens")]
+    [WolverinePost("/api/workspaces/{workspaceId}/tokens", OperationId = "grantAccess", Summary = "Grant a client access",
+        Description = "Records the grant and returns a single-use invite code that only the named client can redeem (joinWorkspace); " +
+            "joinPath is the web client's join link, with the code in the fragment.")]
+    [Tags("Access")]
     [Authorize(Policy = AccessPolicies.Master)]
-    public static async Task<IResult> Post(
+    [ProblemResponse(StatusCodes.Status400BadRequest, ProblemCodes.InvalidRequest)]
+    public static async Task<Results<Created<AccessGrantedResponse>, ProblemHttpResult>> Post(
         Guid workspaceId, GrantAccessRequest request, ClaimsPrincipal user, IDocumentSession session, IMessageBus bus,
         TimeProvider clock, CancellationToken ct)
     {
@@ -65,7 +80,7 @@ public static class GrantAccess
         await bus.PublishAsync(new AccessGranted(workspaceId, access.Id, access.ClientId, access.Scope, expiresAt, owner.ClientId, now));
         await session.SaveChangesAsync(ct);
 
-        return Results.Created(
+        return TypedResults.Created(
             $"/api/workspaces/{workspaceId}/tokens",
             new AccessGrantedResponse(access.Id, access.ClientId, access.Scope, expiresAt, code, inviteExpiresAt, InviteCode.JoinPath(workspaceId, code)));
     }

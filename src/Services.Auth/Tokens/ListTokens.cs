@@ -1,5 +1,7 @@
+using System.ComponentModel.DataAnnotations;
 using Marten;
 using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Http.HttpResults;
 using SyncEngine.ServiceDefaults.Security;
 using Wolverine.Http;
 
@@ -7,23 +9,33 @@ namespace Services.Auth.Tokens;
 
 /// <summary>What the owner sees of a workspace's access: never a token, never an invite code.</summary>
 public sealed record TokenSummary(
-    Guid TokenId, Guid ClientId, string Scope, bool IsMaster, string Status, DateTimeOffset GrantedAt,
-    DateTimeOffset? IssuedAt, DateTimeOffset? ExpiresAt, DateTimeOffset? RevokedAt, DateTimeOffset? InviteExpiresAt);
+    Guid TokenId,
+    Guid ClientId,
+    [property: AllowedValues(Scopes.Read, Scopes.ReadWrite)] string Scope,
+    bool IsMaster,
+    [property: AllowedValues("pending", "invite-expired", "active", "expired", "revoked")] string Status,
+    DateTimeOffset GrantedAt,
+    DateTimeOffset? IssuedAt,
+    DateTimeOffset? ExpiresAt,
+    DateTimeOffset? RevokedAt,
+    DateTimeOffset? InviteExpiresAt);
 
 public static class ListTokens
 {
-    [WolverineGet("/api/workspaces/{workspaceId}/tokens")]
+    [WolverineGet("/api/workspaces/{workspaceId}/tokens", OperationId = "listTokens", Summary = "List a workspace's tokens",
+        Description = "Every grant and master token, oldest first, with its status; never a token or an invite code.")]
+    [Tags("Access")]
     [Authorize(Policy = AccessPolicies.Master)]
-    public static async Task<IReadOnlyList<TokenSummary>> Get(Guid workspaceId, IQuerySession session, TimeProvider clock, CancellationToken ct)
+    public static async Task<Ok<List<TokenSummary>>> Get(Guid workspaceId, IQuerySession session, TimeProvider clock, CancellationToken ct)
     {
         var now = clock.GetUtcNow();
         var tokens = await session.Query<AccessToken>()
             .Where(t => t.WorkspaceId == workspaceId)
             .OrderBy(t => t.GrantedAt)
             .ToListAsync(ct);
-        return tokens.Select(t => new TokenSummary(
+        return TypedResults.Ok(tokens.Select(t => new TokenSummary(
                 t.Id, t.ClientId, t.Scope, t.IsMaster, t.StatusAt(now), t.GrantedAt, t.IssuedAt, t.ExpiresAt, t.RevokedAt,
                 t.IssuedAt is null ? t.InviteExpiresAt : null))
-            .ToList();
+            .ToList());
     }
 }

@@ -1,8 +1,11 @@
 using System.Security.Claims;
 using Marten;
 using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.OpenApi;
 using Services.Auth.Workspaces;
 using SyncEngine.Contracts.Auth;
+using SyncEngine.ServiceDefaults.OpenApi;
 using SyncEngine.ServiceDefaults.Problems;
 using SyncEngine.ServiceDefaults.Security;
 using Wolverine;
@@ -16,9 +19,16 @@ public static class RevokeAccess
     /// Revokes every token and pending invite of the client for this workspace. Auth refuses them from this commit on;
     /// Workspace and Sync from when they handle <see cref="AccessRevoked"/> (milliseconds, through the outbox).
     /// </summary>
-    [WolverineDelete("/api/workspaces/{workspaceId}/tokens/{clientId}")]
+    [WolverineDelete("/api/workspaces/{workspaceId}/tokens/{clientId}", OperationId = "revokeAccess", Summary = "Revoke a client's access",
+        Description = "Every token and pending invite of the client for this workspace stops working within a second; its live " +
+            "event stream is closed.")]
+    [Tags("Access")]
     [Authorize(Policy = AccessPolicies.Master)]
-    public static async Task<IResult> Delete(
+    // Bound as a string so a malformed id is a 400 problem rather than a bare 404.
+    [ApiParameter("clientId", ParameterLocation.Path, typeof(Guid), "The client whose access ends.")]
+    [ProblemResponse(StatusCodes.Status403Forbidden, ProblemCodes.Forbidden, Description = "The owner's own access cannot be revoked.")]
+    [ProblemResponse(StatusCodes.Status404NotFound, ProblemCodes.NotFound, Description = "The client has no access to this workspace.")]
+    public static async Task<Results<NoContent, ProblemHttpResult>> Delete(
         Guid workspaceId, string clientId, ClaimsPrincipal user, IDocumentSession session, IMessageBus bus,
         TimeProvider clock, CancellationToken ct)
     {
@@ -53,6 +63,6 @@ public static class RevokeAccess
         await session.RecordRevocationAsync(workspaceId, client, now, ct);
         await bus.PublishAsync(new AccessRevoked(workspaceId, client, owner.ClientId, now));
         await session.SaveChangesAsync(ct);
-        return Results.NoContent();
+        return TypedResults.NoContent();
     }
 }

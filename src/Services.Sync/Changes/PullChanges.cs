@@ -1,4 +1,8 @@
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.OpenApi;
 using Npgsql;
+using SyncEngine.ServiceDefaults.OpenApi;
+using SyncEngine.ServiceDefaults.Problems;
 using SyncEngine.ServiceDefaults.Security;
 
 namespace Services.Sync.Changes;
@@ -12,6 +16,19 @@ public static class PullChanges
     public static void MapPullChanges(this IEndpointRouteBuilder app) =>
         app.MapGet("/api/workspaces/{workspaceId}/changes", Handle).RequireAuthorization(AccessPolicies.Member);
 
+    [EndpointName("pullChanges")]
+    [EndpointSummary("Pull what the caller lacks")]
+    [EndpointDescription("The changes after seq `after`, preceded by the newest snapshot when some of them are pruned, in the " +
+        "binary framing of docs/protocol.md: frames of [kind: 1 byte, 1 = snapshot, 2 = change][seq: int64 big-endian]" +
+        "[length: uint32 big-endian][bytes]. Nothing new is 204.")]
+    [Tags("Changes")]
+    // Read by hand, so a malformed or repeated value is an invalid-request problem rather than a binding failure.
+    [ApiParameter("after", ParameterLocation.Query, typeof(long), "The last seq the client has; 0 or absent for everything.")]
+    [ApiBinaryResponse(StatusCodes.Status200OK, SyncHeaders.ContentType, "Frames, oldest first.")]
+    [ProblemResponse(StatusCodes.Status400BadRequest, ProblemCodes.InvalidRequest, Description = "`after` is not one non-negative integer.")]
+    [ProducesResponseType(StatusCodes.Status204NoContent, Description = "The caller is up to date.")]
+    [ApiResponseHeader(SyncHeaders.Head, typeof(long), "The workspace's newest seq.")]
+    [ApiResponseHeader(SyncHeaders.SchemaVersion, typeof(int), "The workspace's schema version: the newest a push carried.")]
     private static async Task<IResult> Handle(
         Guid workspaceId, HttpContext http, NpgsqlDataSource db, SyncProblems problems, SyncMetrics metrics, CancellationToken ct)
     {

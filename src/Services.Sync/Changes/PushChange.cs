@@ -1,7 +1,10 @@
 using System.Security.Claims;
 using System.Security.Cryptography;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
+using Microsoft.OpenApi;
 using Npgsql;
+using SyncEngine.ServiceDefaults.OpenApi;
 using SyncEngine.ServiceDefaults.Problems;
 using SyncEngine.ServiceDefaults.Security;
 
@@ -17,6 +20,24 @@ public static class PushChange
     public static void MapPushChange(this IEndpointRouteBuilder app) =>
         app.MapPost("/api/workspaces/{workspaceId}/changes", Handle).RequireAuthorization(AccessPolicies.Writer);
 
+    [EndpointName("pushChange")]
+    [EndpointSummary("Append a change")]
+    [EndpointDescription("Stores the body as the workspace's next change, once: the same Idempotency-Key again returns the same " +
+        "seq (200) and stores nothing. A Sync-Schema-Version older than the workspace's is refused with outdated-version.")]
+    [Tags("Changes")]
+    [ApiBinaryBody("application/octet-stream", "The change: opaque bytes (a Loro update for Loro apps), at most Sync:MaxChangeBytes (4 MiB).")]
+    [ApiParameter(SyncHeaders.IdempotencyKey, ParameterLocation.Header, typeof(Guid),
+        "A UUID the client keeps with the pending change; a retry sends the same.", Required = true)]
+    [ApiParameter(SyncHeaders.SchemaVersion, ParameterLocation.Header, typeof(int),
+        "The app's document schema version (non-negative).", Required = true)]
+    [ProducesResponseType<PushedChange>(StatusCodes.Status201Created, Description = "Appended: its seq.")]
+    [ProducesResponseType<PushedChange>(StatusCodes.Status200OK, Description = "Stored before under this Idempotency-Key: its seq.")]
+    [ProblemResponse(StatusCodes.Status400BadRequest, ProblemCodes.InvalidRequest, ProblemCodes.MissingVersion)]
+    [ProblemResponse(StatusCodes.Status409Conflict, ProblemCodes.IdempotencyConflict, ProblemCodes.OutdatedVersion,
+        Description = "outdated-version carries currentVersion: update the app, migrate, then push again.")]
+    [ProblemResponse(StatusCodes.Status413PayloadTooLarge, ProblemCodes.PayloadTooLarge)]
+    [ProblemResponse(StatusCodes.Status422UnprocessableEntity, ProblemCodes.InvalidDocument,
+        Description = "Starts like a Loro export but its header or checksum is wrong.")]
     private static async Task<IResult> Handle(
         Guid workspaceId, HttpRequest request, ClaimsPrincipal user, NpgsqlDataSource db, IOptions<SyncOptions> options,
         SyncProblems problems, SyncMetrics metrics, CancellationToken ct)

@@ -1,8 +1,11 @@
 using System.Security.Claims;
 using System.Text;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
+using Microsoft.OpenApi;
 using Npgsql;
 using Services.Sync.Changes;
+using SyncEngine.ServiceDefaults.OpenApi;
 using SyncEngine.ServiceDefaults.Security;
 
 namespace Services.Sync.Live;
@@ -17,6 +20,14 @@ public static class LiveEvents
     public static void MapLiveEvents(this IEndpointRouteBuilder app) =>
         app.MapGet("/api/workspaces/{workspaceId}/events", Handle).RequireAuthorization(AccessPolicies.Member);
 
+    [EndpointName("liveEvents")]
+    [EndpointSummary("Follow a workspace's head")]
+    [EndpointDescription("Server-Sent Events. `head` (id and data `{\"seq\": n}`) when changes commit, on any replica, and once " +
+        "at connect when the head is past Last-Event-ID; a comment line as heartbeat; `revoked` (data `{}`) just before the " +
+        "stream ends because the caller's access was revoked or its token expired.")]
+    [Tags("Live")]
+    [ApiParameter("Last-Event-ID", ParameterLocation.Header, typeof(long), "The last head seq received, when reconnecting.")]
+    [ProducesResponseType<string>(StatusCodes.Status200OK, "text/event-stream", Description = "An endless event stream.")]
     private static async Task Handle(
         Guid workspaceId, HttpContext http, ClaimsPrincipal user, NpgsqlDataSource db, HeadNotifications notifications,
         IOptions<SyncOptions> options, SyncMetrics metrics, TimeProvider clock)

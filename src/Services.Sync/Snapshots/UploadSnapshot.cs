@@ -1,7 +1,11 @@
 using System.Security.Claims;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
+using Microsoft.OpenApi;
 using Npgsql;
 using Services.Sync.Changes;
+using SyncEngine.ServiceDefaults.OpenApi;
+using SyncEngine.ServiceDefaults.Problems;
 using SyncEngine.ServiceDefaults.Security;
 
 namespace Services.Sync.Snapshots;
@@ -15,6 +19,19 @@ public static class UploadSnapshot
     public static void MapUploadSnapshot(this IEndpointRouteBuilder app) =>
         app.MapPost("/api/workspaces/{workspaceId}/snapshots", Handle).RequireAuthorization(AccessPolicies.Writer);
 
+    [EndpointName("uploadSnapshot")]
+    [EndpointSummary("Store a snapshot")]
+    [EndpointDescription("A compacted document that includes every change up to Sync-Covers. Pulls from before the pruned " +
+        "point get it instead of the changes it covers; those are kept for a retention window.")]
+    [Tags("Snapshots")]
+    [ApiBinaryBody("application/octet-stream", "The snapshot: opaque bytes (a Loro snapshot for Loro apps), at most Sync:MaxSnapshotBytes (16 MiB).")]
+    [ApiParameter(SyncHeaders.Covers, ParameterLocation.Header, typeof(long),
+        "The seq of the last change the snapshot includes (positive, at most the workspace's head).", Required = true)]
+    [ProducesResponseType<StoredSnapshot>(StatusCodes.Status201Created, Description = "Stored (or stored before): the seq it covers.")]
+    [ProblemResponse(StatusCodes.Status400BadRequest, ProblemCodes.InvalidRequest)]
+    [ProblemResponse(StatusCodes.Status413PayloadTooLarge, ProblemCodes.PayloadTooLarge)]
+    [ProblemResponse(StatusCodes.Status422UnprocessableEntity, ProblemCodes.InvalidDocument,
+        Description = "Starts like a Loro export but its header or checksum is wrong.")]
     private static async Task<IResult> Handle(
         Guid workspaceId, HttpRequest request, ClaimsPrincipal user, NpgsqlDataSource db, IOptions<SyncOptions> options,
         SyncProblems problems, SyncMetrics metrics, CancellationToken ct)

@@ -1,9 +1,12 @@
 using JasperFx;
 using Marten;
 using Marten.Exceptions;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.OpenApi;
 using SyncEngine.Contracts.Auth;
 using SyncEngine.Contracts.Workspaces;
+using SyncEngine.ServiceDefaults.OpenApi;
 using SyncEngine.ServiceDefaults.Problems;
 using Wolverine;
 using Wolverine.Http;
@@ -53,8 +56,18 @@ public sealed class ClaimWorkspace
             _ => new ClaimDecision.Exists(),
         };
 
-    [WolverinePost("/api/workspaces")]
-    public static async Task<IResult> Post(
+    [WolverinePost("/api/workspaces", OperationId = "claimWorkspace", Summary = "Claim a new workspace",
+        Description = "The caller becomes the owner and gets the master token. A retry with the same Idempotency-Key and " +
+            "clientId (after a lost response) gets the owner's master token again.")]
+    [Tags("Workspaces")]
+    [ApiParameter(IdempotencyKeyHeader, ParameterLocation.Header, typeof(string),
+        "A random key the client keeps with the claim, at most 200 characters; a retry sends the same.", Required = true)]
+    [ProblemResponse(StatusCodes.Status400BadRequest, ProblemCodes.InvalidRequest)]
+    [ProblemResponse(StatusCodes.Status409Conflict, ProblemCodes.WorkspaceExists,
+        Description = "Claimed already, by another client or with another Idempotency-Key.")]
+    [ProblemResponse(StatusCodes.Status503ServiceUnavailable, ProblemCodes.Unavailable,
+        Description = "The claim is recorded but its token could not be issued yet: retry with the same Idempotency-Key.")]
+    public static async Task<Results<Created<ClaimedWorkspace>, ProblemHttpResult>> Post(
         ClaimWorkspaceRequest request,
         [FromHeader(Name = IdempotencyKeyHeader)] string idempotencyKey,
         IDocumentSession session,
@@ -112,7 +125,7 @@ public sealed class ClaimWorkspace
         }
     }
 
-    private static async Task<IResult> IssueTokenAsync(
+    private static async Task<Results<Created<ClaimedWorkspace>, ProblemHttpResult>> IssueTokenAsync(
         Guid workspaceId, Guid ownerClientId, DateTimeOffset createdAt, IMessageBus bus, ILogger logger, CancellationToken ct)
     {
         MasterTokenIssued issued;
@@ -128,7 +141,7 @@ public sealed class ClaimWorkspace
                 $"The workspace is claimed but its token could not be issued right now; retry with the same {IdempotencyKeyHeader} to get it."));
         }
 
-        return Results.Created(
+        return TypedResults.Created(
             $"/api/workspaces/{workspaceId}", new ClaimedWorkspace(workspaceId, ownerClientId, createdAt, issued.Token));
     }
 }

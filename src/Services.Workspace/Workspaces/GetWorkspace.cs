@@ -1,7 +1,10 @@
+using System.ComponentModel.DataAnnotations;
 using System.Security.Claims;
 using System.Text.Json.Serialization;
 using Marten;
 using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Http.HttpResults;
+using SyncEngine.ServiceDefaults.OpenApi;
 using SyncEngine.ServiceDefaults.Problems;
 using SyncEngine.ServiceDefaults.Security;
 using Wolverine.Http;
@@ -15,7 +18,9 @@ public sealed record WorkspaceView(
     // Absent, not empty, for members: who else belongs to a workspace is the owner's business.
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<MemberView>? Members);
 
-public sealed record MemberView(Guid ClientId, string? Scope, DateTimeOffset? ExpiresAt, DateTimeOffset? RevokedAt);
+// Scope is null while only a revocation of the client is known (see Member).
+public sealed record MemberView(
+    Guid ClientId, [property: AllowedValues(Scopes.Read, Scopes.ReadWrite, null)] string? Scope, DateTimeOffset? ExpiresAt, DateTimeOffset? RevokedAt);
 
 public static class GetWorkspace
 {
@@ -29,14 +34,18 @@ public static class GetWorkspace
                 .ToList()
             : null);
 
-    [WolverineGet("/api/workspaces/{workspaceId}")]
+    [WolverineGet("/api/workspaces/{workspaceId}", OperationId = "getWorkspace", Summary = "Get a workspace",
+        Description = "Its owner and creation time; its members only for the master token.")]
+    [Tags("Workspaces")]
     [Authorize(Policy = AccessPolicies.Member)]
-    public static async Task<IResult> Get(Guid workspaceId, ClaimsPrincipal user, IQuerySession session, CancellationToken ct) =>
+    [ProblemResponse(StatusCodes.Status404NotFound, ProblemCodes.WorkspaceNotFound)]
+    public static async Task<Results<Ok<WorkspaceView>, ProblemHttpResult>> Get(
+        Guid workspaceId, ClaimsPrincipal user, IQuerySession session, CancellationToken ct) =>
         await session.LoadAsync<Workspace>(workspaceId, ct) is { } workspace
-            ? Results.Ok(View(workspace, TokenHolder.From(user)?.IsMaster == true))
+            ? TypedResults.Ok(View(workspace, TokenHolder.From(user)?.IsMaster == true))
             : NotFound(workspaceId);
 
     // A valid token for a workspace this service never saw: Auth issued it, so the claim is still on its way or lost.
-    internal static IResult NotFound(Guid workspaceId) => Problem.Result(Problem.Create(
+    internal static ProblemHttpResult NotFound(Guid workspaceId) => Problem.Result(Problem.Create(
         StatusCodes.Status404NotFound, ProblemCodes.WorkspaceNotFound, $"Workspace {workspaceId} does not exist."));
 }

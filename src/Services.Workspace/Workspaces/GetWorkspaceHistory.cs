@@ -1,6 +1,10 @@
+using System.ComponentModel.DataAnnotations;
 using JasperFx.Events;
 using Marten;
 using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Http.HttpResults;
+using SyncEngine.ServiceDefaults.OpenApi;
+using SyncEngine.ServiceDefaults.Problems;
 using SyncEngine.ServiceDefaults.Security;
 using Wolverine.Http;
 
@@ -8,7 +12,12 @@ namespace Services.Workspace.Workspaces;
 
 /// <summary>One entry of the audit log. <see cref="ClientId"/> is whom the entry is about (null for "created").</summary>
 public sealed record HistoryEntry(
-    string Type, DateTimeOffset At, Guid Actor, Guid? ClientId, string? Scope, DateTimeOffset? ExpiresAt);
+    [property: AllowedValues("created", "granted", "revoked")] string Type,
+    DateTimeOffset At,
+    Guid Actor,
+    Guid? ClientId,
+    [property: AllowedValues(Scopes.Read, Scopes.ReadWrite, null)] string? Scope,
+    DateTimeOffset? ExpiresAt);
 
 public static class GetWorkspaceHistory
 {
@@ -20,13 +29,16 @@ public static class GetWorkspaceHistory
         _ => null,
     };
 
-    [WolverineGet("/api/workspaces/{workspaceId}/history")]
+    [WolverineGet("/api/workspaces/{workspaceId}/history", OperationId = "getWorkspaceHistory", Summary = "Get a workspace's history",
+        Description = "The audit log, oldest first: created, then each grant and revocation with its time and actor.")]
+    [Tags("Workspaces")]
     [Authorize(Policy = AccessPolicies.Master)]
-    public static async Task<IResult> Get(Guid workspaceId, IQuerySession session, CancellationToken ct)
+    [ProblemResponse(StatusCodes.Status404NotFound, ProblemCodes.WorkspaceNotFound)]
+    public static async Task<Results<Ok<List<HistoryEntry>>, ProblemHttpResult>> Get(Guid workspaceId, IQuerySession session, CancellationToken ct)
     {
         IReadOnlyList<IEvent> events = await session.Events.FetchStreamAsync(workspaceId, token: ct);
         return events.Count == 0
             ? GetWorkspace.NotFound(workspaceId)
-            : Results.Ok(events.Select(e => Entry(e.Data)).OfType<HistoryEntry>().ToList());
+            : TypedResults.Ok(events.Select(e => Entry(e.Data)).OfType<HistoryEntry>().ToList());
     }
 }

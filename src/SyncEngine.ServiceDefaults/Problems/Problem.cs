@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 
 namespace SyncEngine.ServiceDefaults.Problems;
@@ -15,7 +16,8 @@ public static class Problem
 
     public static ProblemDetails InvalidRequest(string detail) => Create(StatusCodes.Status400BadRequest, ProblemCodes.InvalidRequest, detail);
 
-    public static IResult Result(ProblemDetails problem) => Results.Problem(problem);
+    /// <summary>Typed, so an endpoint can declare <c>Results&lt;Ok&lt;T&gt;, ProblemHttpResult&gt;</c> and its OpenAPI success type follows.</summary>
+    public static ProblemHttpResult Result(ProblemDetails problem) => TypedResults.Problem(problem);
 
     /// <summary>The code a bare status (no handler-written body) maps to, for the status-code-pages fallback.</summary>
     public static string CodeOf(int status) => status switch

@@ -46,10 +46,9 @@ namespace Internal.Generated.WolverineHandlers
 
             
             // The actual HTTP request handler execution
-            var tokenSummaryIReadOnlyList_response = await Services.Auth.Tokens.ListTokens.Get(workspaceId, ((Marten.IQuerySession)documentSession), _timeProvider, httpContext.RequestAborted).ConfigureAwait(false);
+            var okOfTokenSummaryList = await Services.Auth.Tokens.ListTokens.Get(workspaceId, ((Marten.IQuerySession)documentSession), _timeProvider, httpContext.RequestAborted).ConfigureAwait(false);
 
-            // Writing the response body to JSON because this was the first 'return variable' in the method signature
-            await WriteJsonAsync(httpContext, tokenSummaryIReadOnlyList_response, 404);
+            await okOfTokenSummaryList.ExecuteAsync(httpContext).ConfigureAwait(false);
         }
     }
 

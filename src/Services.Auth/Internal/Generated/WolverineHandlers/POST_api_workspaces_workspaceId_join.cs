@@ -60,7 +60,7 @@ namespace Internal.Generated.WolverineHandlers
 
             
             // The actual HTTP request handler execution
-            var result = await Services.Auth.Invites.JoinWorkspace.Post(workspaceId, request, documentSession, _tokenIssuer, _timeProvider, httpContext.RequestAborted).ConfigureAwait(false);
+            var resultsOfOkOfJoinedWorkspaceAndProblemHttpResult = await Services.Auth.Invites.JoinWorkspace.Post(workspaceId, request, documentSession, _tokenIssuer, _timeProvider, httpContext.RequestAborted).ConfigureAwait(false);
 
             
             // Save all pending changes to this Marten session
@@ -70,7 +70,7 @@ namespace Internal.Generated.WolverineHandlers
             // Have to flush outgoing messages just in case Marten did nothing because of https://github.com/JasperFx/wolverine/issues/536
             await messageContext.FlushOutgoingMessagesAsync().ConfigureAwait(false);
 
-            await result.ExecuteAsync(httpContext).ConfigureAwait(false);
+            await resultsOfOkOfJoinedWorkspaceAndProblemHttpResult.ExecuteAsync(httpContext).ConfigureAwait(false);
         }
     }
 

@@ -44,9 +44,9 @@ namespace Internal.Generated.WolverineHandlers
 
             
             // The actual HTTP request handler execution
-            var result = await Services.Workspace.Workspaces.GetWorkspaceHistory.Get(workspaceId, ((Marten.IQuerySession)documentSession), httpContext.RequestAborted).ConfigureAwait(false);
+            var resultsOfOkOfHistoryEntryListAndProblemHttpResult = await Services.Workspace.Workspaces.GetWorkspaceHistory.Get(workspaceId, ((Marten.IQuerySession)documentSession), httpContext.RequestAborted).ConfigureAwait(false);
 
-            await result.ExecuteAsync(httpContext).ConfigureAwait(false);
+            await resultsOfOkOfHistoryEntryListAndProblemHttpResult.ExecuteAsync(httpContext).ConfigureAwait(false);
         }
     }
 

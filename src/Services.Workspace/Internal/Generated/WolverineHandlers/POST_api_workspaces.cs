@@ -50,13 +50,13 @@ namespace Internal.Generated.WolverineHandlers
 
             
             // The actual HTTP request handler execution
-            var result = await Services.Workspace.Workspaces.ClaimWorkspace.Post(request, idempotencyKey, documentSession, messageContext, _timeProvider, _loggerOfClaimWorkspace, httpContext.RequestAborted).ConfigureAwait(false);
+            var resultsOfCreatedOfClaimedWorkspaceAndProblemHttpResult = await Services.Workspace.Workspaces.ClaimWorkspace.Post(request, idempotencyKey, documentSession, messageContext, _timeProvider, _loggerOfClaimWorkspace, httpContext.RequestAborted).ConfigureAwait(false);
 
             
             // Save all pending changes to this Marten session
             await documentSession.SaveChangesAsync(httpContext.RequestAborted).ConfigureAwait(false);
 
-            await result.ExecuteAsync(httpContext).ConfigureAwait(false);
+            await resultsOfCreatedOfClaimedWorkspaceAndProblemHttpResult.ExecuteAsync(httpContext).ConfigureAwait(false);
             
             // Have to flush outgoing messages just in case Marten did nothing because of https://github.com/JasperFx/wolverine/issues/536
             await messageContext.FlushOutgoingMessagesAsync().ConfigureAwait(false);

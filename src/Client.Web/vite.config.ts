@@ -1,10 +1,21 @@
-import { defineConfig } from "vite";
+import react from "@vitejs/plugin-react";
+import wasm from "vite-plugin-wasm";
+import { defineConfig } from "vitest/config";
 
 // The AppHost hands us a port (PORT) and the gateway proxies to it; stay on loopback and fail rather than drift.
+// loro-crdt ships WebAssembly as an ES module import, which needs vite-plugin-wasm in the page and in the worker.
 export default defineConfig({
+  plugins: [react(), wasm()],
+  worker: { format: "es", plugins: () => [wasm()] },
+  build: { target: "esnext" },
+  optimizeDeps: { exclude: ["loro-crdt"] },
   server: {
     host: "127.0.0.1",
     port: Number(process.env.PORT ?? 5173),
     strictPort: true,
+  },
+  test: {
+    include: ["packages/*/test/**/*.test.ts", "src/**/*.test.ts"],
+    environment: "node",
   },
 });

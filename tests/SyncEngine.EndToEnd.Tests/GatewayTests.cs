@@ -15,7 +15,7 @@ public sealed class GatewayTests(SyncEngineApp app)
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("text/html", response.Content.Headers.ContentType?.MediaType);
-        Assert.Contains("<title>SyncEngine</title>", await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+        Assert.Contains("<title>Meal journal — SyncEngine</title>", await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
     }
 
     [Fact]

@@ -1,0 +1,38 @@
+import type { ProblemCode } from "./api/schemas.js";
+
+/** An RFC 9457 problem from the API, with SyncEngine's machine-readable `code` (docs/design.md lists them). */
+export class ApiProblem extends Error {
+  constructor(
+    readonly status: number,
+    /** One of the API's codes, or `http-<status>` when the answer was not problem+json. */
+    readonly code: ProblemCode | `http-${number}` | "invalid-response",
+    detail: string,
+    readonly currentVersion?: number,
+    readonly retryAfterSeconds?: number,
+  ) {
+    super(detail);
+    this.name = "ApiProblem";
+  }
+
+  static async from(response: Response): Promise<ApiProblem> {
+    let body: { code?: unknown; detail?: unknown; title?: unknown; currentVersion?: unknown } = {};
+    try {
+      body = (await response.json()) as typeof body;
+    } catch {
+      // Not problem+json (a proxy's page, say): the status alone still says what to do.
+    }
+    const retryAfter = Number(response.headers.get("Retry-After"));
+    return new ApiProblem(
+      response.status,
+      typeof body.code === "string" ? (body.code as ProblemCode) : `http-${response.status}`,
+      typeof body.detail === "string" ? body.detail : typeof body.title === "string" ? body.title : response.statusText,
+      typeof body.currentVersion === "number" ? body.currentVersion : undefined,
+      Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : undefined,
+    );
+  }
+}
+
+/** fetch rejects with a TypeError when the network is out of reach; that is "offline", not an answer. */
+export function isNetworkFailure(error: unknown): boolean {
+  return error instanceof TypeError;
+}

@@ -1,0 +1,187 @@
+using System.Text.RegularExpressions;
+using Microsoft.Playwright;
+using static Microsoft.Playwright.Assertions;
+
+namespace SyncEngine.EndToEnd.Tests.Browser;
+
+/// <summary>
+/// One device using the demo app: an isolated browser context (its own IndexedDB, its own clientId) on the gateway.
+/// Methods say what a user does; selectors live here only.
+/// </summary>
+public sealed partial class Device : IAsyncDisposable
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(15);
+    private readonly IBrowserContext _context;
+    private readonly List<string> _errors = [];
+
+    private Device(IBrowserContext context, IPage page)
+    {
+        _context = context;
+        Page = page;
+        page.PageError += (_, error) => _errors.Add(error);
+    }
+
+    public IPage Page { get; }
+    public Guid ClientId { get; private set; }
+
+    /// <summary>Uncaught errors the page reported; a test ends by asserting there were none.</summary>
+    public IReadOnlyList<string> Errors => _errors;
+
+    public static async Task<Device> OpenAsync(IBrowser browser, Uri gateway, string query = "")
+    {
+        var context = await browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = gateway.ToString(), ViewportSize = new() { Width = 1100, Height = 760 } });
+        context.SetDefaultTimeout((float)Patience.TotalMilliseconds);
+        var page = await context.NewPageAsync();
+        var device = new Device(context, page);
+        await page.GotoAsync("/" + query);
+        await device.WaitUntilReadyAsync();
+        device.ClientId = Guid.Parse((await page.GetByTestId("device-id").TextContentAsync())!);
+        return device;
+    }
+
+    /// <summary>The app has rendered and its sync worker runs (so going offline now cannot stop it loading).</summary>
+    public async Task WaitUntilReadyAsync()
+    {
+        await Expect(Page.GetByTestId("device-id")).ToBeVisibleAsync();
+        await Expect(Page.Locator("html")).ToHaveAttributeAsync("data-sync-ready", "true");
+    }
+
+    public Task GoOfflineAsync() => _context.SetOfflineAsync(true);
+    public Task GoOnlineAsync() => _context.SetOfflineAsync(false);
+
+    public async Task<Guid> CreateJournalAsync(string name)
+    {
+        // In-app navigation, not a page load: this works offline too.
+        await Page.GetByRole(AriaRole.Link, new() { Name = "Meal journal" }).ClickAsync();
+        await Page.GetByTestId("new-journal-name").FillAsync(name);
+        await Page.GetByTestId("create-journal").ClickAsync();
+        await Page.WaitForURLAsync(JournalUrl());
+        await Expect(Page.GetByTestId("journal-title")).ToHaveTextAsync(name);
+        return WorkspaceId;
+    }
+
+    public Guid WorkspaceId => Guid.Parse(JournalUrl().Match(Page.Url).Groups[1].Value);
+
+    public async Task OpenJournalAsync(Guid workspaceId)
+    {
+        await Page.GotoAsync($"/w/{workspaceId}");
+        await WaitUntilReadyAsync();
+        await Expect(Page.GetByTestId("sync-status")).ToBeVisibleAsync();
+    }
+
+    public async Task AddMealAsync(string name, int calories)
+    {
+        await Page.GetByTestId("meal-name").FillAsync(name);
+        await Page.GetByTestId("meal-calories").FillAsync(calories.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        await Page.GetByTestId("add-meal").ClickAsync();
+        await Expect(Page.GetByTestId("meal-row-name").Filter(new() { HasTextRegex = new Regex($"^{Regex.Escape(name)}$") })).ToHaveCountAsync(1);
+    }
+
+    public async Task<string[]> MealsAsync() =>
+        [.. (await Page.GetByTestId("meal-row-name").AllTextContentsAsync()).Order(StringComparer.Ordinal)];
+
+    /// <summary>Waits until the journal on screen lists exactly these meals, in any order; fails with what it shows.</summary>
+    public async Task ExpectMealsAsync(TimeSpan within, params string[] meals)
+    {
+        try
+        {
+            await Page.WaitForFunctionAsync(
+                """
+                (expected) => {
+                  const shown = [...document.querySelectorAll("[data-testid=meal-row-name]")].map((e) => e.textContent).sort();
+                  return JSON.stringify(shown) === JSON.stringify([...expected].sort());
+                }
+                """, meals, new() { Timeout = (float)within.TotalMilliseconds, PollingInterval = 50 });
+        }
+        catch (TimeoutException)
+        {
+            throw new Xunit.Sdk.XunitException(
+                $"Within {within.TotalSeconds} s the journal did not show exactly [{string.Join(", ", meals)}]; it shows [{string.Join(", ", await MealsAsync())}] and its status is: {await SyncStatusTextAsync()}");
+        }
+    }
+
+    public Task ExpectSyncStateAsync(string state, TimeSpan? within = null) =>
+        Expect(Page.GetByTestId("sync-status")).ToHaveAttributeAsync("data-state", state,
+            new() { Timeout = (float)(within ?? Patience).TotalMilliseconds });
+
+    public Task<string> SyncStatusTextAsync() => Page.GetByTestId("sync-status").InnerTextAsync();
+
+    public async Task<int> PendingChangesAsync() =>
+        await Page.GetByTestId("pending-count").CountAsync() == 0
+            ? 0
+            : int.Parse(PendingCount().Match(await Page.GetByTestId("pending-count").InnerTextAsync()).Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>Opens the share page and creates an invite link for <paramref name="guest"/>.</summary>
+    public async Task<string> InviteAsync(Guid guest, string scope = "read_write")
+    {
+        await OpenShareAsync();
+        await Page.GetByTestId("invite-client-id").FillAsync(guest.ToString());
+        await Page.GetByTestId("invite-scope").SelectOptionAsync(scope);
+        await Page.GetByTestId("create-invite").ClickAsync();
+        await Expect(Page.GetByTestId("token").And(Page.Locator($"[data-client-id='{guest}']"))).ToHaveCountAsync(1);
+        return await Page.GetByTestId("invite-link").InputValueAsync();
+    }
+
+    public async Task OpenShareAsync()
+    {
+        await Page.GetByTestId("share").ClickAsync();
+        await Expect(Page.GetByTestId("tokens")).ToBeVisibleAsync();
+        await Expect(Page.GetByTestId("create-invite")).ToBeEnabledAsync();
+    }
+
+    public async Task RevokeAsync(Guid guest)
+    {
+        var row = Page.Locator($"[data-testid=token][data-client-id='{guest}']");
+        await row.GetByTestId("revoke").ClickAsync();
+        await Expect(row).ToHaveAttributeAsync("data-status", "revoked");
+    }
+
+    /// <summary>Follows a join link as a user would (pasting it into the address bar) and lands on the journal.</summary>
+    public async Task JoinAsync(string link)
+    {
+        await Page.GotoAsync(link);
+        await Page.WaitForURLAsync(JournalUrl());
+        await WaitUntilReadyAsync();
+    }
+
+    public async Task SyncNowAsync() => await Page.GetByTestId("sync-now").ClickAsync();
+
+    /// <summary>What this device's local store holds for a workspace (read straight from IndexedDB).</summary>
+    public async Task<StoredWorkspace?> StoredAsync(Guid workspaceId) =>
+        await Page.EvaluateAsync<StoredWorkspace?>(
+            """
+            (id) => new Promise((resolve, reject) => {
+              const open = indexedDB.open("syncengine-meal-journal");
+              open.onerror = () => reject(open.error);
+              open.onsuccess = () => {
+                const db = open.result;
+                const read = db.transaction("workspaces").objectStore("workspaces").get(id);
+                read.onsuccess = () => { db.close(); const w = read.result; resolve(w ? { token: w.token ?? null, state: w.state, scope: w.scope ?? null } : null); };
+                read.onerror = () => reject(read.error);
+              };
+            })
+            """, workspaceId.ToString());
+
+    public async Task ScreenshotAsync(string name)
+    {
+        var directory = Path.Combine(Repository.Root, "docs", "screenshots");
+        Directory.CreateDirectory(directory);
+        await Page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(directory, $"{name}.png"), FullPage = true });
+    }
+
+    public async ValueTask DisposeAsync() => await _context.CloseAsync();
+
+    [GeneratedRegex(@"/w/([0-9a-f-]{36})$")]
+    private static partial Regex JournalUrl();
+
+    [GeneratedRegex(@"(\d+) local change")]
+    private static partial Regex PendingCount();
+}
+
+/// <summary>A workspace row of the demo's IndexedDB, as the page read it.</summary>
+public sealed class StoredWorkspace
+{
+    public string? Token { get; set; }
+    public string State { get; set; } = "";
+    public string? Scope { get; set; }
+}

@@ -133,6 +133,7 @@ export class SyncClient {
     if (!entry) {
       entry = { handle: WorkspaceHandle.open(this.store, this.schema, workspaceId, this.localChange), users: 0 };
       this.open.set(workspaceId, entry);
+      this.post({ type: "watch", workspaceId, on: true });
     }
     entry.users++;
     return entry.handle;
@@ -142,6 +143,7 @@ export class SyncClient {
     const entry = this.open.get(workspaceId);
     if (entry && --entry.users === 0) {
       this.open.delete(workspaceId);
+      this.post({ type: "watch", workspaceId, on: false });
       void entry.handle.then((handle) => handle.close());
     }
   }
@@ -245,12 +247,14 @@ export class SyncClient {
     // A migration the server asked for: run it on the open document, or open it just for that.
     const handle = await (entry?.handle ?? WorkspaceHandle.open(this.store, this.schema, message.workspaceId, this.localChange));
     const outcome = handle.upgrade();
-    if (outcome.kind === "missing" || outcome.kind === "newer" || message.currentVersion > this.schema.version) {
+    const adopted = outcome.kind === "missing" || outcome.kind === "newer" || message.currentVersion > this.schema.version
+      ? false
+      : await handle.adoptPending();
+    if (!adopted) {
       if (!entry) handle.close();
       await this.store.setState(message.workspaceId, "update-required", { detail: "This app cannot migrate the workspace's document; update the app." });
       return;
     }
-    await handle.adoptPending();
     if (!entry) handle.close();
     this.syncNow(message.workspaceId);
   }

@@ -2,6 +2,7 @@
 export type ToWorker =
   | { type: "start"; appName: string; appVersion: number; baseUrl: string; debounceMs: number }
   | { type: "changed"; workspaceId: string }
+  | { type: "watch"; workspaceId: string; on: boolean }
   | { type: "sync"; workspaceId?: string }
   | { type: "network"; online: boolean };
 

@@ -32,7 +32,7 @@ export class ApiProblem extends Error {
   }
 }
 
-/** fetch rejects with a TypeError when the network is out of reach; that is "offline", not an answer. */
+/** fetch rejects with a TypeError when the network is out of reach (or we time it out): "offline", not an answer. */
 export function isNetworkFailure(error: unknown): boolean {
-  return error instanceof TypeError;
+  return error instanceof TypeError || (error instanceof DOMException && error.name === "TimeoutError");
 }

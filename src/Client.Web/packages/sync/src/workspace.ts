@@ -31,7 +31,9 @@ export class WorkspaceHandle {
     onLocalChange: (workspaceId: string, bytes: Uint8Array) => void,
     options: { create?: boolean } = {},
   ): Promise<WorkspaceHandle> {
-    const [committed, pending] = await Promise.all([store.committed.get(workspaceId), store.pendingOf(workspaceId)]);
+    // One read transaction: an acknowledgement moving a change from pending to committed cannot fall in between.
+    const [committed, pending] = await store.transaction("r", store.committed, store.pending, () =>
+      Promise.all([store.committed.get(workspaceId), store.pendingOf(workspaceId)]));
     const doc = loadDocument(committed?.snapshot, pending.map((p) => p.bytes));
     const handle = new WorkspaceHandle(workspaceId, doc, store, schema, onLocalChange);
     if (options.create) {
@@ -65,14 +67,28 @@ export class WorkspaceHandle {
   }
 
   /**
-   * After the app's migrations made the document current, its older pending changes travel with the app's version:
-   * the migration that follows them brings their data to the current shape.
+   * Brings changes kept from an older app (refused by the server as outdated) up to this app's version: the
+   * migrations from the oldest such change's version run again over the document — they are idempotent, so they only
+   * fix what that change left old-shaped — and then those changes travel with this app's version. False when this
+   * app lacks a migration in that range.
    */
-  async adoptPending(): Promise<void> {
+  async adoptPending(): Promise<boolean> {
     await this.flushed();
-    await this.store.pending.where("workspaceId").equals(this.workspaceId).modify((change) => {
-      change.version = Math.max(change.version, this.schema.version);
-    });
+    const older = (await this.store.pendingOf(this.workspaceId)).filter((change) => change.version < this.schema.version);
+    if (older.length === 0) {
+      return true;
+    }
+    const from = Math.min(...older.map((change) => change.version));
+    for (let version = from + 1; version <= this.schema.version; version++) {
+      if (!this.schema.migrations?.[version]) return false;
+    }
+    for (let version = from + 1; version <= this.schema.version; version++) {
+      this.schema.migrations![version]!(this.doc);
+    }
+    this.doc.commit({ origin: "syncengine:migrate-kept-changes" });
+    await this.flushed();
+    await this.store.pending.bulkUpdate(older.map((change) => ({ key: change.id!, changes: { version: this.schema.version } })));
+    return true;
   }
 
   /** Resolves once every local change so far is in the pending store. */

@@ -94,10 +94,18 @@ describe("WorkspaceHandle", () => {
     expect((await db.pendingOf("w5")).map((p) => p.version)).toEqual([1]);
     oldApp.close();
 
-    // The updated app adopts the kept change once its migrations made the document current.
+    // The updated app adopts the kept change: its migrations run again over the document, then the change travels as v2.
     const updated = await WorkspaceHandle.open(db, v2, "w5", () => {});
-    await updated.adoptPending();
-    expect((await db.pendingOf("w5")).map((p) => p.version)).toEqual([2]);
+    expect(await updated.adoptPending()).toBe(true);
+    expect((await db.pendingOf("w5")).map((p) => p.version)).toEqual([2, 2]);
+    expect(updated.doc.getMap("meals").get("migrated")).toBe(true);
     updated.close();
+
+    // An app without the migrations for that range cannot adopt it.
+    const gap: AppSchema = { name: "meals", version: 3, migrations: { 3: () => {} } };
+    const withGap = await WorkspaceHandle.open(db, gap, "w6", () => {}, { create: true });
+    await db.pending.add({ workspaceId: "w6", bytes: new Uint8Array([1]), idempotencyKey: "k", version: 1, attempted: true });
+    expect(await withGap.adoptPending()).toBe(false);
+    withGap.close();
   });
 });

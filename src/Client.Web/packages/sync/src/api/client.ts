@@ -3,6 +3,8 @@ import type {
   AccessGrant, ClaimWorkspaceRequest, ClaimedWorkspace, GrantRequest, JoinRequest, JoinedWorkspace, PushedChange, TokenSummary, WorkspaceInfo,
 } from "./schemas.js";
 
+const requestTimeoutMs = 30_000;
+
 export const changesContentType = "application/vnd.syncengine.changes";
 
 /** The head and schema version the server reports with every pull. */
@@ -94,7 +96,9 @@ export class SyncApi {
       headers["Content-Type"] = "application/json";
       body = JSON.stringify(options.body);
     }
-    const response = await fetch(`${this.baseUrl}${path}`, { method, headers, body, signal: options.signal ?? null, cache: "no-store" });
+    // A request that hangs (a stalled connection) must not hold the sync loop: give up and retry later.
+    const signal = options.signal ?? AbortSignal.timeout(requestTimeoutMs);
+    const response = await fetch(`${this.baseUrl}${path}`, { method, headers, body, signal, cache: "no-store" });
     if (!response.ok) {
       throw await ApiProblem.from(response);
     }

@@ -31,6 +31,9 @@ export class SyncWorker {
   private readonly rerun = new Set<string>();
   private readonly failures = new Map<string, number>();
   private readonly streams = new Map<string, { token: string; controller: AbortController }>();
+  private readonly streamFailures = new Map<string, number>();
+  /** Workspaces a page has open, by how many: only those hold a live stream (browsers allow 6 HTTP/1.1 connections per host). */
+  private readonly watched = new Map<string, number>();
   private stopped = false;
 
   constructor(private readonly options: SyncWorkerOptions) {
@@ -54,6 +57,19 @@ export class SyncWorker {
   /** A local edit: sync after the debounce, so a burst of edits becomes one push. */
   changed(workspaceId: string): void {
     this.schedule(workspaceId, this.options.debounceMs);
+  }
+
+  /** A page opened (or closed) a workspace: listen for its live events while any page has it open. */
+  watch(workspaceId: string, on: boolean): void {
+    const count = (this.watched.get(workspaceId) ?? 0) + (on ? 1 : -1);
+    if (count > 0) {
+      this.watched.set(workspaceId, count);
+      this.syncNow(workspaceId);
+      return;
+    }
+    this.watched.delete(workspaceId);
+    this.streams.get(workspaceId)?.controller.abort();
+    this.streams.delete(workspaceId);
   }
 
   /** Sync at once, waking a workspace that stopped for lost access (a new token) or for an update. */
@@ -112,20 +128,29 @@ export class SyncWorker {
     if (!workspace || this.stopped || workspace.state === "access-lost") {
       return;
     }
+    let token: string | undefined;
     try {
       if (workspace.state !== "syncing") {
         await this.store.setState(workspaceId, "syncing", { detail: workspace.detail });
       }
       workspace = await this.claimIfNew(workspace);
-      if (!workspace.token) {
+      token = workspace.token;
+      if (!token) {
         return;
       }
+      // A refused change (too large, corrupt) stays on the device, but pulling what others wrote goes on.
+      let refused: ApiProblem | undefined;
+      let waiting = false;
       if (workspace.scope === "read_write") {
-        if (!(await this.push(workspace))) {
-          return;
+        try {
+          waiting = !(await this.push(workspace));
+        } catch (error) {
+          if (!(error instanceof ApiProblem && (error.status === 413 || error.status === 422))) throw error;
+          refused = error;
         }
       }
       const serverVersion = await this.pull(workspace);
+      this.listen(workspace);
       if (serverVersion > this.options.appVersion) {
         await this.store.setState(workspaceId, "update-required", {
           serverVersion,
@@ -133,12 +158,23 @@ export class SyncWorker {
         });
         return;
       }
+      this.failures.delete(workspaceId);
+      if (refused) {
+        await this.store.setState(workspaceId, "error", {
+          serverVersion,
+          detail: refused.status === 413
+            ? `A change is larger than the server accepts (${refused.message}). It stays on this device; changes from others still arrive.`
+            : `The server refused a change as corrupt (${refused.message}). It stays on this device.`,
+        });
+        return;
+      }
+      if (waiting) {
+        return;
+      }
       const pendingLeft = await this.store.pending.where("workspaceId").equals(workspaceId).count();
       await this.store.setState(workspaceId, pendingLeft > 0 ? "syncing" : "synced", { serverVersion, lastSyncedAt: Date.now() });
-      this.failures.delete(workspaceId);
-      this.listen(workspace);
     } catch (error) {
-      await this.fail(workspaceId, error);
+      await this.fail(workspaceId, error, token);
     }
   }
 
@@ -182,32 +218,39 @@ export class SyncWorker {
    */
   private async nextBatch(workspaceId: string, committed: LoroDoc, pending: PendingChange[]): Promise<PendingChange> {
     const first = pending[0]!;
-    const fresh = pending.filter((p) => !p.attempted);
-    if (first.attempted || fresh.length < 2) {
+    // Only a leading run of never-sent changes of one schema version, within a size budget, is merged: order is kept,
+    // an old app's change is never labelled with a newer version, and a merge never grows past what the server takes.
+    const fresh: PendingChange[] = [];
+    let size = 0;
+    for (const change of pending) {
+      if (change.attempted || change.version !== first.version) break;
+      if (fresh.length > 0 && size + change.bytes.byteLength > mergeBudgetBytes) break;
+      fresh.push(change);
+      size += change.bytes.byteLength;
+    }
+    const merged = fresh.length >= 2 ? mergeChanges(committed, fresh.map((p) => p.bytes)) : undefined;
+    if (!merged?.bytes) {
       await this.store.pending.update(first.id!, { attempted: true });
       return first;
     }
-    const merged = mergeChanges(committed, fresh.map((p) => p.bytes));
-    if (!merged.bytes) {
-      await this.store.pending.update(first.id!, { attempted: true });
-      return first;
-    }
+    // The merge takes the first change's place (its id), so edits written meanwhile stay behind it.
     const batch: PendingChange = {
+      id: first.id!,
       workspaceId,
       bytes: merged.bytes,
       idempotencyKey: crypto.randomUUID(),
-      version: Math.max(...fresh.map((p) => p.version)),
+      version: first.version,
       attempted: true,
     };
     await this.store.transaction("rw", this.store.pending, async () => {
-      await this.store.pending.bulkDelete(fresh.map((p) => p.id!));
-      batch.id = await this.store.pending.add(batch);
+      await this.store.pending.bulkDelete(fresh.slice(1).map((p) => p.id!));
+      await this.store.pending.put(batch);
     });
     return batch;
   }
 
   private async acknowledge(workspaceId: string, change: PendingChange, committed: LoroDoc): Promise<void> {
-    committed.import(change.bytes);
+    importComplete(committed, [change.bytes]);
     const snapshot = committed.export({ mode: "snapshot" });
     await this.store.transaction("rw", this.store.pending, this.store.committed, async () => {
       await this.store.pending.delete(change.id!);
@@ -247,14 +290,19 @@ export class SyncWorker {
       return result.schemaVersion;
     }
     const committed = loadDocument(record?.snapshot);
-    committed.importBatch(frames.map((f) => f.bytes));
-    const seq = Math.max(after, ...frames.map((f) => f.seq));
+    importComplete(committed, frames.map((f) => f.bytes));
+    const seq = frames.reduce((max, f) => Math.max(max, f.seq), after);
     const changesSinceSnapshot = (frames.some((f) => f.kind === "snapshot") ? 0 : record?.changesSinceSnapshot ?? 0)
       + frames.filter((f) => f.kind === "change").length;
     await this.store.committed.put({ workspaceId, snapshot: committed.export({ mode: "snapshot" }), seq, changesSinceSnapshot });
     this.options.broadcast({ type: "updates", workspaceId, updates: frames.map((f) => f.bytes) });
     if (workspace.scope === "read_write" && changesSinceSnapshot >= (this.options.snapshotEvery ?? 200)) {
-      await this.compact(workspace, committed, seq);
+      try {
+        await this.compact(workspace, committed, seq);
+      } catch (error) {
+        // Compaction only saves later devices time; a refused snapshot must not stop the sync.
+        console.warn("SyncEngine: snapshot upload failed", error);
+      }
     }
     return result.schemaVersion;
   }
@@ -269,7 +317,7 @@ export class SyncWorker {
   private listen(workspace: WorkspaceRecord): void {
     const { workspaceId, token } = workspace;
     const current = this.streams.get(workspaceId);
-    if (this.stopped || !token || current?.token === token) {
+    if (this.stopped || !token || current?.token === token || !this.watched.has(workspaceId)) {
       return;
     }
     current?.controller.abort();
@@ -283,15 +331,15 @@ export class SyncWorker {
   }
 
   private async readStream(workspaceId: string, token: string, signal: AbortSignal): Promise<void> {
-    let attempt = 0;
     while (!signal.aborted && !this.stopped) {
+      let retryAfterSeconds: number | undefined;
       try {
         const seq = (await this.store.committed.get(workspaceId))?.seq ?? 0;
         const body = await this.api.events(token, workspaceId, seq, signal);
-        attempt = 0;
         for await (const event of readServerEvents(body)) {
+          this.streamFailures.delete(workspaceId);
           if (event.event === "revoked") {
-            await this.accessLost(workspaceId, "The owner revoked this device's access. Your edits stay on this device.");
+            await this.accessLost(workspaceId, "This device's access ended (revoked by the owner, or expired). Your edits stay on this device.", token);
             return;
           }
           if (event.event === "head") {
@@ -304,26 +352,43 @@ export class SyncWorker {
       } catch (error) {
         if (signal.aborted) return;
         if (error instanceof ApiProblem && (error.status === 401 || error.status === 403)) {
-          await this.accessLost(workspaceId, error.message);
+          await this.accessLost(workspaceId, `This device's access ended (${error.message}). Your edits stay on this device.`, token);
           return;
         }
+        retryAfterSeconds = error instanceof ApiProblem ? error.retryAfterSeconds : undefined;
       }
-      if (signal.aborted) return;
-      // The stream ended or failed: pull anything missed meanwhile, then listen again after a pause.
-      await new Promise((resolve) => setTimeout(resolve, backoffDelay(attempt++)));
+      // The stream ended or failed: listen again after a growing pause, and pull whatever was missed meanwhile.
+      const attempt = this.streamFailures.get(workspaceId) ?? 0;
+      this.streamFailures.set(workspaceId, attempt + 1);
+      await pause(retryAfterSeconds ? retryAfterSeconds * 1000 : backoffDelay(attempt), signal);
       if (!signal.aborted) this.syncNow(workspaceId);
-      return;
     }
   }
 
-  private async accessLost(workspaceId: string, detail: string): Promise<void> {
-    this.streams.get(workspaceId)?.controller.abort();
-    this.streams.delete(workspaceId);
+  /**
+   * Stops syncing a workspace whose access ended, unless its token changed meanwhile (the device joined again while
+   * the old token's request was in flight): then it syncs with the new one.
+   */
+  private async accessLost(workspaceId: string, detail: string, token: string | undefined): Promise<void> {
+    const stopped = await this.store.transaction("rw", this.store.workspaces, async () => {
+      const workspace = await this.store.workspaces.get(workspaceId);
+      if (!workspace || (token !== undefined && workspace.token !== token)) return false;
+      await this.store.workspaces.update(workspaceId, { state: "access-lost", detail });
+      return true;
+    });
+    if (!stopped) {
+      this.syncNow(workspaceId);
+      return;
+    }
+    const stream = this.streams.get(workspaceId);
+    if (stream && (token === undefined || stream.token === token)) {
+      stream.controller.abort();
+      this.streams.delete(workspaceId);
+    }
     clearTimeout(this.timers.get(workspaceId));
-    await this.store.setState(workspaceId, "access-lost", { detail });
   }
 
-  private async fail(workspaceId: string, error: unknown): Promise<void> {
+  private async fail(workspaceId: string, error: unknown, token: string | undefined): Promise<void> {
     const attempt = this.failures.get(workspaceId) ?? 0;
     this.failures.set(workspaceId, attempt + 1);
     const retry = (delayMs: number) => this.schedule(workspaceId, delayMs);
@@ -342,7 +407,7 @@ export class SyncWorker {
       case 403:
         await this.accessLost(workspaceId, error.status === 401
           ? `This device's access ended (${error.message}). Your edits stay on this device until the owner invites it again.`
-          : `This device may not do that here (${error.message}).`);
+          : `This device may not do that here (${error.message}).`, token);
         return;
       case 413:
         await this.store.setState(workspaceId, "error", {
@@ -363,4 +428,25 @@ export class SyncWorker {
     await this.store.setState(workspaceId, "syncing", { detail: `Retrying: ${error.message}` });
     retry(error.retryAfterSeconds ? error.retryAfterSeconds * 1000 : backoffDelay(attempt));
   }
+}
+
+/** How many bytes of never-sent changes one merged push may carry. */
+const mergeBudgetBytes = 1024 * 1024;
+
+/**
+ * Imports into the committed state, refusing bytes whose dependencies are missing: Loro would keep them aside and a
+ * snapshot would silently drop them, so the seq must not move past them.
+ */
+function importComplete(doc: LoroDoc, updates: Uint8Array[]): void {
+  const status = doc.importBatch(updates);
+  if (status.pending && status.pending.size > 0) {
+    throw new Error("Received changes whose history this device lacks; keeping the previous state and retrying.");
+  }
+}
+
+function pause(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener("abort", () => { clearTimeout(timer); resolve(); }, { once: true });
+  });
 }

@@ -14,6 +14,7 @@ self.onmessage = (event: MessageEvent<ToWorker>) => {
   }
   if (!worker) return;
   if (message.type === "changed") worker.changed(message.workspaceId);
+  else if (message.type === "watch") worker.watch(message.workspaceId, message.on);
   else if (message.type === "sync") void worker.resume(message.workspaceId);
   else if (message.type === "network") void worker.network(message.online);
 };

@@ -151,6 +151,10 @@ export class SyncWorker {
       }
       const serverVersion = await this.pull(workspace);
       this.listen(workspace);
+      if (waiting) {
+        // The push was refused as outdated: that state (update, or a migration under way) stands.
+        return;
+      }
       if (serverVersion > this.options.appVersion) {
         await this.store.setState(workspaceId, "update-required", {
           serverVersion,
@@ -166,9 +170,6 @@ export class SyncWorker {
             ? `A change is larger than the server accepts (${refused.message}). It stays on this device; changes from others still arrive.`
             : `The server refused a change as corrupt (${refused.message}). It stays on this device.`,
         });
-        return;
-      }
-      if (waiting) {
         return;
       }
       const pendingLeft = await this.store.pending.where("workspaceId").equals(workspaceId).count();

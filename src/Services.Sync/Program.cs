@@ -18,6 +18,7 @@ builder.AddSyncEngineAuthentication();
 builder.Services.Configure<SyncOptions>(builder.Configuration.GetSection("Sync"));
 builder.Services.AddSingleton<SyncMetrics>().AddSingleton<SyncProblems>().AddHttpContextAccessor();
 builder.Services.AddSingleton<HeadNotifications>().AddHostedService(sp => sp.GetRequiredService<HeadNotifications>());
+builder.Services.AddSingleton<HeadAnnouncer>().AddHostedService(sp => sp.GetRequiredService<HeadAnnouncer>());
 builder.Services.AddHostedService<PruneCoveredChanges>();
 
 builder.Host.UseWolverine(opts =>

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
 using Microsoft.OpenApi;
 using Npgsql;
+using Services.Sync.Live;
 using SyncEngine.ServiceDefaults.OpenApi;
 using SyncEngine.ServiceDefaults.Problems;
 using SyncEngine.ServiceDefaults.Security;
@@ -12,8 +13,9 @@ namespace Services.Sync.Changes;
 
 /// <summary>
 /// Appends one change with a single call of <c>sync.push_change</c> (SyncSchema.cs): under the workspace's log row lock,
-/// the idempotency check, the schema-version gate, the next seq, the insert and a NOTIFY for live streams, all in one
-/// transaction, so the 201 follows a durable commit and sequence numbers are gap-free whichever replica takes the push.
+/// the idempotency check, the schema-version gate, the next seq and the insert, all in one transaction, so the 201
+/// follows a durable commit and sequence numbers are gap-free whichever replica takes the push. The new head is then
+/// announced to live streams on every replica (HeadAnnouncer).
 /// </summary>
 public static class PushChange
 {
@@ -40,7 +42,7 @@ public static class PushChange
         Description = "Starts like a Loro export but its header or checksum is wrong.")]
     private static async Task<IResult> Handle(
         Guid workspaceId, HttpRequest request, ClaimsPrincipal user, NpgsqlDataSource db, IOptions<SyncOptions> options,
-        SyncProblems problems, SyncMetrics metrics, CancellationToken ct)
+        SyncProblems problems, SyncMetrics metrics, HeadAnnouncer announcer, CancellationToken ct)
     {
         if (!Guid.TryParse(request.Headers[SyncHeaders.IdempotencyKey], out var key))
         {
@@ -90,6 +92,7 @@ public static class PushChange
         {
             case "appended":
                 metrics.Pushed(data.Length);
+                announcer.Announce(workspaceId, seq);
                 return Results.Created($"/api/workspaces/{workspaceId}/changes?after={seq - 1}", new PushedChange(seq));
             case "replay":
                 return Results.Ok(new PushedChange(seq));

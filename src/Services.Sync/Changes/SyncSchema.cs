@@ -21,9 +21,11 @@ public static class SyncSchema
     public const string PushFunction = "sync.push_change";
 
     /// <summary>
-    /// A push in one round trip: lock the log row, check the idempotency key, apply the version gate, append, move the
-    /// head and NOTIFY, inside the caller's statement (autocommit makes it one durable transaction). Done as separate
-    /// commands it took five round trips while holding the workspace's lock (docs/benchmarks.md).
+    /// A push in one round trip: lock the log row, check the idempotency key, apply the version gate, append and move the
+    /// head, inside the caller's statement (autocommit makes it one durable transaction). Done as separate commands it
+    /// took five round trips while holding the workspace's lock. No NOTIFY here: a committing transaction that notified
+    /// holds PostgreSQL's notify-queue lock through its WAL flush, which serialized every push (HeadAnnouncer.cs and
+    /// docs/benchmarks.md).
     /// </summary>
     private const string PushFunctionSql =
         $$"""
@@ -37,8 +39,13 @@ public static class SyncSchema
             v_seq bigint;
             v_sha bytea;
         begin
-            insert into {{Logs}} (workspace_id) values (p_workspace) on conflict do nothing;
             select l.head, l.schema_version into v_head, v_version from {{Logs}} l where l.workspace_id = p_workspace for update;
+            if not found then
+                -- The first push can beat the WorkspaceClaimed message (the token proves the claim); open the log then.
+                -- Only then: a speculative insert on every push cost measurable CPU (docs/benchmarks.md).
+                insert into {{Logs}} (workspace_id) values (p_workspace) on conflict do nothing;
+                select l.head, l.schema_version into v_head, v_version from {{Logs}} l where l.workspace_id = p_workspace for update;
+            end if;
             select c.seq, c.sha256 into v_seq, v_sha from {{Changes}} c where c.workspace_id = p_workspace and c.idempotency_key = p_key;
             if found then
                 return query select case when v_sha = p_sha then 'replay' else 'key-conflict' end, v_seq, v_version;
@@ -52,7 +59,6 @@ public static class SyncSchema
             insert into {{Changes}} (workspace_id, seq, idempotency_key, sha256, data, client_id, schema_version)
                 values (p_workspace, v_seq, p_key, p_sha, p_data, p_client, p_version);
             update {{Logs}} set head = v_seq, schema_version = p_version where workspace_id = p_workspace;
-            perform pg_notify('{{Live.HeadNotifications.HeadChannel}}', replace(p_workspace::text, '-', '') || ':' || v_seq);
             return query select 'appended'::text, v_seq, p_version;
         end
         $fn$;

@@ -1,15 +1,16 @@
 using System.Collections.Concurrent;
 using System.Threading.Channels;
 using Npgsql;
+using SyncEngine.ServiceDefaults.Security;
 
 namespace Services.Sync.Live;
 
 /// <summary>
-/// Fans PostgreSQL notifications out to this replica's live streams. Every push NOTIFYs in its own transaction, so the
-/// event fires only after the commit, and every replica's LISTEN sees commits made by any replica. Revocations
-/// arrive the same way and close the revoked client's streams.
+/// Fans PostgreSQL notifications out to this replica's live streams. Heads are announced after their push committed
+/// (HeadAnnouncer), so every replica's LISTEN sees commits made by any replica. Revocations arrive the same way and
+/// close the revoked client's streams.
 /// </summary>
-public sealed class HeadNotifications(NpgsqlDataSource db, ILogger<HeadNotifications> logger) : BackgroundService
+public sealed class HeadNotifications(NpgsqlDataSource db, RevocationCache revocations, ILogger<HeadNotifications> logger) : BackgroundService
 {
     public const string HeadChannel = "syncengine_sync_head";
     public const string RevokedChannel = "syncengine_sync_revoked";
@@ -80,7 +81,18 @@ public sealed class HeadNotifications(NpgsqlDataSource db, ILogger<HeadNotificat
     private void Dispatch(string channel, string payload)
     {
         var parts = payload.Split(':');
-        if (parts.Length < 2 || !Guid.TryParse(parts[0], out var workspaceId) || !_subscribers.TryGetValue(workspaceId, out var set))
+        if (parts.Length < 2 || !Guid.TryParse(parts[0], out var workspaceId))
+        {
+            return;
+        }
+
+        if (channel == RevokedChannel && Guid.TryParse(parts[1], out var revokedClient))
+        {
+            // Every replica hears this once the revocation committed: its next request is checked against the store.
+            revocations.Forget(workspaceId, revokedClient);
+        }
+
+        if (!_subscribers.TryGetValue(workspaceId, out var set))
         {
             return;
         }

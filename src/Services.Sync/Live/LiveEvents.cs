@@ -12,7 +12,8 @@ namespace Services.Sync.Live;
 
 /// <summary>
 /// Server-Sent Events: a <c>head</c> event (id and data: the seq) whenever a change commits, from any replica; the
-/// current head at connect when it is newer than Last-Event-ID; a comment as heartbeat; and a <c>revoked</c> event
+/// current head at connect when it is newer than Last-Event-ID; a comment as heartbeat (which also re-reads the head,
+/// in case an announcement was lost); and a <c>revoked</c> event
 /// that ends the stream when the subscriber's access is revoked (or its token expires).
 /// </summary>
 public static class LiveEvents
@@ -30,9 +31,12 @@ public static class LiveEvents
     [ProducesResponseType<string>(StatusCodes.Status200OK, "text/event-stream", Description = "An endless event stream.")]
     private static async Task Handle(
         Guid workspaceId, HttpContext http, ClaimsPrincipal user, NpgsqlDataSource db, HeadNotifications notifications,
-        IOptions<SyncOptions> options, SyncMetrics metrics, TimeProvider clock)
+        IOptions<SyncOptions> options, SyncMetrics metrics, TimeProvider clock, IHostApplicationLifetime lifetime)
     {
-        var ct = http.RequestAborted;
+        // A stream also ends when this replica stops: otherwise open streams hold a restart or deploy for the whole
+        // shutdown timeout. The client reconnects (retry: 3000) to a replica that runs.
+        using var closing = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted, lifetime.ApplicationStopping);
+        var ct = closing.Token;
         var holder = TokenHolder.From(user)!;
         using var subscription = notifications.Subscribe(workspaceId, holder.ClientId);
         http.Response.ContentType = "text/event-stream";
@@ -64,6 +68,14 @@ public static class LiveEvents
                 if (await Task.WhenAny(next, beat) == beat)
                 {
                     await beat;
+                    // Also the safety net for a head whose announcement was lost (a replica crashed right after commit).
+                    var current = await HeadAsync(db, workspaceId, ends.Token);
+                    if (current > lastSent)
+                    {
+                        await WriteHeadAsync(http, current, ends.Token);
+                        lastSent = current;
+                    }
+
                     await WriteAsync(http, ": heartbeat\n\n", ends.Token);
                     beat = heartbeat.WaitForNextTickAsync(ends.Token).AsTask();
                     continue;

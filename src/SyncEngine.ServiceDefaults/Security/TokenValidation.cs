@@ -44,6 +44,9 @@ public static class TokenValidation
                     OnForbidden = WriteForbidden,
                 };
             });
+        var revocationCacheLifetime = builder.Configuration.GetValue("Security:RevocationCacheLifetime", TimeSpan.FromMilliseconds(250));
+        builder.Services.AddSingleton(services => new RevocationCache(
+            services.GetService<TimeProvider>() ?? TimeProvider.System, revocationCacheLifetime));
         builder.Services.AddSingleton<IAuthorizationHandler, WorkspaceAccessHandler>();
         builder.Services.AddAuthorization(options => options.AddWorkspacePolicies());
         return builder;
@@ -104,8 +107,9 @@ public static class TokenValidation
             return;
         }
 
-        var session = context.HttpContext.RequestServices.GetRequiredService<IQuerySession>();
-        var revocation = await session.FindRevocationAsync(holder.WorkspaceId, holder.ClientId, context.HttpContext.RequestAborted);
+        var services = context.HttpContext.RequestServices;
+        var revocation = await services.GetRequiredService<RevocationCache>()
+            .FindAsync(services, holder.WorkspaceId, holder.ClientId, context.HttpContext.RequestAborted);
         if (revocation is not null && revocation.Covers(DateTimeOffset.FromUnixTimeSeconds(iat)))
         {
             context.Fail("The token has been revoked.");

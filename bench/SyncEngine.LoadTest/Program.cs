@@ -18,15 +18,24 @@ await using var system = await SystemUnderTest.StartAsync(ct);
 var api = new SyncEngineClient(system.Gateway);
 await using var db = NpgsqlDataSource.Create(system.DatabaseConnectionString);
 
+var allWorkspaces = new List<PushLoad.Workspace>();
+
+// Start-up leaves the services JIT-compiling and tiering up for several seconds; the first cell would measure that.
+var warmUp = await PushLoad.ClaimAsync(api, 8, ct);
+await PushLoad.RunAsync(api, 8, warmUp, TimeSpan.FromSeconds(8), ct);
+allWorkspaces.AddRange(warmUp);
+
 var pushes = new List<PushLoad.Result>();
 var baselines = new List<PushLoad.Result>();
-var allWorkspaces = new List<PushLoad.Workspace>();
+var profiles = new List<(int Clients, long Pushes, IReadOnlyList<(string Program, double CpuMs)> Cpu)>();
 foreach (var (clients, workspaceCount) in new[] { (1, 1), (8, 8), (32, 16) })
 {
     var workspaces = await PushLoad.ClaimAsync(api, workspaceCount, ct);
     allWorkspaces.AddRange(workspaces);
     await PushLoad.RunAsync(api, clients, workspaces, TimeSpan.FromSeconds(2), ct); // warm-up
+    var cpu = CpuProfile.Start();
     var push = await PushLoad.RunAsync(api, clients, workspaces, cell, ct);
+    profiles.Add((clients, push.Acknowledged, cpu.Stop()));
     var baseline = await Baseline.RunAsync(db, clients, cell, ct);
     pushes.Add(push);
     baselines.Add(baseline);
@@ -45,13 +54,23 @@ var propagation = await PullAndPropagation.PropagationAsync(system.Gateway, api,
 Console.WriteLine($"propagation push ack -> live head event: {propagation.Summary}");
 var (checkedCount, lost) = await PushLoad.VerifyAsync(api, allWorkspaces, ct);
 Console.WriteLine($"checked {checkedCount} acknowledged changes: {lost} lost");
+// What the system burns doing nothing (polling, telemetry export), measured after the load so start-up JIT work is over, to tell it apart from a push's own cost.
+var idle = CpuProfile.Start();
+using (var idleWindow = new PeriodicTimer(TimeSpan.FromSeconds(5)))
+{
+    await idleWindow.WaitForNextTickAsync(ct);
+}
+
+var idleCpu = idle.Stop();
+Console.WriteLine($"idle CPU-ms over 5 s: {string.Join(", ", idleCpu.Select(c => $"{c.Program} {c.CpuMs:0}"))}");
+
 var memory = await system.MemoryAsync(ct);
 foreach (var (resource, rss) in memory)
 {
     Console.WriteLine($"{resource}: {rss / 1024 / 1024} MB RSS");
 }
 
-var report = Report.Markdown(pushes, baselines, pulls, propagation, checkedCount, lost, memory, cellSeconds);
+var report = Report.Markdown(pushes, baselines, pulls, propagation, checkedCount, lost, memory, cellSeconds, profiles);
 Console.WriteLine();
 Console.WriteLine(report);
 Report.WriteInto(Path.Combine(Report.RepositoryRoot(), "docs", "benchmarks.md"), report);

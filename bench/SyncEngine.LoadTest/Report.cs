@@ -9,13 +9,14 @@ public static class Report
 
     public static string Markdown(
         IReadOnlyList<PushLoad.Result> pushes, IReadOnlyList<PushLoad.Result> baselines, IReadOnlyList<PullAndPropagation.PullResult> pulls,
-        Stats propagation, long checkedCount, long lost, IReadOnlyList<(string Resource, long RssBytes)> memory, int cellSeconds)
+        Stats propagation, long checkedCount, long lost, IReadOnlyList<(string Resource, long RssBytes)> memory, int cellSeconds,
+        IReadOnlyList<(int Clients, long Pushes, IReadOnlyList<(string Program, double CpuMs)> Cpu)> profiles)
     {
         var md = new StringBuilder();
         md.AppendLine("## Sync path under load (bench/SyncEngine.LoadTest)");
         md.AppendLine();
         md.AppendLine($"Run {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC on {Environment.ProcessorCount} cores, {Machine()}; command `dotnet run -c Release --project bench/SyncEngine.LoadTest`.");
-        md.AppendLine($"The whole app started by its AppHost (Release builds, Sync as 2 replicas, system PostgreSQL 15 with fsync on), load over loopback through the gateway, {cellSeconds} s per cell after a 2 s warm-up, 1 KB random changes; the baseline is one 1 KB bytea INSERT per durable transaction on the same server in the same run.");
+        md.AppendLine($"The whole app started by its AppHost (Release builds, Sync as 2 replicas, system PostgreSQL 15 with fsync on), load over loopback through the gateway, {cellSeconds} s per cell after an 8 s warm-up of the whole system and 2 s per cell, 1 KB random changes; the baseline is one 1 KB bytea INSERT per durable transaction on the same server in the same run.");
         md.AppendLine();
         md.AppendLine("| clients (workspaces) | push /s | push p50 / p95 / p99 ms | baseline /s | baseline p50 / p95 / p99 ms | push / baseline throughput |");
         md.AppendLine("| --- | --- | --- | --- | --- | --- |");
@@ -33,6 +34,18 @@ public static class Report
         md.AppendLine($"- Propagation, push acknowledged to another subscriber's live `head` event: {propagation.Summary} ({propagation.Count} samples).");
         md.AppendLine($"- Durability check: {checkedCount} acknowledged changes pulled back and compared byte for byte: {lost} lost.");
         md.AppendLine($"- Memory at the end: {string.Join(", ", memory.Select(m => $"{m.Resource} {m.RssBytes / 1024 / 1024} MB"))}.");
+        md.AppendLine();
+        md.AppendLine($"CPU per acknowledged push, by program (user+system time from /proc over each push cell; {Environment.ProcessorCount} cores = {Environment.ProcessorCount * 1000} CPU-ms per second):");
+        md.AppendLine();
+        var programs = profiles.SelectMany(p => p.Cpu.Select(c => c.Program)).Distinct().ToList();
+        md.AppendLine($"| program | {string.Join(" | ", profiles.Select(p => $"{p.Clients} client{(p.Clients == 1 ? "" : "s")}: CPU-ms per push"))} |");
+        md.AppendLine($"| --- |{string.Concat(profiles.Select(_ => " --- |"))}");
+        foreach (var program in programs.OrderByDescending(name => profiles[^1].Cpu.FirstOrDefault(c => c.Program == name).CpuMs))
+        {
+            md.AppendLine($"| {program} | {string.Join(" | ", profiles.Select(p => $"{p.Cpu.FirstOrDefault(c => c.Program == program).CpuMs / Math.Max(1, p.Pushes):0.000}"))} |");
+        }
+
+        md.AppendLine($"| **total** | {string.Join(" | ", profiles.Select(p => $"**{p.Cpu.Sum(c => c.CpuMs) / Math.Max(1, p.Pushes):0.000}**"))} |");
         md.AppendLine();
         md.AppendLine("Targets:");
         var at32 = pushes[^1].PerSecond / baselines[^1].PerSecond;

@@ -47,8 +47,10 @@ public sealed class SyncEngineApp : IAsyncLifetime
         using var cts = new CancellationTokenSource(StartTimeout);
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.SyncEngine_AppHost>(
             args, (options, _) => options.DisableDashboard = false, cts.Token);
-        // Every resource's log at Information buries a failure's message in CI output; warnings and errors stay.
-        builder.Services.AddLogging(logging => logging.SetMinimumLevel(LogLevel.Warning));
+        // Test-side HTTP and hosting chatter stays out; the services' own logs stay in, since a failed test prints them
+        // (and .ci/run repeats each failure's message at the end of its output).
+        builder.Services.AddLogging(logging => logging.SetMinimumLevel(LogLevel.Warning)
+            .AddFilter("SyncEngine.AppHost.Resources", LogLevel.Information));
         _app = await builder.BuildAsync(cts.Token);
         await _app.StartAsync(cts.Token);
         foreach (var resource in new[] { "auth", "workspace", "sync", "gateway" })

@@ -14,6 +14,11 @@ export default defineConfig({
     port: Number(process.env.PORT ?? 5173),
     strictPort: true,
   },
+  preview: {
+    host: "127.0.0.1",
+    port: Number(process.env.PORT ?? 4173),
+    strictPort: true,
+  },
   test: {
     include: ["packages/*/test/**/*.test.ts", "src/**/*.test.ts"],
     environment: "node",

@@ -1,6 +1,10 @@
 namespace SyncEngine.AppHost;
 
-/// <summary>The browser client (src/Client.Web), served by Vite's dev server; the gateway fronts it at /.</summary>
+/// <summary>
+/// The browser client (src/Client.Web); the gateway fronts it at /. By default Vite's dev server (hot reload);
+/// `WebClient:Script=serve` builds it and serves the production bundle instead, which the browser tests use: the dev
+/// server's first visits optimise dependencies and may reload a page under a test's feet.
+/// </summary>
 public static class WebClient
 {
     public static IResourceBuilder<ExecutableResource> AddWebClient(this IDistributedApplicationBuilder builder, string name)
@@ -21,7 +25,8 @@ public static class WebClient
             }
         }
 
-        return builder.AddExecutable(name, "npm", directory, "run", "dev")
+        var script = builder.Configuration["WebClient:Script"] is { Length: > 0 } configured ? configured : "dev";
+        return builder.AddExecutable(name, "npm", directory, "run", script)
             .WithHttpEndpoint(env: "PORT")
             .WithEnvironment("BROWSER", "none");
     }

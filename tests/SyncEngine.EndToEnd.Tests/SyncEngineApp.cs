@@ -42,6 +42,8 @@ public sealed class SyncEngineApp : IAsyncLifetime
             "--Sync:CoveredChangeRetention=00:00:03",
             "--Sync:PruneEvery=00:00:01",
             "--Sync:HeartbeatEvery=00:00:02",
+            // The production bundle, as a deployment serves it (no dev-server reloads while a browser test runs).
+            "--WebClient:Script=serve",
         ];
 
         using var cts = new CancellationTokenSource(StartTimeout);
@@ -60,6 +62,18 @@ public sealed class SyncEngineApp : IAsyncLifetime
 
         Gateway = _app.CreateHttpClient("gateway", "http");
         Api = new SyncEngine.Client.SyncEngineClient(Gateway);
+        // The web client builds its bundle before serving it: wait for the page, not just the process.
+        var page = await Eventually.Until(async token =>
+            {
+                using var response = await Gateway.GetAsync("/", token);
+                return response.StatusCode;
+            },
+            status => status == HttpStatusCode.OK, TimeSpan.FromMinutes(1), cts.Token);
+        if (page != HttpStatusCode.OK)
+        {
+            throw new InvalidOperationException($"The web client did not come up through the gateway: GET / answered {(int)page}.");
+        }
+
         // DCP randomizes the dashboard's public port too, so ask the app model where it ended up.
         await _app.ResourceNotifications.WaitForResourceAsync(Dashboard, KnownResourceStates.Running, cts.Token);
         Telemetry = new DashboardTelemetry(new HttpClient { BaseAddress = _app.GetEndpoint(Dashboard, "http") }, apiKey);

@@ -19,7 +19,14 @@ public sealed partial class Device : IAsyncDisposable
         _context = context;
         Page = page;
         page.PageError += (_, error) => _errors.Add(error);
+        page.Console += (_, message) => _console.Add($"{message.Type}: {message.Text}");
+        page.RequestFailed += (_, request) => _console.Add($"request failed: {request.Method} {request.Url} {request.Failure}");
     }
+
+    private readonly List<string> _console = [];
+
+    /// <summary>What the page said (console, failed requests), for a failure message.</summary>
+    public string Diagnostics => $"url {Page.Url}; errors [{string.Join(" | ", _errors)}]; console [{string.Join(" | ", _console.TakeLast(20))}]";
 
     public IPage Page { get; }
     public Guid ClientId { get; private set; }
@@ -55,9 +62,25 @@ public sealed partial class Device : IAsyncDisposable
         await Page.GetByRole(AriaRole.Link, new() { Name = "Meal journal" }).ClickAsync();
         await Page.GetByTestId("new-journal-name").FillAsync(name);
         await Page.GetByTestId("create-journal").ClickAsync();
-        await Page.WaitForURLAsync(JournalUrl());
+        await ExpectJournalOpenAsync("Creating a journal");
         await Expect(Page.GetByTestId("journal-title")).ToHaveTextAsync(name);
         return WorkspaceId;
+    }
+
+    /// <summary>
+    /// The app moved to a journal's page. Polled: WaitForURLAsync can miss an in-app (pushState) navigation that lands
+    /// between its URL check and its event subscription, and then waits for one that never comes.
+    /// </summary>
+    private async Task ExpectJournalOpenAsync(string action)
+    {
+        try
+        {
+            await Expect(Page).ToHaveURLAsync(JournalUrl());
+        }
+        catch (PlaywrightException e)
+        {
+            throw new Xunit.Sdk.XunitException($"{action} did not open the journal: {Diagnostics}", e);
+        }
     }
 
     public Guid WorkspaceId => Guid.Parse(JournalUrl().Match(Page.Url).Groups[1].Value);
@@ -104,6 +127,17 @@ public sealed partial class Device : IAsyncDisposable
         Expect(Page.GetByTestId("sync-status")).ToHaveAttributeAsync("data-state", state,
             new() { Timeout = (float)(within ?? Patience).TotalMilliseconds });
 
+    /// <summary>
+    /// Everything local reached the server: synced and nothing pending. "synced" alone can be the state from before the
+    /// last edit, whose push waits for the debounce.
+    /// </summary>
+    public async Task ExpectSettledAsync(TimeSpan? within = null)
+    {
+        var timeout = (float)(within ?? Patience).TotalMilliseconds;
+        await Expect(Page.GetByTestId("pending-count")).ToHaveCountAsync(0, new() { Timeout = timeout });
+        await ExpectSyncStateAsync("synced", within);
+    }
+
     public Task<string> SyncStatusTextAsync() => Page.GetByTestId("sync-status").InnerTextAsync();
 
     public async Task<int> PendingChangesAsync() =>
@@ -140,7 +174,7 @@ public sealed partial class Device : IAsyncDisposable
     public async Task JoinAsync(string link)
     {
         await Page.GotoAsync(link);
-        await Page.WaitForURLAsync(JournalUrl());
+        await ExpectJournalOpenAsync("Joining");
         await WaitUntilReadyAsync();
     }
 
@@ -157,6 +191,26 @@ public sealed partial class Device : IAsyncDisposable
                 const db = open.result;
                 const read = db.transaction("workspaces").objectStore("workspaces").get(id);
                 read.onsuccess = () => { db.close(); const w = read.result; resolve(w ? { token: w.token ?? null, state: w.state, scope: w.scope ?? null } : null); };
+                read.onerror = () => reject(read.error);
+              };
+            })
+            """, workspaceId.ToString());
+
+    /// <summary>The pending changes IndexedDB holds for a workspace, summarised for a failure message.</summary>
+    public async Task<string> PendingSummaryAsync(Guid workspaceId) =>
+        await Page.EvaluateAsync<string>(
+            """
+            (id) => new Promise((resolve, reject) => {
+              const open = indexedDB.open("syncengine-meal-journal");
+              open.onerror = () => reject(open.error);
+              open.onsuccess = () => {
+                const db = open.result;
+                const read = db.transaction("pending").objectStore("pending").getAll();
+                read.onsuccess = () => {
+                  db.close();
+                  resolve(JSON.stringify(read.result.filter((p) => p.workspaceId === id)
+                    .map((p) => ({ id: p.id, bytes: p.bytes.byteLength, version: p.version, attempted: p.attempted }))));
+                };
                 read.onerror = () => reject(read.error);
               };
             })

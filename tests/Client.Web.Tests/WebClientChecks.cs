@@ -9,7 +9,7 @@ namespace SyncEngine.ClientWeb.Tests;
 /// </summary>
 public sealed class WebClientChecks
 {
-    private static readonly string ClientWeb = Path.Combine(RepositoryRoot(), "src", "Client.Web");
+    private static readonly string ClientWeb = Path.Combine(SyncEngine.EndToEnd.Tests.Repository.Root, "src", "Client.Web");
 
     public static TheoryData<string> VitestFiles()
     {
@@ -53,18 +53,5 @@ public sealed class WebClientChecks
         var report = $"{await stdout}\n{await stderr}";
         TestContext.Current.TestOutputHelper?.WriteLine(report);
         Assert.True(process.ExitCode == 0, $"`node {script} {string.Join(' ', arguments)}` exited with {process.ExitCode}:\n{report}");
-    }
-
-    private static string RepositoryRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "SyncEngine.sln")))
-            {
-                return directory.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("SyncEngine.sln not found above the test's directory.");
     }
 }

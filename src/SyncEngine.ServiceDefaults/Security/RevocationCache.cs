@@ -1,5 +1,5 @@
-using System.Collections.Concurrent;
 using Marten;
+using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace SyncEngine.ServiceDefaults.Security;
@@ -10,34 +10,32 @@ namespace SyncEngine.ServiceDefaults.Security;
 /// arriving in milliseconds, a revoked client is still refused well within DESIGN's one second, on every replica and
 /// without any invalidation to get wrong. `Security:RevocationCacheLifetime` (default 250 ms; zero turns it off).
 /// </summary>
-public sealed class RevocationCache(TimeProvider clock, TimeSpan lifetime)
+public sealed class RevocationCache(TimeSpan lifetime) : IDisposable
 {
-    // A bound on memory, not an eviction policy: beyond it the cache starts again empty.
-    private const int MaxEntries = 100_000;
-    private readonly ConcurrentDictionary<(Guid, Guid), (Revocation? Revocation, long Until)> _entries = new();
+    // Each entry counts 1 towards the limit: a bound on memory under many distinct clients.
+    private readonly MemoryCache _entries = new(new MemoryCacheOptions { SizeLimit = 100_000 });
+
+    private sealed record Answer(Revocation? Revocation);
 
     /// <summary>Drops what is remembered of a pair, where a service hears of its revocation directly.</summary>
-    public void Forget(Guid workspaceId, Guid clientId) => _entries.TryRemove((workspaceId, clientId), out _);
+    public void Forget(Guid workspaceId, Guid clientId) => _entries.Remove((workspaceId, clientId));
 
     public async Task<Revocation?> FindAsync(IServiceProvider services, Guid workspaceId, Guid clientId, CancellationToken ct)
     {
-        var now = clock.GetTimestamp();
-        if (_entries.TryGetValue((workspaceId, clientId), out var entry) && entry.Until > now)
+        if (_entries.TryGetValue((workspaceId, clientId), out Answer? remembered))
         {
-            return entry.Revocation;
+            return remembered!.Revocation;
         }
 
         var revocation = await services.GetRequiredService<IQuerySession>().FindRevocationAsync(workspaceId, clientId, ct);
         if (lifetime > TimeSpan.Zero)
         {
-            if (_entries.Count >= MaxEntries)
-            {
-                _entries.Clear();
-            }
-
-            _entries[(workspaceId, clientId)] = (revocation, now + (long)(lifetime.TotalSeconds * clock.TimestampFrequency));
+            _entries.Set((workspaceId, clientId), new Answer(revocation),
+                new MemoryCacheEntryOptions { AbsoluteExpirationRelativeToNow = lifetime, Size = 1 });
         }
 
         return revocation;
     }
+
+    public void Dispose() => _entries.Dispose();
 }

@@ -45,8 +45,7 @@ public static class TokenValidation
                 };
             });
         var revocationCacheLifetime = builder.Configuration.GetValue("Security:RevocationCacheLifetime", TimeSpan.FromMilliseconds(250));
-        builder.Services.AddSingleton(services => new RevocationCache(
-            services.GetService<TimeProvider>() ?? TimeProvider.System, revocationCacheLifetime));
+        builder.Services.AddSingleton(_ => new RevocationCache(revocationCacheLifetime));
         builder.Services.AddSingleton<IAuthorizationHandler, WorkspaceAccessHandler>();
         builder.Services.AddAuthorization(options => options.AddWorkspacePolicies());
         return builder;

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.RegularExpressions;
 using Microsoft.Playwright;
 using static Microsoft.Playwright.Assertions;
@@ -182,39 +183,31 @@ public sealed partial class Device : IAsyncDisposable
 
     /// <summary>What this device's local store holds for a workspace (read straight from IndexedDB).</summary>
     public async Task<StoredWorkspace?> StoredAsync(Guid workspaceId) =>
-        await Page.EvaluateAsync<StoredWorkspace?>(
-            """
-            (id) => new Promise((resolve, reject) => {
-              const open = indexedDB.open("syncengine-meal-journal");
-              open.onerror = () => reject(open.error);
-              open.onsuccess = () => {
-                const db = open.result;
-                const read = db.transaction("workspaces").objectStore("workspaces").get(id);
-                read.onsuccess = () => { db.close(); const w = read.result; resolve(w ? { token: w.token ?? null, state: w.state, scope: w.scope ?? null } : null); };
-                read.onerror = () => reject(read.error);
-              };
-            })
-            """, workspaceId.ToString());
+        JsonSerializer.Deserialize<List<StoredWorkspace>>(await ReadStoreAsync("workspaces", workspaceId), JsonSerializerOptions.Web)!
+            .FirstOrDefault();
 
-    /// <summary>The pending changes IndexedDB holds for a workspace, summarised for a failure message.</summary>
-    public async Task<string> PendingSummaryAsync(Guid workspaceId) =>
-        await Page.EvaluateAsync<string>(
+    /// <summary>The pending changes IndexedDB holds for a workspace (bytes as their length), for a failure message.</summary>
+    public Task<string> PendingSummaryAsync(Guid workspaceId) => ReadStoreAsync("pending", workspaceId);
+
+    /// <summary>A store's rows of one workspace as JSON, byte arrays replaced by their length.</summary>
+    private Task<string> ReadStoreAsync(string store, Guid workspaceId) =>
+        Page.EvaluateAsync<string>(
             """
-            (id) => new Promise((resolve, reject) => {
+            ({ store, id }) => new Promise((resolve, reject) => {
               const open = indexedDB.open("syncengine-meal-journal");
               open.onerror = () => reject(open.error);
               open.onsuccess = () => {
                 const db = open.result;
-                const read = db.transaction("pending").objectStore("pending").getAll();
+                const read = db.transaction(store).objectStore(store).getAll();
                 read.onsuccess = () => {
                   db.close();
-                  resolve(JSON.stringify(read.result.filter((p) => p.workspaceId === id)
-                    .map((p) => ({ id: p.id, bytes: p.bytes.byteLength, version: p.version, attempted: p.attempted }))));
+                  const rows = read.result.filter((row) => row.workspaceId === id);
+                  resolve(JSON.stringify(rows, (_, value) => value instanceof Uint8Array ? value.byteLength : value));
                 };
                 read.onerror = () => reject(read.error);
               };
             })
-            """, workspaceId.ToString());
+            """, new { store, id = workspaceId.ToString() });
 
     public async Task ScreenshotAsync(string name)
     {

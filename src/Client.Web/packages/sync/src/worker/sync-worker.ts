@@ -230,7 +230,7 @@ export class SyncWorker {
       size += change.bytes.byteLength;
     }
     const merged = fresh.length >= 2 ? mergeChanges(committed, fresh.map((p) => p.bytes)) : undefined;
-    if (!merged?.bytes) {
+    if (!merged) {
       await this.store.pending.update(first.id!, { attempted: true });
       return first;
     }
@@ -238,7 +238,7 @@ export class SyncWorker {
     const batch: PendingChange = {
       id: first.id!,
       workspaceId,
-      bytes: merged.bytes,
+      bytes: merged,
       idempotencyKey: crypto.randomUUID(),
       version: first.version,
       attempted: true,
@@ -410,20 +410,12 @@ export class SyncWorker {
           ? `This device's access ended (${error.message}). Your edits stay on this device until the owner invites it again.`
           : `This device may not do that here (${error.message}).`, token);
         return;
-      case 413:
-        await this.store.setState(workspaceId, "error", {
-          detail: `A change is larger than the server accepts (${error.message}). It stays on this device.`,
-        });
-        return;
       case 409:
         if (error.code === "workspace-exists") {
           await this.store.setState(workspaceId, "error", { detail: "Another owner already claimed this workspace id." });
           return;
         }
         break;
-      case 422:
-        await this.store.setState(workspaceId, "error", { detail: `The server refused a change as corrupt: ${error.message}` });
-        return;
     }
     // Rate limits, conflicts to retry, a service restarting: try again, honouring Retry-After.
     await this.store.setState(workspaceId, "syncing", { detail: `Retrying: ${error.message}` });

@@ -65,9 +65,9 @@ var idleCpu = idle.Stop();
 Console.WriteLine($"idle CPU-ms over 5 s: {string.Join(", ", idleCpu.Select(c => $"{c.Program} {c.CpuMs:0}"))}");
 
 var memory = await system.MemoryAsync(ct);
-foreach (var (resource, rss) in memory)
+foreach (var service in memory)
 {
-    Console.WriteLine($"{resource}: {rss / 1024 / 1024} MB RSS");
+    Console.WriteLine($"{service.Resource}: {service.RssBytes / 1024 / 1024} MB RSS, {service.PssBytes / 1024 / 1024} MB PSS");
 }
 
 var report = Report.Markdown(pushes, baselines, pulls, propagation, checkedCount, lost, memory, cellSeconds, profiles);

@@ -9,7 +9,7 @@ public static class Report
 
     public static string Markdown(
         IReadOnlyList<PushLoad.Result> pushes, IReadOnlyList<PushLoad.Result> baselines, IReadOnlyList<PullAndPropagation.PullResult> pulls,
-        Stats propagation, long checkedCount, long lost, IReadOnlyList<(string Resource, long RssBytes)> memory, int cellSeconds,
+        Stats propagation, long checkedCount, long lost, IReadOnlyList<ServiceMemory> memory, int cellSeconds,
         IReadOnlyList<(int Clients, long Pushes, IReadOnlyList<(string Program, double CpuMs)> Cpu)> profiles)
     {
         var md = new StringBuilder();
@@ -33,7 +33,7 @@ public static class Report
 
         md.AppendLine($"- Propagation, push acknowledged to another subscriber's live `head` event: {propagation.Summary} ({propagation.Count} samples).");
         md.AppendLine($"- Durability check: {checkedCount} acknowledged changes pulled back and compared byte for byte: {lost} lost.");
-        md.AppendLine($"- Memory at the end: {string.Join(", ", memory.Select(m => $"{m.Resource} {m.RssBytes / 1024 / 1024} MB"))}.");
+        md.AppendLine($"- Memory at the end, RSS (PSS): {string.Join(", ", memory.Select(m => $"{m.Resource} {m.RssBytes / 1024 / 1024} MB ({m.PssBytes / 1024 / 1024} MB)"))}.");
         md.AppendLine();
         md.AppendLine($"CPU per acknowledged push, by program (user+system time from /proc over each push cell; {Environment.ProcessorCount} cores = {Environment.ProcessorCount * 1000} CPU-ms per second):");
         md.AppendLine();
@@ -54,7 +54,7 @@ public static class Report
         md.AppendLine($"- push p50 at 1 client ≤ 2 × baseline p50: {p50Ratio:0.0} × — {Met(p50Ratio <= 2)}");
         md.AppendLine($"- 1 missing change of a 1 MB document < 2 KB on the wire: {pulls[^1].WireBytes} bytes — {Met(pulls[^1].WireBytes < 2048)}");
         md.AppendLine($"- propagation p50 < 50 ms: {propagation.Percentile(50):0.0} ms — {Met(propagation.Percentile(50) < 50)}");
-        md.AppendLine($"- each service < 150 MB RSS: largest {memory.Max(m => m.RssBytes) / 1024 / 1024} MB — {Met(memory.All(m => m.RssBytes < 150L * 1024 * 1024))}");
+        md.AppendLine($"- each service < 150 MB RSS: largest {memory.Max(m => m.RssBytes) / 1024 / 1024} MB — {Met(memory.All(m => m.RssBytes < 150L * 1024 * 1024))} (largest PSS {memory.Max(m => m.PssBytes) / 1024 / 1024} MB)");
         return md.ToString();
     }
 

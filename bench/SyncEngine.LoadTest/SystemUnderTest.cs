@@ -36,10 +36,13 @@ public sealed class SystemUnderTest : IAsyncDisposable
         return system;
     }
 
-    /// <summary>Resident memory of every service process now, by resource (replicas separately).</summary>
-    public async Task<IReadOnlyList<(string Resource, long RssBytes)>> MemoryAsync(CancellationToken ct)
+    /// <summary>
+    /// Resident memory of every service process now, by resource (replicas separately): RSS, and PSS, which charges
+    /// each process only its share of the assembly pages all the .NET processes map from the same files.
+    /// </summary>
+    public async Task<IReadOnlyList<ServiceMemory>> MemoryAsync(CancellationToken ct)
     {
-        var result = new Dictionary<string, (string, long)>();
+        var result = new Dictionary<string, ServiceMemory>();
         using var enough = CancellationTokenSource.CreateLinkedTokenSource(ct);
         enough.CancelAfter(TimeSpan.FromSeconds(3));
         try
@@ -49,7 +52,7 @@ public sealed class SystemUnderTest : IAsyncDisposable
                 if (update.Snapshot.Properties.FirstOrDefault(p => p.Name.EndsWith(".pid", StringComparison.Ordinal))?.Value is { } pid
                     && int.TryParse(pid.ToString(), out var wrapper) && ServiceProcess(wrapper) is { } service)
                 {
-                    result[update.ResourceId] = (update.ResourceId, Rss(service));
+                    result[update.ResourceId] = new ServiceMemory(update.ResourceId, Kilobytes(service, "status", "VmRSS:"), Kilobytes(service, "smaps_rollup", "Pss:"));
                 }
             }
         }
@@ -57,7 +60,7 @@ public sealed class SystemUnderTest : IAsyncDisposable
         {
         }
 
-        return result.Values.OrderBy(r => r.Item1).ToList();
+        return result.Values.OrderBy(r => r.Resource).ToList();
     }
 
     private static int? ServiceProcess(int pid)
@@ -70,8 +73,8 @@ public sealed class SystemUnderTest : IAsyncDisposable
             && (name.StartsWith("Services.", StringComparison.Ordinal) || name == "Gateway")) is var found and > 0 ? found : null;
     }
 
-    private static long Rss(int pid) =>
-        File.ReadLines($"/proc/{pid}/status").Where(l => l.StartsWith("VmRSS:", StringComparison.Ordinal))
+    private static long Kilobytes(int pid, string file, string field) =>
+        File.ReadLines($"/proc/{pid}/{file}").Where(l => l.StartsWith(field, StringComparison.Ordinal))
             .Select(l => long.Parse(l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) * 1024).FirstOrDefault();
 
     public async ValueTask DisposeAsync()

@@ -4,9 +4,10 @@ using Npgsql;
 namespace SyncEngine.StorageTrial;
 
 /// <summary>
-/// Variant A: the shape of Services.Sync's PushChange without HTTP. The tables copy SyncSchema's logs and changes
-/// (same columns, keys and idempotency index); one transaction per push: open/lock the log row, idempotency lookup,
-/// schema-version gate, then insert + advance head + NOTIFY in one batch, commit.
+/// Variant A: the shape Services.Sync's PushChange had when the trial ran (docs/benchmarks.md, "Storage trial"), without
+/// HTTP. The tables copy SyncSchema's logs and changes (same columns, keys and idempotency index); one transaction per
+/// push: open/lock the log row, idempotency lookup, schema-version gate, then insert + advance head + NOTIFY in one
+/// batch, commit. Sync has since moved to one call of sync.push_change with the NOTIFY outside the transaction.
 /// </summary>
 public sealed class TableLog(NpgsqlDataSource db) : IAppendTarget
 {

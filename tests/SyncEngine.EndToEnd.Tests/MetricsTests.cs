@@ -7,59 +7,64 @@ namespace SyncEngine.EndToEnd.Tests;
 [Collection(SyncEngineCollection.Name)]
 public sealed class MetricsTests(SyncEngineApp app)
 {
+    private const int Rounds = 6;
+    private const int ChangeBytes = 100;
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private async Task<HttpStatusCode> PushAsync(Guid workspaceId, string? token, byte[] body, string version)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"/api/workspaces/{workspaceId}/changes") { Content = new ByteArrayContent(body) };
+        if (token is not null)
+        {
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        }
+
+        request.Headers.TryAddWithoutValidation("Idempotency-Key", Guid.NewGuid().ToString());
+        request.Headers.TryAddWithoutValidation("Sync-Schema-Version", version);
+        using var response = await app.Gateway.SendAsync(request, Ct);
+        return response.StatusCode;
+    }
 
     [Fact]
     public async Task sync_counts_pushes_bytes_pulls_subscribers_and_refusals_by_code()
     {
-        var workspaceId = Guid.NewGuid();
-        var master = (await app.Api.ClaimAsync(workspaceId, Guid.NewGuid(), Guid.NewGuid().ToString(), Ct)).Token;
-        for (var i = 0; i < 6; i++)
+        var (workspaceId, _, master) = await app.NewWorkspaceAsync(Ct);
+        // Each replica exports its own counters and Aspire's proxy picks a replica per connection, so the test reads
+        // every replica's /metrics directly and adds them up. The collection runs one test at a time, so what moves
+        // between the two readings is this test's doing.
+        var replicas = await app.SyncReplicaAddressesAsync(Ct);
+        Assert.True(replicas.Count >= 2, $"expected two Sync replicas, found {replicas.Count}");
+        var before = await ReplicaMetrics.ScrapeAsync(replicas, Ct);
+
+        long pulledBytes = 0;
+        for (var i = 0; i < Rounds; i++)
         {
-            await app.Api.PushAsync(master, workspaceId, new byte[100], Guid.NewGuid(), 2, Ct);
-            await app.Api.PullAsync(master, workspaceId, 0, Ct);
-            using var outdated = new HttpRequestMessage(HttpMethod.Post, $"/api/workspaces/{workspaceId}/changes") { Content = new ByteArrayContent([1]) };
-            outdated.Headers.Authorization = new AuthenticationHeaderValue("Bearer", master);
-            outdated.Headers.TryAddWithoutValidation("Idempotency-Key", Guid.NewGuid().ToString());
-            outdated.Headers.TryAddWithoutValidation("Sync-Schema-Version", "1");
-            using var refused = await app.Gateway.SendAsync(outdated, Ct);
-            Assert.Equal(HttpStatusCode.Conflict, refused.StatusCode);
+            await app.Api.PushAsync(master, workspaceId, new byte[ChangeBytes], Guid.NewGuid(), 2, Ct);
+            pulledBytes += (await app.Api.PullAsync(master, workspaceId, 0, Ct)).BodyBytes;
+            Assert.Equal(HttpStatusCode.Conflict, await PushAsync(workspaceId, master, [1], "1"));
         }
 
-        // Each replica exports its own counters, and Aspire's proxy picks a replica per connection: scrape over a new
-        // connection each time until the replica that took this test's requests answers.
-        using var sync = app.CreateServiceClient("sync");
-        async Task<string> Scrape(CancellationToken token)
-        {
-            using var request = new HttpRequestMessage(HttpMethod.Get, "/metrics");
-            request.Headers.ConnectionClose = true;
-            using var response = await sync.SendAsync(request, token);
-            return await response.Content.ReadAsStringAsync(token);
-        }
-
-        string[] expected =
-        [
-            "syncengine_sync_pushes_total", "syncengine_sync_bytes_in_bytes_total", "syncengine_sync_bytes_out_bytes_total",
-            "syncengine_sync_pulls_total", "syncengine_sync_live_subscribers", "syncengine_sync_rejected_total{code=\"outdated-version\"",
-        ];
+        Assert.Equal(HttpStatusCode.Unauthorized, await PushAsync(workspaceId, null, [1], "2"));
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, await PushAsync(workspaceId, master, new byte[SyncEngineApp.MaxChangeBytes + 1], "2"));
         await using var subscriber = await EventStream.OpenAsync(app.Gateway, workspaceId, master, null, Ct);
         Assert.NotNull(await subscriber.NextMatchingAsync(m => m.Event == "head", TimeSpan.FromSeconds(10), Ct));
-        var seen = new HashSet<string>();
-        await Eventually.Until(async token =>
-            {
-                var text = await Scrape(token);
-                // Label order is the exporter's business: match a rejected line that carries the code anywhere.
-                var lines = text.Split('\n');
-                seen.UnionWith(expected.Where(metric => metric.Contains('{', StringComparison.Ordinal)
-                    ? lines.Any(l => l.StartsWith(metric[..metric.IndexOf('{')], StringComparison.Ordinal) && l.Contains(metric[(metric.IndexOf('{') + 1)..], StringComparison.Ordinal))
-                    : text.Contains(metric, StringComparison.Ordinal)));
-                return seen.Count;
-            },
-            count => count == expected.Length, TimeSpan.FromSeconds(20), Ct);
 
-        foreach (var metric in expected)
-        {
-            Assert.Contains(metric, seen);
-        }
+        double Moved(IReadOnlyDictionary<Uri, string> after, string name, params (string, string)[] labels) =>
+            ReplicaMetrics.Sum(after, name, labels) - ReplicaMetrics.Sum(before, name, labels);
+        // The exporter caches a scrape for a moment: poll until the last things done show.
+        var after = await Eventually.Until(token => ReplicaMetrics.ScrapeAsync(replicas, token),
+            a => Moved(a, "syncengine_sync_pushes_total") >= Rounds && Moved(a, "syncengine_sync_rejected_total", ("code", "payload-too-large")) >= 1
+                && ReplicaMetrics.Sum(a, "syncengine_sync_live_subscribers") >= 1,
+            TimeSpan.FromSeconds(20), Ct);
+
+        Assert.Equal(Rounds, Moved(after, "syncengine_sync_pushes_total"));
+        Assert.True(Moved(after, "syncengine_sync_bytes_in_bytes_total") >= Rounds * ChangeBytes,
+            $"bytes in moved by {Moved(after, "syncengine_sync_bytes_in_bytes_total")}, expected at least {Rounds * ChangeBytes}");
+        Assert.Equal(Rounds, Moved(after, "syncengine_sync_pulls_total"));
+        Assert.Equal(pulledBytes, Moved(after, "syncengine_sync_bytes_out_bytes_total"));
+        Assert.True(ReplicaMetrics.Sum(after, "syncengine_sync_live_subscribers") >= 1, "no live subscriber counted while a stream is open");
+        Assert.Equal(Rounds, Moved(after, "syncengine_sync_rejected_total", ("code", "outdated-version")));
+        Assert.Equal(1, Moved(after, "syncengine_sync_rejected_total", ("code", "unauthorized")));
+        Assert.Equal(1, Moved(after, "syncengine_sync_rejected_total", ("code", "payload-too-large")));
     }
 }

@@ -16,6 +16,16 @@ namespace SyncEngine.EndToEnd.Tests;
 public sealed class SyncEngineApp : IAsyncLifetime
 {
     private const string Dashboard = "aspire-dashboard";
+
+    /// <summary>Sync:CoveredChangeRetention here: short enough to watch covered changes being pruned within a test.</summary>
+    public static readonly TimeSpan CoveredChangeRetention = TimeSpan.FromSeconds(3);
+
+    /// <summary>Sync:MaxChangeBytes here, not the 4 MiB default, so a test proves the limit is read from configuration.</summary>
+    public const int MaxChangeBytes = 2 * 1024 * 1024;
+
+    /// <summary>Sync:MaxSnapshotBytes here, below the 16 MiB default and the gateway's body limit, so Sync's own check answers.</summary>
+    public const int MaxSnapshotBytes = 3 * 1024 * 1024;
+
     private static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(3);
     private readonly string _clusterDirectory = Path.Combine(Path.GetTempPath(), $"syncengine-e2e-{Guid.NewGuid():N}");
     private DistributedApplication? _app;
@@ -38,8 +48,9 @@ public sealed class SyncEngineApp : IAsyncLifetime
             $"--ASPIRE_DASHBOARD_OTLP_HTTP_ENDPOINT_URL=http://127.0.0.1:{FreePort()}",
             $"--ASPIRE_RESOURCE_SERVICE_ENDPOINT_URL=http://127.0.0.1:{FreePort()}",
             $"--AppHost:DashboardApiKey={apiKey}",
-            // Short enough to watch covered changes being pruned within a test.
-            "--Sync:CoveredChangeRetention=00:00:03",
+            $"--Sync:CoveredChangeRetention={CoveredChangeRetention:c}",
+            $"--Sync:MaxChangeBytes={MaxChangeBytes}",
+            $"--Sync:MaxSnapshotBytes={MaxSnapshotBytes}",
             "--Sync:PruneEvery=00:00:01",
             "--Sync:HeartbeatEvery=00:00:02",
             // The production bundle, as a deployment serves it (no dev-server reloads while a browser test runs).

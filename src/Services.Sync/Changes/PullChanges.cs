@@ -8,8 +8,9 @@ using SyncEngine.ServiceDefaults.Security;
 namespace Services.Sync.Changes;
 
 /// <summary>
-/// What the caller lacks after seq <c>after</c>: only the changes when they are all still kept, otherwise the newest
-/// snapshot and the changes after it. Cost follows what is missing, not the document's size.
+/// What the caller lacks after seq <c>after</c>: the changes after it, or, when the newest snapshot covers more than the
+/// caller has and the changes it would replace are pruned or larger than it, that snapshot and the changes after it.
+/// Cost follows what is missing, not the document's size.
 /// </summary>
 public static class PullChanges
 {
@@ -18,7 +19,8 @@ public static class PullChanges
 
     [EndpointName("pullChanges")]
     [EndpointSummary("Pull what the caller lacks")]
-    [EndpointDescription("The changes after seq `after`, preceded by the newest snapshot when some of them are pruned, in the " +
+    [EndpointDescription("The changes after seq `after`; when the newest snapshot covers seq N > `after` and the changes up to N " +
+        "are pruned or add up to more bytes than the snapshot, that snapshot and the changes after N instead. In the " +
         "binary framing of docs/protocol.md: frames of [kind: 1 byte, 1 = snapshot, 2 = change][seq: int64 big-endian]" +
         "[length: uint32 big-endian][bytes]. Nothing new is 204.")]
     [Tags("Changes")]
@@ -55,17 +57,15 @@ public static class PullChanges
         var body = http.Response.Body;
         long sent = 0;
         var from = after;
-        if (after < prunedThrough)
+        if (await SnapshotToServeAsync(connection, tx, workspaceId, after, prunedThrough, ct) is { } covers)
         {
             await using var snapshot = new NpgsqlCommand(
-                $"select covers, data from {SyncSchema.Snapshots} where workspace_id = $1 order by covers desc limit 1", connection, tx);
+                $"select data from {SyncSchema.Snapshots} where workspace_id = $1 and covers = $2", connection, tx);
             snapshot.Parameters.AddWithValue(workspaceId);
-            await using var reader = await snapshot.ExecuteReaderAsync(ct);
-            if (await reader.ReadAsync(ct))
-            {
-                from = reader.GetInt64(0);
-                sent += await ChangeFrames.WriteAsync(body, ChangeFrames.Snapshot, from, (byte[])reader[1], ct);
-            }
+            snapshot.Parameters.AddWithValue(covers);
+            var data = (byte[])(await snapshot.ExecuteScalarAsync(ct))!;
+            sent += await ChangeFrames.WriteAsync(body, ChangeFrames.Snapshot, covers, data, ct);
+            from = covers;
         }
 
         await using (var changes = new NpgsqlCommand(
@@ -83,6 +83,36 @@ public static class PullChanges
         await tx.CommitAsync(ct);
         metrics.Pulled(sent);
         return Results.Empty;
+    }
+
+    /// <summary>
+    /// The newest snapshot's seq when the caller should get it instead of the changes it covers: it covers more than the
+    /// caller has, and the changes in between are pruned or would cost more bytes (payloads plus framing) than the
+    /// snapshot. Otherwise null: deltas only. Sizes come from octet_length, which reads a stored value's length from
+    /// its header without fetching or decompressing it, so the comparison costs one index range scan.
+    /// </summary>
+    private static async Task<long?> SnapshotToServeAsync(
+        NpgsqlConnection connection, NpgsqlTransaction tx, Guid workspaceId, long after, long prunedThrough, CancellationToken ct)
+    {
+        await using var command = new NpgsqlCommand(
+            $"""
+            select s.covers, octet_length(s.data) + {ChangeFrames.HeaderLength},
+                (select coalesce(sum(octet_length(c.data) + {ChangeFrames.HeaderLength}), 0)::bigint from {SyncSchema.Changes} c
+                 where c.workspace_id = s.workspace_id and c.seq > $2 and c.seq <= s.covers)
+            from {SyncSchema.Snapshots} s
+            where s.workspace_id = $1 and s.covers > $2
+            order by s.covers desc limit 1
+            """, connection, tx);
+        command.Parameters.AddWithValue(workspaceId);
+        command.Parameters.AddWithValue(after);
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        if (!await reader.ReadAsync(ct))
+        {
+            return null;
+        }
+
+        var (covers, snapshotBytes, deltaBytes) = (reader.GetInt64(0), reader.GetInt32(1), reader.GetInt64(2));
+        return after < prunedThrough || deltaBytes > snapshotBytes ? covers : null;
     }
 
     private static async Task<(long Head, int Version, long PrunedThrough)> ReadLogAsync(

@@ -39,7 +39,7 @@ public static class PushChange
         Description = "outdated-version carries currentVersion: update the app, migrate, then push again.")]
     [ProblemResponse(StatusCodes.Status413PayloadTooLarge, ProblemCodes.PayloadTooLarge)]
     [ProblemResponse(StatusCodes.Status422UnprocessableEntity, ProblemCodes.InvalidDocument,
-        Description = "Starts like a Loro export but its header or checksum is wrong.")]
+        Description = "Starts like a Loro export but its header, checksum or encode mode is wrong, or it is a Loro snapshot, not an update.")]
     private static async Task<IResult> Handle(
         Guid workspaceId, HttpRequest request, ClaimsPrincipal user, NpgsqlDataSource db, IOptions<SyncOptions> options,
         SyncProblems problems, SyncMetrics metrics, HeadAnnouncer announcer, CancellationToken ct)
@@ -72,9 +72,9 @@ public static class PushChange
             return problems.Invalid("A change cannot be empty.");
         }
 
-        if (LoroEnvelope.Check(data) == LoroEnvelope.Verdict.Corrupt)
+        if (problems.InvalidLoro(data, LoroEnvelope.Mode.FastUpdates) is { } invalid)
         {
-            return problems.CorruptLoro();
+            return invalid;
         }
 
         await using var push = db.CreateCommand(

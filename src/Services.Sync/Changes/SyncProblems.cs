@@ -22,6 +22,15 @@ public sealed class SyncProblems(IHttpContextAccessor http)
     public IResult TooLarge(int maxBytes) =>
         Reject(StatusCodes.Status413PayloadTooLarge, ProblemCodes.PayloadTooLarge, $"This route accepts at most {maxBytes} bytes.");
 
-    public IResult CorruptLoro() => Reject(StatusCodes.Status422UnprocessableEntity, ProblemCodes.InvalidDocument,
-        "The body starts with Loro's magic bytes but its header or checksum is wrong: truncated or corrupted.");
+    /// <summary>The answer to a body that starts like a Loro export and is not a valid one for this route, or null.</summary>
+    public IResult? InvalidLoro(ReadOnlySpan<byte> body, LoroEnvelope.Mode expected) => LoroEnvelope.Check(body, expected) switch
+    {
+        LoroEnvelope.Verdict.Corrupt => Reject(StatusCodes.Status422UnprocessableEntity, ProblemCodes.InvalidDocument,
+            "The body starts with Loro's magic bytes but its header, encode mode or checksum is wrong: truncated or corrupted."),
+        LoroEnvelope.Verdict.WrongMode => Reject(StatusCodes.Status422UnprocessableEntity, ProblemCodes.InvalidDocument,
+            expected == LoroEnvelope.Mode.FastUpdates
+                ? "This route takes Loro updates (export mode \"update\"); the body is a Loro snapshot. Snapshots go to /snapshots."
+                : "This route takes Loro snapshots (export mode \"snapshot\"); the body is a Loro update. Updates go to /changes."),
+        _ => null,
+    };
 }

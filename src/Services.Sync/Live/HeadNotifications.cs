@@ -25,10 +25,31 @@ public sealed class HeadNotifications(NpgsqlDataSource db, RevocationCache revoc
         public Guid WorkspaceId { get; } = workspaceId;
         public Guid ClientId { get; } = clientId;
 
-        /// <summary>Heads committed since subscribing; only the newest matters, so older ones are dropped.</summary>
-        public Channel<long> Heads { get; } = Channel.CreateBounded<long>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropOldest });
+        // Seqs are gap-free and a seq commits only after the one before it (the log row lock), so the newest head
+        // heard of is all a stream needs: it sends every seq between what it sent last and that head. Announcements
+        // from different replicas can arrive out of order, hence a maximum rather than the last one heard.
+        private long _newestHead = -1;
+        private readonly Channel<bool> _heard = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+
+        public long NewestHead => Interlocked.Read(ref _newestHead);
+
+        /// <summary>Completes when a head was announced since the last <see cref="TakeAnnouncement"/>.</summary>
+        public ValueTask<bool> WaitForAnnouncementAsync(CancellationToken ct) => _heard.Reader.WaitToReadAsync(ct);
+
+        public void TakeAnnouncement() => _heard.Reader.TryRead(out _);
 
         public CancellationToken Revoked => _revoked.Token;
+
+        internal void Heard(long seq)
+        {
+            var known = Interlocked.Read(ref _newestHead);
+            while (seq > known && Interlocked.CompareExchange(ref _newestHead, seq, known) is var seen && seen != known)
+            {
+                known = seen;
+            }
+
+            _heard.Writer.TryWrite(true);
+        }
 
         internal void Revoke() => _revoked.Cancel();
 
@@ -101,7 +122,7 @@ public sealed class HeadNotifications(NpgsqlDataSource db, RevocationCache revoc
         {
             if (channel == HeadChannel && long.TryParse(parts[1], out var seq))
             {
-                subscription.Heads.Writer.TryWrite(seq);
+                subscription.Heard(seq);
             }
             else if (channel == RevokedChannel && Guid.TryParse(parts[1], out var client) && client == subscription.ClientId)
             {

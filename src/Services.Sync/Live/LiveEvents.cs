@@ -11,21 +11,28 @@ using SyncEngine.ServiceDefaults.Security;
 namespace Services.Sync.Live;
 
 /// <summary>
-/// Server-Sent Events: a <c>head</c> event (id and data: the seq) whenever a change commits, from any replica; the
-/// current head at connect when it is newer than Last-Event-ID; a comment as heartbeat (which also re-reads the head,
-/// in case an announcement was lost); and a <c>revoked</c> event
+/// Server-Sent Events: a <c>head</c> event (id and data: the seq) for each committed seq, from any replica, in order;
+/// at connect, the current head (without Last-Event-ID) or every seq after Last-Event-ID; a comment as heartbeat
+/// (which also re-reads the head, in case an announcement was lost); and a <c>revoked</c> event
 /// that ends the stream when the subscriber's access is revoked (or its token expires).
 /// </summary>
 public static class LiveEvents
 {
+    /// <summary>
+    /// A subscriber resuming far behind (or one whose stream stalled through a huge burst) gets only the newest this
+    /// many heads: a client pulls after its own last seq on any event, so older events would only cost bandwidth.
+    /// </summary>
+    public const int MaxHeadEventsAtOnce = 1000;
+
     public static void MapLiveEvents(this IEndpointRouteBuilder app) =>
         app.MapGet("/api/workspaces/{workspaceId}/events", Handle).RequireAuthorization(AccessPolicies.Member);
 
     [EndpointName("liveEvents")]
     [EndpointSummary("Follow a workspace's head")]
-    [EndpointDescription("Server-Sent Events. `head` (id and data `{\"seq\": n}`) when changes commit, on any replica, and once " +
-        "at connect when the head is past Last-Event-ID; a comment line as heartbeat; `revoked` (data `{}`) just before the " +
-        "stream ends because the caller's access was revoked or its token expired.")]
+    [EndpointDescription("Server-Sent Events. One `head` event (id and data `{\"seq\": n}`) for each seq committed, on any " +
+        "replica, in order; at connect the current head, or with Last-Event-ID every seq after it (at most the newest 1000); " +
+        "a comment line as heartbeat; `revoked` (data `{}`) just before the stream ends because the caller's access was " +
+        "revoked or its token expired.")]
     [Tags("Live")]
     [ApiParameter("Last-Event-ID", ParameterLocation.Header, typeof(long), "The last head seq received, when reconnecting.")]
     [ProducesResponseType<string>(StatusCodes.Status200OK, "text/event-stream", Description = "An endless event stream.")]
@@ -52,44 +59,29 @@ public static class LiveEvents
             }
 
             await WriteAsync(http, "retry: 3000\n\n", ct);
-            var lastSent = long.TryParse(http.Request.Headers["Last-Event-ID"], out var resumed) ? resumed : -1;
+            // Without Last-Event-ID the subscriber has no position yet: it gets the current head once, then every seq.
+            var lastSent = long.TryParse(http.Request.Headers["Last-Event-ID"], out var resumed) && resumed >= 0 ? resumed : -1;
             var head = await HeadAsync(db, workspaceId, ct);
-            if (head > lastSent)
-            {
-                await WriteHeadAsync(http, head, ct);
-                lastSent = head;
-            }
+            lastSent = await SendHeadsAsync(http, lastSent < 0 ? head - 1 : lastSent, head, ct);
 
             using var heartbeat = new PeriodicTimer(options.Value.HeartbeatEvery);
             var beat = heartbeat.WaitForNextTickAsync(ends.Token).AsTask();
             while (true)
             {
-                var next = subscription.Heads.Reader.WaitToReadAsync(ends.Token).AsTask();
+                var next = subscription.WaitForAnnouncementAsync(ends.Token).AsTask();
                 if (await Task.WhenAny(next, beat) == beat)
                 {
                     await beat;
                     // Also the safety net for a head whose announcement was lost (a replica crashed right after commit).
-                    var current = await HeadAsync(db, workspaceId, ends.Token);
-                    if (current > lastSent)
-                    {
-                        await WriteHeadAsync(http, current, ends.Token);
-                        lastSent = current;
-                    }
-
+                    lastSent = await SendHeadsAsync(http, lastSent, await HeadAsync(db, workspaceId, ends.Token), ends.Token);
                     await WriteAsync(http, ": heartbeat\n\n", ends.Token);
                     beat = heartbeat.WaitForNextTickAsync(ends.Token).AsTask();
                     continue;
                 }
 
                 await next;
-                while (subscription.Heads.Reader.TryRead(out var seq))
-                {
-                    if (seq > lastSent)
-                    {
-                        await WriteHeadAsync(http, seq, ends.Token);
-                        lastSent = seq;
-                    }
-                }
+                subscription.TakeAnnouncement();
+                lastSent = await SendHeadsAsync(http, lastSent, subscription.NewestHead, ends.Token);
             }
         }
         catch (OperationCanceledException) when (!ct.IsCancellationRequested)
@@ -106,8 +98,26 @@ public static class LiveEvents
         }
     }
 
-    private static Task WriteHeadAsync(HttpContext http, long seq, CancellationToken ct) =>
-        WriteAsync(http, $"id: {seq}\nevent: head\ndata: {{\"seq\":{seq}}}\n\n", ct);
+    /// <summary>
+    /// One <c>head</c> event for each seq after <paramref name="lastSent"/> up to <paramref name="head"/>, at most
+    /// <see cref="MaxHeadEventsAtOnce"/> of them (the newest), in one write; returns the last seq sent.
+    /// </summary>
+    private static async Task<long> SendHeadsAsync(HttpContext http, long lastSent, long head, CancellationToken ct)
+    {
+        if (head <= lastSent)
+        {
+            return lastSent;
+        }
+
+        var events = new StringBuilder();
+        for (var seq = Math.Max(lastSent + 1, head - MaxHeadEventsAtOnce + 1); seq <= head; seq++)
+        {
+            events.Append($"id: {seq}\nevent: head\ndata: {{\"seq\":{seq}}}\n\n");
+        }
+
+        await WriteAsync(http, events.ToString(), ct);
+        return head;
+    }
 
     private static async Task WriteAsync(HttpContext http, string text, CancellationToken ct)
     {

@@ -5,8 +5,10 @@ using Services.Sync.Changes;
 namespace Services.Sync.Snapshots;
 
 /// <summary>
-/// Deletes changes that the newest snapshot covers once they are older than the retention window, and moves the log's
-/// pruned point so pulls from before it get the snapshot. Safe on every replica at once: deletes are idempotent.
+/// Deletes a change once a snapshot covering it has been stored for longer than the retention window (the window starts
+/// when the first snapshot covering the change is stored, not when the change was pushed, so a client that was a little
+/// behind when the snapshot arrived still has the whole window to pull deltas), and moves the log's pruned point so
+/// pulls from before it get the snapshot. Safe on every replica at once: deletes are idempotent.
 /// </summary>
 public sealed class PruneCoveredChanges(NpgsqlDataSource db, IOptions<SyncOptions> options, ILogger<PruneCoveredChanges> logger)
     : BackgroundService
@@ -35,11 +37,12 @@ public sealed class PruneCoveredChanges(NpgsqlDataSource db, IOptions<SyncOption
     {
         await using var command = db.CreateCommand(
             $"""
-            with newest as (
-                select workspace_id, max(covers) as covers from {SyncSchema.Snapshots} group by workspace_id
+            with expired as (
+                select workspace_id, max(covers) as covers from {SyncSchema.Snapshots}
+                where created_at < now() - $1::interval group by workspace_id
             ), deleted as (
-                delete from {SyncSchema.Changes} c using newest n
-                where c.workspace_id = n.workspace_id and c.seq <= n.covers and c.created_at < now() - $1::interval
+                delete from {SyncSchema.Changes} c using expired e
+                where c.workspace_id = e.workspace_id and c.seq <= e.covers
                 returning c.workspace_id, c.seq
             ), moved as (
                 update {SyncSchema.Logs} l set pruned_through = greatest(l.pruned_through, d.through)

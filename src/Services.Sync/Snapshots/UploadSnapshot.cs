@@ -11,8 +11,9 @@ using SyncEngine.ServiceDefaults.Security;
 namespace Services.Sync.Snapshots;
 
 /// <summary>
-/// Stores a compacted document covering every change up to <c>Sync-Covers</c>. Pulls from before the pruned point get
-/// it instead of the changes it covers; those changes are pruned only after the retention window.
+/// Stores a compacted document covering every change up to <c>Sync-Covers</c>. Pulls from before it get it instead of
+/// the changes it covers when those are pruned or larger than it (PullChanges); the changes it covers are pruned once it
+/// has been stored for the retention window (PruneCoveredChanges).
 /// </summary>
 public static class UploadSnapshot
 {
@@ -21,8 +22,9 @@ public static class UploadSnapshot
 
     [EndpointName("uploadSnapshot")]
     [EndpointSummary("Store a snapshot")]
-    [EndpointDescription("A compacted document that includes every change up to Sync-Covers. Pulls from before the pruned " +
-        "point get it instead of the changes it covers; those are kept for a retention window.")]
+    [EndpointDescription("A compacted document that includes every change up to Sync-Covers. Pulls from before it get it " +
+        "instead of the changes it covers when those are pruned or add up to more bytes; the covered changes are kept for " +
+        "Sync:CoveredChangeRetention after the snapshot is stored, then pruned.")]
     [Tags("Snapshots")]
     [ApiBinaryBody("application/octet-stream", "The snapshot: opaque bytes (a Loro snapshot for Loro apps), at most Sync:MaxSnapshotBytes (16 MiB).")]
     [ApiParameter(SyncHeaders.Covers, ParameterLocation.Header, typeof(long),
@@ -31,7 +33,7 @@ public static class UploadSnapshot
     [ProblemResponse(StatusCodes.Status400BadRequest, ProblemCodes.InvalidRequest)]
     [ProblemResponse(StatusCodes.Status413PayloadTooLarge, ProblemCodes.PayloadTooLarge)]
     [ProblemResponse(StatusCodes.Status422UnprocessableEntity, ProblemCodes.InvalidDocument,
-        Description = "Starts like a Loro export but its header or checksum is wrong.")]
+        Description = "Starts like a Loro export but its header, checksum or encode mode is wrong, or it is a Loro update, not a snapshot.")]
     private static async Task<IResult> Handle(
         Guid workspaceId, HttpRequest request, ClaimsPrincipal user, NpgsqlDataSource db, IOptions<SyncOptions> options,
         SyncProblems problems, SyncMetrics metrics, CancellationToken ct)
@@ -53,9 +55,9 @@ public static class UploadSnapshot
             return problems.Invalid("A snapshot cannot be empty.");
         }
 
-        if (LoroEnvelope.Check(data) == LoroEnvelope.Verdict.Corrupt)
+        if (problems.InvalidLoro(data, LoroEnvelope.Mode.FastSnapshot) is { } invalid)
         {
-            return problems.CorruptLoro();
+            return invalid;
         }
 
         await using var connection = await db.OpenConnectionAsync(ct);

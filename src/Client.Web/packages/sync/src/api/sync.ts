@@ -11,7 +11,7 @@ export interface paths {
         };
         /**
          * Pull what the caller lacks
-         * @description The changes after seq `after`, preceded by the newest snapshot when some of them are pruned, in the binary framing of docs/protocol.md: frames of [kind: 1 byte, 1 = snapshot, 2 = change][seq: int64 big-endian][length: uint32 big-endian][bytes]. Nothing new is 204.
+         * @description The changes after seq `after`; when the newest snapshot covers seq N > `after` and the changes up to N are pruned or add up to more bytes than the snapshot, that snapshot and the changes after N instead. In the binary framing of docs/protocol.md: frames of [kind: 1 byte, 1 = snapshot, 2 = change][seq: int64 big-endian][length: uint32 big-endian][bytes]. Nothing new is 204.
          */
         get: operations["pullChanges"];
         put?: never;
@@ -35,7 +35,7 @@ export interface paths {
         };
         /**
          * Follow a workspace's head
-         * @description Server-Sent Events. `head` (id and data `{"seq": n}`) when changes commit, on any replica, and once at connect when the head is past Last-Event-ID; a comment line as heartbeat; `revoked` (data `{}`) just before the stream ends because the caller's access was revoked or its token expired.
+         * @description Server-Sent Events. One `head` event (id and data `{"seq": n}`) for each seq committed, on any replica, in order; at connect the current head, or with Last-Event-ID every seq after it (at most the newest 1000); a comment line as heartbeat; `revoked` (data `{}`) just before the stream ends because the caller's access was revoked or its token expired.
          */
         get: operations["liveEvents"];
         put?: never;
@@ -57,7 +57,7 @@ export interface paths {
         put?: never;
         /**
          * Store a snapshot
-         * @description A compacted document that includes every change up to Sync-Covers. Pulls from before the pruned point get it instead of the changes it covers; those are kept for a retention window.
+         * @description A compacted document that includes every change up to Sync-Covers. Pulls from before it get it instead of the changes it covers when those are pruned or add up to more bytes; the covered changes are kept for Sync:CoveredChangeRetention after the snapshot is stored, then pruned.
          */
         post: operations["uploadSnapshot"];
         delete?: never;
@@ -266,7 +266,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Unprocessable Entity: `invalid-document`. Starts like a Loro export but its header or checksum is wrong. */
+            /** @description Unprocessable Entity: `invalid-document`. Starts like a Loro export but its header, checksum or encode mode is wrong, or it is a Loro snapshot, not an update. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -411,7 +411,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Unprocessable Entity: `invalid-document`. Starts like a Loro export but its header or checksum is wrong. */
+            /** @description Unprocessable Entity: `invalid-document`. Starts like a Loro export but its header, checksum or encode mode is wrong, or it is a Loro update, not a snapshot. */
             422: {
                 headers: {
                     [name: string]: unknown;

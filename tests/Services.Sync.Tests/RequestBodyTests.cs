@@ -54,14 +54,26 @@ public sealed class RequestBodyTests
     }
 
     [Fact]
-    public async Task a_declared_length_over_the_limit_is_refused_without_reading_a_byte()
+    public async Task a_declared_length_over_the_drain_ceiling_is_refused_without_reading_a_byte()
     {
         var body = new EndlessBody();
 
-        var read = await RequestBody.ReadBoundedAsync(Request(body, declaredLength: 10_001), 10_000, TestContext.Current.CancellationToken);
+        var read = await RequestBody.ReadBoundedAsync(
+            Request(body, declaredLength: RequestBody.DrainAtMostBytes + 1), 10_000, TestContext.Current.CancellationToken);
 
         Assert.Null(read);
         Assert.Equal(0, body.Served);
+    }
+
+    [Fact]
+    public async Task a_declared_length_over_the_limit_is_drained_and_refused()
+    {
+        var body = new MemoryStream(new byte[300_000]);
+
+        var read = await RequestBody.ReadBoundedAsync(Request(body, declaredLength: 300_000), 10_000, TestContext.Current.CancellationToken);
+
+        Assert.Null(read);
+        Assert.Equal(300_000, body.Position);
     }
 
     [Theory]

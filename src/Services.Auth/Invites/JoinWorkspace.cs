@@ -60,6 +60,9 @@ public static class JoinWorkspace
         }
         catch (ConcurrencyException)
         {
+            // Drop the stale update: otherwise Wolverine's own SaveChangesAsync after the endpoint tries it again and
+            // the loser answers 409 `conflict` instead of this 410.
+            session.EjectAllPendingChanges();
             return Invalid(StatusCodes.Status410Gone, "This invite was redeemed concurrently.");
         }
 

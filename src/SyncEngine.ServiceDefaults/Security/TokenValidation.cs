@@ -58,6 +58,9 @@ public static class TokenValidation
         ValidIssuer = issuer,
         ValidAudience = TokenClaims.Audience,
         ValidateIssuerSigningKey = true,
+        // Auth names its key in every token; a token without a kid (or with an unknown one) is not tried against
+        // every published key but refused, and an unknown kid makes JwtBearer refetch the keys.
+        TryAllIssuerSigningKeys = false,
         ValidateLifetime = true,
         // exp is optional (DESIGN.md); when present it is enforced.
         RequireExpirationTime = false,

@@ -19,8 +19,9 @@ public sealed record JoinedWorkspace(
 
 public static class JoinWorkspace
 {
-    public static ProblemDetails Validate(JoinWorkspaceRequest request) =>
-        request.ClientId == Guid.Empty ? Problem.InvalidRequest("clientId must be a non-empty UUID.")
+    public static ProblemDetails Validate(JoinWorkspaceRequest? request) =>
+        request is null ? Problem.BodyRequired()
+        : request.ClientId == Guid.Empty ? Problem.InvalidRequest("clientId must be a non-empty UUID.")
         : string.IsNullOrWhiteSpace(request.InviteCode) || request.InviteCode.Length > 200 ? Problem.InvalidRequest("inviteCode is required.")
         : WolverineContinue.NoProblems;
 

@@ -40,8 +40,9 @@ public sealed class ClaimWorkspace
     public static readonly TimeSpan TokenTimeout = TimeSpan.FromSeconds(5);
 
     public static ProblemDetails Validate(
-        ClaimWorkspaceRequest request, [FromHeader(Name = IdempotencyKeyHeader)] string? idempotencyKey) =>
-        string.IsNullOrWhiteSpace(idempotencyKey) ? Problem.InvalidRequest($"The {IdempotencyKeyHeader} header is required.")
+        ClaimWorkspaceRequest? request, [FromHeader(Name = IdempotencyKeyHeader)] string? idempotencyKey) =>
+        request is null ? Problem.BodyRequired()
+        : string.IsNullOrWhiteSpace(idempotencyKey) ? Problem.InvalidRequest($"The {IdempotencyKeyHeader} header is required.")
         : idempotencyKey.Length > MaxIdempotencyKeyLength
             ? Problem.InvalidRequest($"The {IdempotencyKeyHeader} header is longer than {MaxIdempotencyKeyLength} characters.")
         : request.WorkspaceId == Guid.Empty ? Problem.InvalidRequest("workspaceId must be a non-empty UUID.")

@@ -1,9 +1,6 @@
 using System.Diagnostics;
 using System.Net;
 using System.Reflection;
-using Aspire.Hosting;
-using Aspire.Hosting.ApplicationModel;
-using Microsoft.Extensions.DependencyInjection;
 using Xunit;
 
 namespace SyncEngine.EndToEnd.Tests;
@@ -91,16 +88,13 @@ public sealed class KeyRotationTests(SyncEngineApp app)
     /// <summary>Runs `Services.Auth keys ...` as the README shows, against the database the app under test uses.</summary>
     private async Task<string> KeysCommandAsync(string[] arguments)
     {
-        var model = app.App.Services.GetRequiredService<DistributedApplicationModel>();
-        var database = model.Resources.OfType<IResourceWithConnectionString>()
-            .OrderBy(r => r.Name == "syncengine" ? 0 : 1).First(r => r.Name is "syncengine" or "postgres");
         var configuration = typeof(KeyRotationTests).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Debug";
         var start = new ProcessStartInfo("dotnet")
         {
             ArgumentList = { "run", "--project", Path.Combine(Repository.Root, "src", "Services.Auth"), "--no-build", "--no-launch-profile", "-c", configuration, "--", "keys" },
             RedirectStandardOutput = true,
             RedirectStandardError = true,
-            Environment = { ["ConnectionStrings__syncengine"] = await database.GetConnectionStringAsync(Ct) },
+            Environment = { ["ConnectionStrings__syncengine"] = await app.ConnectionStringAsync(Ct) },
         };
         foreach (var argument in arguments)
         {

@@ -121,6 +121,12 @@ public sealed class ClaimWorkspaceTests
     }
 
     [Fact]
+    public void a_json_null_body_is_an_invalid_request()
+    {
+        AssertInvalidRequest(ClaimWorkspace.Validate(null, Key));
+    }
+
+    [Fact]
     public void empty_ids_are_invalid_requests()
     {
         AssertInvalidRequest(ClaimWorkspace.Validate(new ClaimWorkspaceRequest(Guid.Empty, Owner), Key));

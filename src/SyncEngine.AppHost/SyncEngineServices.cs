@@ -4,7 +4,10 @@ namespace SyncEngine.AppHost;
 
 public static class SyncEngineServices
 {
-    /// <summary>A backend service: the shared database, health-gated start, and a quick telemetry flush on shutdown.</summary>
+    /// <summary>
+    /// A backend service: the shared database, health-gated start, a quick telemetry flush on shutdown, and the token
+    /// settings every service shares (<c>Auth:*</c> such as the issuer, <c>Security:*</c>).
+    /// </summary>
     public static IResourceBuilder<ProjectResource> AddSyncEngineService<TProject>(
         this IDistributedApplicationBuilder builder, string name, IResourceBuilder<IResourceWithConnectionString> database)
         where TProject : IProjectMetadata, new() =>
@@ -14,7 +17,9 @@ public static class SyncEngineServices
             .WithReference(database, PostgresSetup.ConnectionName)
             .WaitFor(database)
             // Otherwise each service waits ~10 s at shutdown trying to reach a dashboard that is already gone.
-            .WithEnvironment("OTEL_EXPORTER_OTLP_TIMEOUT", "1000");
+            .WithEnvironment("OTEL_EXPORTER_OTLP_TIMEOUT", "1000")
+            .WithSectionEnvironment(builder.Configuration, "Auth")
+            .WithSectionEnvironment(builder.Configuration, "Security");
 
     /// <summary>
     /// Hands a section of the AppHost's configuration (e.g. <c>Sync:MaxChangeBytes</c>, <c>Gateway:RateLimit:*</c>) to a

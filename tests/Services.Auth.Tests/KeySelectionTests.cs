@@ -50,4 +50,13 @@ public sealed class KeySelectionTests
         Assert.Equal(key.Id, publicKey.KeyId);
         Assert.Throws<System.Security.Cryptography.CryptographicException>(() => publicKey.ECDsa.ExportParameters(includePrivateParameters: true));
     }
+
+    [Fact]
+    public void key_ids_are_lowercase_hex_so_the_keys_command_can_always_name_them()
+    {
+        var ids = Enumerable.Range(0, 500).Select(_ => SigningKey.Generate(Now, Now).Id).ToList();
+
+        Assert.All(ids, id => Assert.Matches("^[0-9a-f]{24}$", id));
+        Assert.Equal(ids.Count, ids.Distinct().Count());
+    }
 }

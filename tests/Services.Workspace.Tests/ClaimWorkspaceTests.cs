@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Services.Workspace.Workspaces;
 using Xunit;
 
@@ -11,15 +12,39 @@ public sealed class ClaimWorkspaceTests
     private const string Key = "key-1";
 
     private static Workspaces.Workspace Claimed() =>
-        Workspaces.Workspace.Create(new WorkspaceCreated(WorkspaceId, Owner, Key, Now.AddMinutes(-5)));
+        Workspaces.Workspace.Create(new WorkspaceCreated(WorkspaceId, Owner, ClaimWorkspace.HashKey(Key), Now.AddMinutes(-5)));
 
     [Fact]
-    public void claiming_a_new_id_starts_the_stream_with_the_owner_and_the_key()
+    public void claiming_a_new_id_starts_the_stream_with_the_owner_and_the_keys_hash_never_the_key()
     {
         var decision = ClaimWorkspace.Decide(null, new ClaimWorkspaceRequest(WorkspaceId, Owner), Key, Now);
 
         var start = Assert.IsType<ClaimDecision.Start>(decision);
-        Assert.Equal(new WorkspaceCreated(WorkspaceId, Owner, Key, Now), start.Created);
+        Assert.Equal(new WorkspaceCreated(WorkspaceId, Owner, ClaimWorkspace.HashKey(Key), Now), start.Created);
+        Assert.Null(start.Created.ClaimKey);
+        Assert.DoesNotContain(Key, JsonSerializer.Serialize(start.Created));
+    }
+
+    [Fact]
+    public void the_key_hash_is_the_hex_sha256_of_the_key()
+    {
+        Assert.Equal(64, ClaimWorkspace.HashKey(Key).Length);
+        Assert.Equal(Convert.ToHexString(System.Security.Cryptography.SHA256.HashData("key-1"u8)), ClaimWorkspace.HashKey(Key));
+        Assert.NotEqual(ClaimWorkspace.HashKey("key-2"), ClaimWorkspace.HashKey(Key));
+    }
+
+    [Fact]
+    public void a_workspace_created_before_keys_were_hashed_still_recognises_its_retry()
+    {
+        var oldEvent = JsonSerializer.Deserialize<WorkspaceCreated>(
+            $$$"""{"WorkspaceId":"{{{WorkspaceId}}}","OwnerClientId":"{{{Owner}}}","ClaimKey":"{{{Key}}}","CreatedAt":"2026-11-20T10:00:00+00:00"}""")!;
+        var fromOldEvent = Workspaces.Workspace.Create(oldEvent);
+        var oldSnapshot = new Workspaces.Workspace { Id = WorkspaceId, OwnerClientId = Owner, ClaimKey = Key };
+
+        Assert.Equal(ClaimWorkspace.HashKey(Key), fromOldEvent.ClaimKeyHash);
+        Assert.IsType<ClaimDecision.Retry>(ClaimWorkspace.Decide(fromOldEvent, new ClaimWorkspaceRequest(WorkspaceId, Owner), Key, Now));
+        Assert.IsType<ClaimDecision.Retry>(ClaimWorkspace.Decide(oldSnapshot, new ClaimWorkspaceRequest(WorkspaceId, Owner), Key, Now));
+        Assert.IsType<ClaimDecision.Exists>(ClaimWorkspace.Decide(oldSnapshot, new ClaimWorkspaceRequest(WorkspaceId, Owner), "key-2", Now));
     }
 
     [Fact]
@@ -60,7 +85,7 @@ public sealed class ClaimWorkspaceTests
     public void a_workspace_claimed_without_a_key_accepts_no_retry()
     {
         var legacy = Claimed();
-        legacy.ClaimKey = null;
+        legacy.ClaimKeyHash = null;
 
         var decision = ClaimWorkspace.Decide(legacy, new ClaimWorkspaceRequest(WorkspaceId, Owner), Key, Now);
 
@@ -93,6 +118,12 @@ public sealed class ClaimWorkspaceTests
 
         Assert.Same(Wolverine.Http.WolverineContinue.NoProblems, ClaimWorkspace.Validate(request, new string('k', 200)));
         AssertInvalidRequest(ClaimWorkspace.Validate(request, new string('k', 201)));
+    }
+
+    [Fact]
+    public void a_json_null_body_is_an_invalid_request()
+    {
+        AssertInvalidRequest(ClaimWorkspace.Validate(null, Key));
     }
 
     [Fact]

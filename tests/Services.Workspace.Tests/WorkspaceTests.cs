@@ -19,7 +19,8 @@ public sealed class WorkspaceTests
 
         Assert.Equal(WorkspaceId, workspace.Id);
         Assert.Equal(Owner, workspace.OwnerClientId);
-        Assert.Equal("key", workspace.ClaimKey);
+        Assert.Equal("key", workspace.ClaimKeyHash);
+        Assert.Null(workspace.ClaimKey);
         Assert.Equal(Now, workspace.CreatedAt);
         Assert.Empty(workspace.Members);
     }

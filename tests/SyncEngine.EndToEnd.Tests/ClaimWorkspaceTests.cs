@@ -37,6 +37,8 @@ public sealed class ClaimWorkspaceTests(SyncEngineApp app)
         Assert.Equal(first.CreatedAt, retry.CreatedAt);
         var info = await app.Api.GetWorkspaceAsync(retry.Token, workspaceId, Ct);
         Assert.True(info.TryGetProperty("members", out _), "the retried claim's token is not the master's");
+        var history = await app.Api.GetHistoryAsync(retry.Token, workspaceId, Ct);
+        Assert.Equal("created", Assert.Single(history.EnumerateArray()).GetProperty("type").GetString());
     }
 
     [Fact]
@@ -67,6 +69,7 @@ public sealed class ClaimWorkspaceTests(SyncEngineApp app)
     [InlineData("{")]
     [InlineData("not json at all")]
     [InlineData("[]")]
+    [InlineData("null")]
     [InlineData("{\"workspaceId\":\"not-a-uuid\",\"clientId\":\"00000000-0000-0000-0000-000000000001\"}")]
     [InlineData("{\"workspaceId\":\"00000000-0000-0000-0000-000000000000\",\"clientId\":\"6f1c2f0e-8a6e-4c36-9f57-0b1f7b8d2a11\"}")]
     [InlineData("{\"workspaceId\":\"6f1c2f0e-8a6e-4c36-9f57-0b1f7b8d2a11\"}")]

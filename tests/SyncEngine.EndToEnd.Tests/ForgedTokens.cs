@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -35,7 +36,24 @@ public static class ForgedTokens
         return $"{signingInput}.{Base64Url(key.SignData(Encoding.ASCII.GetBytes(signingInput), HashAlgorithmName.SHA256))}";
     }
 
+    /// <summary>A real token whose claims were edited, its original signature kept.</summary>
+    public static string WithClaims(string token, Action<Dictionary<string, object?>> edit)
+    {
+        var parts = token.Split('.');
+        var claims = JsonSerializer.Deserialize<Dictionary<string, object?>>(Jwt.Payload(token).GetRawText())!;
+        edit(claims);
+        return $"{parts[0]}.{Json(claims)}.{parts[2]}";
+    }
+
+    /// <summary>The first published key's public x coordinate: the secret of the classic HS256 key-confusion forgery.</summary>
+    public static async Task<byte[]> PublicKeyBytesAsync(HttpClient gateway, CancellationToken ct)
+    {
+        using var response = await gateway.GetAsync("/.well-known/jwks.json", ct);
+        var jwks = await response.Content.ReadFromJsonAsync<JsonElement>(ct);
+        return Jwt.FromBase64Url(jwks.GetProperty("keys")[0].GetProperty("x").GetString()!);
+    }
+
     private static string Json(object value) => Base64Url(JsonSerializer.SerializeToUtf8Bytes(value));
 
-    private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+    private static string Base64Url(byte[] bytes) => Jwt.ToBase64Url(bytes);
 }

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Http.Headers;
 using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
 using Microsoft.Extensions.DependencyInjection;
@@ -22,7 +21,10 @@ public sealed class RestartTests(SyncEngineApp app)
         var grant = await app.Api.GrantAsync(master, workspaceId, revokedClient, "read_write", ct: Ct);
         var revokedToken = (await app.Api.JoinAsync(workspaceId, revokedClient, grant.InviteCode, Ct)).Token;
         await app.Api.RevokeAsync(master, workspaceId, revokedClient, Ct);
+        await app.Api.PushAsync(master, workspaceId, [1], Guid.NewGuid(), 1, Ct);
         await Eventually.Until(token => Status($"/api/workspaces/{workspaceId}", revokedToken, token),
+            s => s == HttpStatusCode.Unauthorized, TimeSpan.FromSeconds(5), Ct);
+        await Eventually.Until(token => Status($"/api/workspaces/{workspaceId}/changes?after=0", revokedToken, token),
             s => s == HttpStatusCode.Unauthorized, TimeSpan.FromSeconds(5), Ct);
 
         string[] services = ["auth", "workspace", "sync"];
@@ -46,13 +48,38 @@ public sealed class RestartTests(SyncEngineApp app)
         Assert.Equal(HttpStatusCode.OK, await Status($"/api/workspaces/{workspaceId}/tokens", master, Ct));
         Assert.Equal(HttpStatusCode.Unauthorized, await Status($"/api/workspaces/{workspaceId}", revokedToken, Ct));
         Assert.Equal(HttpStatusCode.Unauthorized, await Status($"/api/workspaces/{workspaceId}/tokens", revokedToken, Ct));
+
+        // Sync, restarted with an empty revocation cache, still refuses the revoked token (from its own schema) and
+        // still serves the master; each replica on its own, since the proxy may keep sending this client to one.
+        var replicas = await Eventually.Until(t => app.SyncReplicaAddressesAsync(t), a => a.Count >= 2, TimeSpan.FromSeconds(30), Ct);
+        Assert.True(replicas.Count >= 2, $"expected two Sync replicas after the restart, found {replicas.Count}");
+        foreach (var address in replicas)
+        {
+            using var replica = new HttpClient { BaseAddress = address };
+            var pulled = await Eventually.Until(t => Status(replica, $"/api/workspaces/{workspaceId}/changes?after=0", master, t),
+                s => s == HttpStatusCode.OK, TimeSpan.FromSeconds(30), Ct);
+            Assert.True(pulled == HttpStatusCode.OK, $"{address} answered {pulled} to the master's pull after the restart");
+            using var refused = await replica.SendAsync(HttpMethod.Get, $"/api/workspaces/{workspaceId}/changes?after=0", revokedToken, Ct);
+            await Problems.AssertProblem(refused, HttpStatusCode.Unauthorized, "unauthorized");
+        }
+
+        Assert.Equal(2, await app.Api.PushAsync(master, workspaceId, [2], Guid.NewGuid(), 1, Ct));
+        Assert.Equal(2, (await app.Api.PullAsync(master, workspaceId, 0, Ct)).Head);
     }
 
-    private async Task<HttpStatusCode> Status(string path, string token, CancellationToken ct)
+    private Task<HttpStatusCode> Status(string path, string token, CancellationToken ct) => Status(app.Gateway, path, token, ct);
+
+    private static async Task<HttpStatusCode> Status(HttpClient http, string path, string token, CancellationToken ct)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Get, path);
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        using var response = await app.Gateway.SendAsync(request, ct);
-        return response.StatusCode;
+        try
+        {
+            using var response = await http.SendAsync(HttpMethod.Get, path, token, ct);
+            return response.StatusCode;
+        }
+        catch (HttpRequestException)
+        {
+            // A replica that is still starting refuses the connection.
+            return HttpStatusCode.ServiceUnavailable;
+        }
     }
 }

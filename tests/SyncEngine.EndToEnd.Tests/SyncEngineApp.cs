@@ -53,6 +53,10 @@ public sealed class SyncEngineApp : IAsyncLifetime
             $"--Sync:MaxSnapshotBytes={MaxSnapshotBytes}",
             "--Sync:PruneEvery=00:00:01",
             "--Sync:HeartbeatEvery=00:00:02",
+            // Key rotation within a test's patience (KeyRotationTests): Auth rereads its ring every second and the
+            // other services refetch its keys every two, instead of the production minute and ten minutes.
+            "--Auth:KeyReloadEvery=00:00:01",
+            "--Security:KeyRefreshEvery=00:00:02",
             // The production bundle, as a deployment serves it (no dev-server reloads while a browser test runs).
             "--WebClient:Script=serve",
         ];

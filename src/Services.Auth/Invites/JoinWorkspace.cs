@@ -19,8 +19,9 @@ public sealed record JoinedWorkspace(
 
 public static class JoinWorkspace
 {
-    public static ProblemDetails Validate(JoinWorkspaceRequest request) =>
-        request.ClientId == Guid.Empty ? Problem.InvalidRequest("clientId must be a non-empty UUID.")
+    public static ProblemDetails Validate(JoinWorkspaceRequest? request) =>
+        request is null ? Problem.BodyRequired()
+        : request.ClientId == Guid.Empty ? Problem.InvalidRequest("clientId must be a non-empty UUID.")
         : string.IsNullOrWhiteSpace(request.InviteCode) || request.InviteCode.Length > 200 ? Problem.InvalidRequest("inviteCode is required.")
         : WolverineContinue.NoProblems;
 
@@ -60,6 +61,9 @@ public static class JoinWorkspace
         }
         catch (ConcurrencyException)
         {
+            // Drop the stale update: otherwise Wolverine's own SaveChangesAsync after the endpoint tries it again and
+            // the loser answers 409 `conflict` instead of this 410.
+            session.EjectAllPendingChanges();
             return Invalid(StatusCodes.Status410Gone, "This invite was redeemed concurrently.");
         }
 

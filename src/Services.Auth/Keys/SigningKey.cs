@@ -21,7 +21,9 @@ public sealed class SigningKey
         using var ecdsa = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         return new SigningKey
         {
-            Id = Base64UrlEncoder.Encode(RandomNumberGenerator.GetBytes(12)),
+            // Hex, not base64url: a base64url id may start with '-', which the keys command reads as a flag, so
+            // `keys retire --kid -AbC...` could not name it.
+            Id = Convert.ToHexString(RandomNumberGenerator.GetBytes(12)).ToLowerInvariant(),
             PrivateKeyPkcs8 = ecdsa.ExportPkcs8PrivateKey(),
             CreatedAt = now,
             ActivatesAt = activatesAt,

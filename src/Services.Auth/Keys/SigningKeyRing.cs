@@ -6,13 +6,14 @@ using Microsoft.IdentityModel.Tokens;
 namespace Services.Auth.Keys;
 
 /// <summary>
-/// The signing keys, loaded from the <c>auth</c> schema and reloaded every minute (so every Auth replica sees a rotation).
-/// Also Auth's own source of validation keys: it checks its tokens against the ring directly, not over HTTP.
+/// The signing keys, loaded from the <c>auth</c> schema and reloaded every <c>Auth:KeyReloadEvery</c> (default a minute),
+/// so every Auth replica sees a rotation made by the keys command. Also Auth's own source of validation keys: it checks
+/// its tokens against the ring directly, not over HTTP.
 /// </summary>
-public sealed class SigningKeyRing(IDocumentStore store, TimeProvider clock, ILogger<SigningKeyRing> logger)
+public sealed class SigningKeyRing(IDocumentStore store, TimeProvider clock, IConfiguration configuration, ILogger<SigningKeyRing> logger)
     : IConfigurationManager<OpenIdConnectConfiguration>
 {
-    private static readonly TimeSpan ReloadEvery = TimeSpan.FromMinutes(1);
+    private readonly TimeSpan _reloadEvery = configuration.GetValue("Auth:KeyReloadEvery", TimeSpan.FromMinutes(1));
     private readonly SemaphoreSlim _reload = new(1, 1);
     private IReadOnlyList<SigningKey> _keys = [];
     private DateTimeOffset _loadedAt = DateTimeOffset.MinValue;
@@ -80,7 +81,7 @@ public sealed class SigningKeyRing(IDocumentStore store, TimeProvider clock, ILo
 
     private async Task<IReadOnlyList<SigningKey>> KeysAsync(CancellationToken ct, bool force = false)
     {
-        if (!force && clock.GetUtcNow() - _loadedAt < ReloadEvery)
+        if (!force && clock.GetUtcNow() - _loadedAt < _reloadEvery)
         {
             return _keys;
         }

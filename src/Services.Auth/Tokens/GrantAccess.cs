@@ -32,8 +32,9 @@ public static class GrantAccess
 {
     private const long MaxExpiresInSeconds = 10L * 366 * 24 * 3600;
 
-    public static ProblemDetails Validate(GrantAccessRequest request) =>
-        request.ClientId == Guid.Empty ? Problem.InvalidRequest("clientId must be a non-empty UUID.")
+    public static ProblemDetails Validate(GrantAccessRequest? request) =>
+        request is null ? Problem.BodyRequired()
+        : request.ClientId == Guid.Empty ? Problem.InvalidRequest("clientId must be a non-empty UUID.")
         : !Scopes.IsKnown(request.Scope) ? Problem.InvalidRequest($"scope must be '{Scopes.Read}' or '{Scopes.ReadWrite}'.")
         : request.ExpiresInSeconds is <= 0 or > MaxExpiresInSeconds ? Problem.InvalidRequest("expiresInSeconds must be between 1 and ten years.")
         : WolverineContinue.NoProblems;

@@ -1,3 +1,5 @@
+using System.Security.Cryptography;
+using System.Text;
 using JasperFx;
 using Marten;
 using Marten.Exceptions;
@@ -40,8 +42,9 @@ public sealed class ClaimWorkspace
     public static readonly TimeSpan TokenTimeout = TimeSpan.FromSeconds(5);
 
     public static ProblemDetails Validate(
-        ClaimWorkspaceRequest request, [FromHeader(Name = IdempotencyKeyHeader)] string? idempotencyKey) =>
-        string.IsNullOrWhiteSpace(idempotencyKey) ? Problem.InvalidRequest($"The {IdempotencyKeyHeader} header is required.")
+        ClaimWorkspaceRequest? request, [FromHeader(Name = IdempotencyKeyHeader)] string? idempotencyKey) =>
+        request is null ? Problem.BodyRequired()
+        : string.IsNullOrWhiteSpace(idempotencyKey) ? Problem.InvalidRequest($"The {IdempotencyKeyHeader} header is required.")
         : idempotencyKey.Length > MaxIdempotencyKeyLength
             ? Problem.InvalidRequest($"The {IdempotencyKeyHeader} header is longer than {MaxIdempotencyKeyLength} characters.")
         : request.WorkspaceId == Guid.Empty ? Problem.InvalidRequest("workspaceId must be a non-empty UUID.")
@@ -51,10 +54,15 @@ public sealed class ClaimWorkspace
     public static ClaimDecision Decide(Workspace? existing, ClaimWorkspaceRequest request, string claimKey, DateTimeOffset now) =>
         existing switch
         {
-            null => new ClaimDecision.Start(new WorkspaceCreated(request.WorkspaceId, request.ClientId, claimKey, now)),
-            _ when existing.OwnerClientId == request.ClientId && existing.ClaimKey == claimKey => new ClaimDecision.Retry(existing),
+            null => new ClaimDecision.Start(new WorkspaceCreated(request.WorkspaceId, request.ClientId, HashKey(claimKey), now)),
+            _ when existing.OwnerClientId == request.ClientId
+                && (existing.ClaimKeyHash ?? (existing.ClaimKey is { } plain ? HashKey(plain) : null)) == HashKey(claimKey) =>
+                new ClaimDecision.Retry(existing),
             _ => new ClaimDecision.Exists(),
         };
+
+    /// <summary>What is stored of a claim's Idempotency-Key: whoever reads the store must not be able to replay the claim.</summary>
+    public static string HashKey(string claimKey) => Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(claimKey)));
 
     [WolverinePost("/api/workspaces", OperationId = "claimWorkspace", Summary = "Claim a new workspace",
         Description = "The caller becomes the owner and gets the master token. A retry with the same Idempotency-Key and " +

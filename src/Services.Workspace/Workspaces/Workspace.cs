@@ -3,8 +3,15 @@ namespace Services.Workspace.Workspaces;
 // The stream's events are this service's own: other services learn of them only through the contracts a handler
 // publishes (WorkspaceClaimed), so they can change shape without a cross-service migration.
 
-/// <summary>A client claimed the workspace and owns it. <see cref="ClaimKey"/> is the claim's Idempotency-Key.</summary>
-public sealed record WorkspaceCreated(Guid WorkspaceId, Guid OwnerClientId, string ClaimKey, DateTimeOffset CreatedAt);
+/// <summary>
+/// A client claimed the workspace and owns it. <see cref="ClaimKeyHash"/> is the SHA-256 (hex) of the claim's
+/// Idempotency-Key: the key lets its holder get the master token again, so only its hash is stored.
+/// </summary>
+public sealed record WorkspaceCreated(Guid WorkspaceId, Guid OwnerClientId, string? ClaimKeyHash, DateTimeOffset CreatedAt)
+{
+    /// <summary>The key itself, in events written before only its hash was kept (read, never written).</summary>
+    public string? ClaimKey { get; init; }
+}
 
 /// <summary>The owner granted a client access (Auth's AccessGranted); one event per token id.</summary>
 public sealed record MemberGranted(
@@ -19,6 +26,8 @@ public sealed class Workspace
     public Guid Id { get; set; }
     public Guid OwnerClientId { get; set; }
     // Null for workspaces claimed before claims carried a key: no retry can match them.
+    public string? ClaimKeyHash { get; set; }
+    // The plain key, only in snapshots written before keys were hashed; ClaimWorkspace hashes it when it compares.
     public string? ClaimKey { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
     public int Version { get; set; }
@@ -30,7 +39,7 @@ public sealed class Workspace
     {
         Id = created.WorkspaceId,
         OwnerClientId = created.OwnerClientId,
-        ClaimKey = created.ClaimKey,
+        ClaimKeyHash = created.ClaimKeyHash ?? (created.ClaimKey is { } plain ? ClaimWorkspace.HashKey(plain) : null),
         CreatedAt = created.CreatedAt,
     };
 

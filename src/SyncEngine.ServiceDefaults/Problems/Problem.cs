@@ -16,6 +16,9 @@ public static class Problem
 
     public static ProblemDetails InvalidRequest(string detail) => Create(StatusCodes.Status400BadRequest, ProblemCodes.InvalidRequest, detail);
 
+    /// <summary>A JSON body of <c>null</c> deserializes to no request at all; each Validate checks for it first.</summary>
+    public static ProblemDetails BodyRequired() => InvalidRequest("The request body must be a JSON object.");
+
     /// <summary>Typed, so an endpoint can declare <c>Results&lt;Ok&lt;T&gt;, ProblemHttpResult&gt;</c> and its OpenAPI success type follows.</summary>
     public static ProblemHttpResult Result(ProblemDetails problem) => TypedResults.Problem(problem);
 

@@ -45,8 +45,10 @@ public static class ProblemDetailsDefaults
                     Problem.Create(413, ProblemCodes.PayloadTooLarge, "The request body is larger than this route accepts."),
                 BadHttpRequestException bad => Problem.InvalidRequest(bad.Message),
                 System.Text.Json.JsonException => Problem.InvalidRequest("The request body is not valid JSON for this route."),
-                ConcurrencyException or ExistingStreamIdCollisionException =>
-                    Problem.Create(409, ProblemCodes.Conflict, "A concurrent write changed this resource first; read it again and retry."),
+                ConcurrencyException or ExistingStreamIdCollisionException => StaleWrite(),
+                // Marten reports several stale documents of one SaveChanges together (a revoke touching two grants).
+                AggregateException { InnerExceptions: var inner } when inner.Count > 0
+                    && inner.All(e => e is ConcurrencyException or ExistingStreamIdCollisionException) => StaleWrite(),
                 _ => null,
             };
             if (problem is null)
@@ -58,5 +60,8 @@ public static class ProblemDetailsDefaults
             context.Response.StatusCode = problem.Status!.Value;
             return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = context, ProblemDetails = problem, Exception = exception });
         }
+
+        private static Microsoft.AspNetCore.Mvc.ProblemDetails StaleWrite() =>
+            Problem.Create(409, ProblemCodes.Conflict, "A concurrent write changed this resource first; read it again and retry.");
     }
 }

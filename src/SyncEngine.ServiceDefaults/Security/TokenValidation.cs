@@ -29,13 +29,14 @@ public static class TokenValidation
         this IHostApplicationBuilder builder, Func<IServiceProvider, IConfigurationManager<OpenIdConnectConfiguration>>? keys = null)
     {
         var issuer = builder.Configuration["Auth:Issuer"] ?? TokenClaims.DefaultIssuer;
+        var keyRefreshEvery = builder.Configuration.GetValue("Security:KeyRefreshEvery", TimeSpan.FromMinutes(10));
         builder.Services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
         builder.Services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
             .Configure<IServiceProvider>((options, services) =>
             {
                 options.MapInboundClaims = false;
                 options.RequireHttpsMetadata = false;
-                options.ConfigurationManager = keys?.Invoke(services) ?? RemoteKeys(services);
+                options.ConfigurationManager = keys?.Invoke(services) ?? RemoteKeys(services, keyRefreshEvery);
                 options.TokenValidationParameters = Parameters(issuer);
                 options.Events = new JwtBearerEvents
                 {
@@ -58,6 +59,9 @@ public static class TokenValidation
         ValidIssuer = issuer,
         ValidAudience = TokenClaims.Audience,
         ValidateIssuerSigningKey = true,
+        // Auth names its key in every token; a token without a kid (or with an unknown one) is not tried against
+        // every published key but refused, and an unknown kid makes JwtBearer refetch the keys.
+        TryAllIssuerSigningKeys = false,
         ValidateLifetime = true,
         // exp is optional (DESIGN.md); when present it is enforced.
         RequireExpirationTime = false,
@@ -85,16 +89,20 @@ public static class TokenValidation
         return app;
     }
 
-    private static ConfigurationManager<OpenIdConnectConfiguration> RemoteKeys(IServiceProvider services)
+    private static PeriodicKeyRefresh RemoteKeys(IServiceProvider services, TimeSpan refreshEvery)
     {
         var http = services.GetRequiredService<IHttpClientFactory>().CreateClient("auth-keys");
-        return new ConfigurationManager<OpenIdConnectConfiguration>(
+        var keys = new ConfigurationManager<OpenIdConnectConfiguration>(
             AuthMetadataAddress, new OpenIdConnectConfigurationRetriever(), new HttpDocumentRetriever(http) { RequireHttps = false })
         {
-            // A token signed with a key we have not seen yet triggers a refresh, at most this often.
-            RefreshInterval = TimeSpan.FromSeconds(30),
-            AutomaticRefreshInterval = TimeSpan.FromMinutes(10),
+            // A token signed with a key we have not seen yet triggers a refresh, at most this often. The same throttle
+            // holds back the periodic refresh, so it is never longer than that period.
+            RefreshInterval = refreshEvery < TimeSpan.FromSeconds(30) ? refreshEvery : TimeSpan.FromSeconds(30),
+            AutomaticRefreshInterval = refreshEvery < ConfigurationManager<OpenIdConnectConfiguration>.MinimumAutomaticRefreshInterval
+                ? ConfigurationManager<OpenIdConnectConfiguration>.MinimumAutomaticRefreshInterval
+                : refreshEvery,
         };
+        return new PeriodicKeyRefresh(keys, refreshEvery, services.GetService<TimeProvider>() ?? TimeProvider.System);
     }
 
     private static async Task RejectMalformedOrRevoked(TokenValidatedContext context)

@@ -1,0 +1,122 @@
+using System.Diagnostics;
+using System.Net;
+using System.Reflection;
+using Xunit;
+
+namespace SyncEngine.EndToEnd.Tests;
+
+/// <summary>
+/// Rotation as an operator does it (Auth's README, "Keys"): Auth's own `keys` command against the running app's
+/// database adds a key, then retires the old one. The fixture reloads Auth's ring every second and has validators
+/// refetch keys every two seconds (`Auth:KeyReloadEvery`, `Security:KeyRefreshEvery`), so the test does not wait
+/// the production minutes.
+/// </summary>
+[Collection(SyncEngineCollection.Name)]
+public sealed class KeyRotationTests(SyncEngineApp app)
+{
+    private static readonly TimeSpan Settle = TimeSpan.FromSeconds(20);
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task a_new_key_signs_tokens_every_service_accepts_and_a_retired_keys_tokens_are_refused_everywhere()
+    {
+        var old = await app.NewWorkspaceAsync(Ct);
+        await app.Api.PushAsync(old.Master, old.WorkspaceId, [1], Guid.NewGuid(), 1, Ct);
+        var oldKid = Jwt.KeyId(old.Master);
+
+        var added = await KeysCommandAsync(["add", "--activate-in", "0"]);
+        var newKid = added.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1].TrimEnd(',');
+        Assert.NotEqual(oldKid, newKid);
+
+        Assert.Contains(newKid, await Eventually.Until(PublishedKidsAsync, kids => kids.Contains(newKid), Settle, Ct));
+        var fresh = await Eventually.Until(app.NewWorkspaceAsync, w => Jwt.KeyId(w.Master) == newKid, Settle, Ct);
+        Assert.Equal(newKid, Jwt.KeyId(fresh.Master));
+        foreach (var (service, path) in Routes(fresh.WorkspaceId))
+        {
+            var status = await Eventually.Until(t => StatusAsync(path, fresh.Master, t), Accepted, Settle, Ct);
+            Assert.True(Accepted(status), $"{service} answered {status} to a token of the new key");
+        }
+
+        Assert.Equal(1, await app.Api.PushAsync(fresh.Master, fresh.WorkspaceId, [2], Guid.NewGuid(), 1, Ct));
+        // Still published, so its tokens still work until it is retired.
+        foreach (var (service, path) in Routes(old.WorkspaceId))
+        {
+            Assert.True(Accepted(await StatusAsync(path, old.Master, Ct)), $"{service} refused the old key before its retirement");
+        }
+
+        await KeysCommandAsync(["retire", "--kid", oldKid]);
+
+        Assert.DoesNotContain(oldKid, await Eventually.Until(PublishedKidsAsync, kids => !kids.Contains(oldKid), Settle, Ct));
+        foreach (var (service, path) in Routes(old.WorkspaceId))
+        {
+            var status = await Eventually.Until(t => StatusAsync(path, old.Master, t), s => s == HttpStatusCode.Unauthorized, Settle, Ct);
+            Assert.True(status == HttpStatusCode.Unauthorized, $"{service} still answered {status} to a token of the retired key");
+            using var refused = await app.Gateway.SendAsync(HttpMethod.Get, path, old.Master, Ct);
+            await Problems.AssertProblem(refused, HttpStatusCode.Unauthorized, "unauthorized");
+        }
+
+        foreach (var (service, path) in Routes(fresh.WorkspaceId))
+        {
+            Assert.True(Accepted(await StatusAsync(path, fresh.Master, Ct)), $"{service} refused the new key after the old one retired");
+        }
+    }
+
+    /// <summary>One route of each service that takes the master token and changes nothing.</summary>
+    private static (string Service, string Path)[] Routes(Guid workspaceId) =>
+    [
+        ("auth", $"/api/workspaces/{workspaceId}/tokens"),
+        ("workspace", $"/api/workspaces/{workspaceId}"),
+        ("sync", $"/api/workspaces/{workspaceId}/changes?after=0"),
+    ];
+
+    // A pull of an empty workspace is 204.
+    private static bool Accepted(HttpStatusCode status) => status is HttpStatusCode.OK or HttpStatusCode.NoContent;
+
+    private async Task<HttpStatusCode> StatusAsync(string path, string token, CancellationToken ct)
+    {
+        using var response = await app.Gateway.SendAsync(HttpMethod.Get, path, token, ct);
+        return response.StatusCode;
+    }
+
+    private async Task<List<string>> PublishedKidsAsync(CancellationToken ct)
+    {
+        using var response = await app.Gateway.GetAsync("/.well-known/jwks.json", ct);
+        return (await response.Json()).GetProperty("keys").EnumerateArray().Select(k => k.GetProperty("kid").GetString()!).ToList();
+    }
+
+    /// <summary>Runs `Services.Auth keys ...` as the README shows, against the database the app under test uses.</summary>
+    private async Task<string> KeysCommandAsync(string[] arguments)
+    {
+        var configuration = typeof(KeyRotationTests).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Debug";
+        var start = new ProcessStartInfo("dotnet")
+        {
+            ArgumentList = { "run", "--project", Path.Combine(Repository.Root, "src", "Services.Auth"), "--no-build", "--no-launch-profile", "-c", configuration, "--", "keys" },
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            Environment = { ["ConnectionStrings__syncengine"] = await app.ConnectionStringAsync(Ct) },
+        };
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync(Ct);
+        var error = process.StandardError.ReadToEndAsync(Ct);
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        deadline.CancelAfter(TimeSpan.FromMinutes(2));
+        try
+        {
+            await process.WaitForExitAsync(deadline.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw;
+        }
+
+        Assert.True(process.ExitCode == 0, $"keys {string.Join(' ', arguments)} exited {process.ExitCode}: {await output} {await error}");
+        return (await output).Split('\n').Last(line => line.StartsWith(arguments[0] == "add" ? "added " : "retired ", StringComparison.Ordinal));
+    }
+}

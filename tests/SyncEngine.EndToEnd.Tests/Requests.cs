@@ -1,0 +1,35 @@
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+
+namespace SyncEngine.EndToEnd.Tests;
+
+/// <summary>Raw requests for tests that need the status and problem of an answer, not the typed client's exception.</summary>
+public static class Requests
+{
+    public static async Task<HttpResponseMessage> SendAsync(
+        this HttpClient http, HttpMethod method, string path, string? token, CancellationToken ct,
+        HttpContent? content = null, params (string Name, string Value)[] headers)
+    {
+        using var request = new HttpRequestMessage(method, path) { Content = content };
+        if (token is not null)
+        {
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        }
+
+        foreach (var (name, value) in headers)
+        {
+            request.Headers.TryAddWithoutValidation(name, value);
+        }
+
+        return await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
+    }
+
+    public static Task<HttpResponseMessage> SendJsonAsync(
+        this HttpClient http, HttpMethod method, string path, string? token, object body, CancellationToken ct) =>
+        http.SendAsync(method, path, token, ct, JsonContent.Create(body));
+
+    /// <summary>A body sent as it is, for JSON a serializer would never write.</summary>
+    public static Task<HttpResponseMessage> SendRawJsonAsync(
+        this HttpClient http, HttpMethod method, string path, string? token, string json, CancellationToken ct) =>
+        http.SendAsync(method, path, token, ct, new StringContent(json, System.Text.Encoding.UTF8, "application/json"));
+}

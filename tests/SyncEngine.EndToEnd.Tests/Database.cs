@@ -1,0 +1,43 @@
+using Aspire.Hosting;
+using Aspire.Hosting.ApplicationModel;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+using SyncEngine.AppHost.Postgres;
+
+namespace SyncEngine.EndToEnd.Tests;
+
+/// <summary>A connection to the app's own throwaway database, for tests that check what is stored, not just what is answered.</summary>
+public static class Database
+{
+    public static async Task<NpgsqlConnection> OpenDatabaseAsync(this SyncEngineApp app, CancellationToken ct)
+    {
+        // The server process itself (local binaries) or the container's database resource, whichever the AppHost chose.
+        var database = app.App.Services.GetRequiredService<DistributedApplicationModel>().Resources
+            .OfType<IResourceWithConnectionString>()
+            .First(r => r is PostgresProcessResource or PostgresDatabaseResource);
+        var connectionString = await database.GetConnectionStringAsync(ct)
+            ?? throw new InvalidOperationException($"{database.Name} has no connection string yet.");
+        var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync(ct);
+        return connection;
+    }
+
+    public static async Task<List<T>> QueryAsync<T>(this NpgsqlConnection connection, string sql, Func<NpgsqlDataReader, T> read,
+        CancellationToken ct, params object[] parameters)
+    {
+        await using var command = new NpgsqlCommand(sql, connection);
+        foreach (var parameter in parameters)
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = parameter });
+        }
+
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        var rows = new List<T>();
+        while (await reader.ReadAsync(ct))
+        {
+            rows.Add(read(reader));
+        }
+
+        return rows;
+    }
+}

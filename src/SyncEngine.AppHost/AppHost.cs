@@ -31,7 +31,8 @@ builder.AddProject<Projects.Gateway>("gateway")
     .WithEnvironment("OTEL_EXPORTER_OTLP_TIMEOUT", "1000")
     .WithSectionEnvironment(builder.Configuration, "Gateway", appHostOnly: "Port")
     .WithReference(auth).WithReference(workspace).WithReference(sync).WithReference(web.GetEndpoint("http"))
-    .WaitFor(auth).WaitFor(workspace).WaitFor(sync);
+    .WaitFor(auth).WaitFor(workspace).WaitFor(sync)
+    .AnnounceWhenReady(builder.Configuration);
 
 builder.Build().Run();
 return 0;

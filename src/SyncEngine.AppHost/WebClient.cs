@@ -18,7 +18,7 @@ public static class WebClient
         if (!Directory.Exists(Path.Combine(directory, "node_modules")))
         {
             Console.WriteLine($"[web] installing the web client's packages (npm ci in {directory}, once)...");
-            var install = Postgres.ProcessRunner.Run("npm", ["ci", "--no-audit", "--no-fund"], TimeSpan.FromMinutes(5), directory);
+            var install = Postgres.ProcessRunner.Run("npm", ["ci", "--no-audit", "--no-fund", "--fetch-timeout=30000", "--fetch-retries=1"], TimeSpan.FromMinutes(5), directory);
             if (!install.Succeeded)
             {
                 throw new Postgres.PrerequisiteMissingException($"npm ci failed in {directory}: {install.Output}");

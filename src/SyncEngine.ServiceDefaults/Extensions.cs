@@ -18,8 +18,14 @@ public static class Extensions
     private const string HealthEndpointPath = "/health";
     private const string AlivenessEndpointPath = "/alive";
 
-    /// <summary>Telemetry sources beyond ASP.NET Core and HttpClient that every service exports.</summary>
+    /// <summary>Trace sources beyond ASP.NET Core and HttpClient that every service exports.</summary>
     public static readonly string[] TelemetrySources = ["Wolverine", "Marten", "Npgsql", "SyncEngine.*"];
+
+    /// <summary>
+    /// Meters beyond ASP.NET Core, HttpClient and the runtime. Wolverine names its meter "Wolverine:" + the service
+    /// name (WolverineRuntime), so plain "Wolverine" would match nothing; AddMeter takes the wildcard.
+    /// </summary>
+    public static readonly string[] MeterNames = ["Wolverine:*", "Marten", "Npgsql", "SyncEngine.*"];
 
     public static TBuilder AddServiceDefaults<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
@@ -52,7 +58,7 @@ public static class Extensions
                 .AddHttpClientInstrumentation()
                 .AddRuntimeInstrumentation()
                 .AddNpgsqlInstrumentation()
-                .AddMeter(TelemetrySources)
+                .AddMeter(MeterNames)
                 .AddPrometheusExporter())
             .WithTracing(tracing => tracing
                 .AddSource(builder.Environment.ApplicationName)

@@ -1,19 +1,51 @@
+using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
 using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+using SyncEngine.AppHost.Postgres;
 
 namespace SyncEngine.EndToEnd.Tests;
 
-/// <summary>The app's own PostgreSQL, for tests that check what is stored or run an operator command against it.</summary>
+/// <summary>
+/// The app's own throwaway database, for tests that check what is stored, not just what is answered, or run an operator
+/// command against it.
+/// </summary>
 public static class Database
 {
     /// <summary>The connection string the services get (`ConnectionStrings:syncengine`), whichever way PostgreSQL runs.</summary>
     public static async Task<string> ConnectionStringAsync(this SyncEngineApp app, CancellationToken ct)
     {
-        var model = app.App.Services.GetRequiredService<DistributedApplicationModel>();
-        // The container mode has a server resource and a `syncengine` database resource; the process mode one resource.
-        var database = model.Resources.OfType<IResourceWithConnectionString>()
-            .OrderBy(r => r.Name == "syncengine" ? 0 : 1).First(r => r.Name is "syncengine" or "postgres");
+        // The server process itself (local binaries) or the container's database resource, whichever the AppHost chose.
+        var database = app.App.Services.GetRequiredService<DistributedApplicationModel>().Resources
+            .OfType<IResourceWithConnectionString>()
+            .First(r => r is PostgresProcessResource or PostgresDatabaseResource);
         return await database.GetConnectionStringAsync(ct)
             ?? throw new InvalidOperationException($"{database.Name} has no connection string yet.");
+    }
+
+    public static async Task<NpgsqlConnection> OpenDatabaseAsync(this SyncEngineApp app, CancellationToken ct)
+    {
+        var connection = new NpgsqlConnection(await app.ConnectionStringAsync(ct));
+        await connection.OpenAsync(ct);
+        return connection;
+    }
+
+    public static async Task<List<T>> QueryAsync<T>(this NpgsqlConnection connection, string sql, Func<NpgsqlDataReader, T> read,
+        CancellationToken ct, params object[] parameters)
+    {
+        await using var command = new NpgsqlCommand(sql, connection);
+        foreach (var parameter in parameters)
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = parameter });
+        }
+
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        var rows = new List<T>();
+        while (await reader.ReadAsync(ct))
+        {
+            rows.Add(read(reader));
+        }
+
+        return rows;
     }
 }

@@ -42,6 +42,10 @@ public sealed class SyncEngineApp : IAsyncLifetime
         string[] args =
         [
             $"--Postgres:DataDirectory={_clusterDirectory}",
+            // Never the developer's own server: a connection string from user secrets or the environment is blanked
+            // (auto then picks a container or local binaries, in the throwaway directory above), and checked below.
+            "--Postgres:Mode=auto",
+            $"--ConnectionStrings:{SyncEngine.AppHost.Postgres.PostgresSetup.ConnectionName}=",
             "--ASPIRE_ALLOW_UNSECURED_TRANSPORT=true",
             $"--ASPNETCORE_URLS={dashboardUrl}",
             $"--ASPIRE_DASHBOARD_OTLP_ENDPOINT_URL=http://127.0.0.1:{FreePort()}",
@@ -68,6 +72,11 @@ public sealed class SyncEngineApp : IAsyncLifetime
         // (and .ci/run repeats each failure's message at the end of its output).
         builder.Services.AddLogging(logging => logging.SetMinimumLevel(LogLevel.Warning)
             .AddFilter("SyncEngine.AppHost.Resources", LogLevel.Information));
+        if (!builder.Resources.Any(r => r is SyncEngine.AppHost.Postgres.PostgresProcessResource or PostgresDatabaseResource))
+        {
+            throw new InvalidOperationException("The tests would run against a configured external PostgreSQL server; refusing.");
+        }
+
         _app = await builder.BuildAsync(cts.Token);
         await _app.StartAsync(cts.Token);
         foreach (var resource in new[] { "auth", "workspace", "sync", "gateway" })

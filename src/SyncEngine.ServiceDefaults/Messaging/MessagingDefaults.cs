@@ -64,7 +64,11 @@ public static class MessagingDefaults
         opts.Policies.UseDurableOutboxOnAllSendingEndpoints();
         opts.Policies.UseDurableInboxOnAllListeners();
 
+#if RUNTIME_CODEGEN
+        opts.CodeGeneration.TypeLoadMode = TypeLoadMode.Dynamic;
+#else
         opts.CodeGeneration.TypeLoadMode = TypeLoadMode.Static;
+#endif
         // Schema objects are created before start, under a lock (SchemaSetup), not by each host racing the others.
         return opts;
     }

@@ -1,0 +1,36 @@
+using Aspire.Hosting;
+using Aspire.Hosting.ApplicationModel;
+using Aspire.Hosting.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Xunit;
+
+namespace SyncEngine.AppHost.Tests;
+
+/// <summary>The gateway's public port, read from the app model the real AppHost builds (nothing is started).</summary>
+public sealed class GatewayPortTests
+{
+    // An external server, so building the model neither runs initdb nor asks a container runtime.
+    private const string External = "--ConnectionStrings:syncengine=Host=db.invalid;Username=app;Password=secret;Database=syncengine";
+
+    [Fact]
+    public async Task the_gateway_listens_on_8080_by_default()
+    {
+        Assert.Equal(8080, await GatewayPortAsync());
+    }
+
+    [Fact]
+    public async Task the_gateway_port_follows_Gateway_Port()
+    {
+        Assert.Equal(9090, await GatewayPortAsync("--Gateway:Port=9090"));
+    }
+
+    private static async Task<int?> GatewayPortAsync(params string[] args)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.SyncEngine_AppHost>(
+            [.. args, External, "--Postgres:Mode=external"], ct);
+        await using var app = await builder.BuildAsync(ct);
+        var gateway = app.Services.GetRequiredService<DistributedApplicationModel>().Resources.Single(r => r.Name == "gateway");
+        return gateway.Annotations.OfType<EndpointAnnotation>().Single(e => e.Name == "http").Port;
+    }
+}

@@ -130,6 +130,19 @@ public sealed class TokenValidationTests
     }
 
     [Fact]
+    public async Task a_token_whose_kid_is_not_published_is_refused_for_its_key_not_as_expired()
+    {
+        // A validator that has not fetched a new key yet sees this; a token without exp must not be called expired then.
+        var unpublished = SigningKey.Generate(DateTimeOffset.UtcNow, DateTimeOffset.UtcNow);
+        var token = Handler.CreateToken(Descriptor(new SigningCredentials(unpublished.PrivateSecurityKey(), SecurityAlgorithms.EcdsaSha256)));
+
+        var result = await ValidateAsync(token);
+
+        Assert.False(result.IsValid);
+        Assert.IsType<SecurityTokenSignatureKeyNotFoundException>(result.Exception);
+    }
+
+    [Fact]
     public async Task a_token_signed_by_another_key_under_a_published_kid_is_invalid()
     {
         var other = SigningKey.Generate(DateTimeOffset.UtcNow, DateTimeOffset.UtcNow);

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
 using System.Reflection;
@@ -15,6 +16,7 @@ namespace SyncEngine.EndToEnd.Tests;
 public sealed class KeyRotationTests(SyncEngineApp app)
 {
     private static readonly TimeSpan Settle = TimeSpan.FromSeconds(20);
+    private readonly ConcurrentDictionary<Uri, HttpClient> _replicaClients = new();
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
@@ -32,51 +34,68 @@ public sealed class KeyRotationTests(SyncEngineApp app)
         Assert.Contains(newKid, await Eventually.Until(PublishedKidsAsync, kids => kids.Contains(newKid), Settle, Ct));
         var fresh = await Eventually.Until(app.NewWorkspaceAsync, w => Jwt.KeyId(w.Master) == newKid, Settle, Ct);
         Assert.Equal(newKid, Jwt.KeyId(fresh.Master));
-        foreach (var (service, path) in Routes(fresh.WorkspaceId))
+        foreach (var (service, http, path) in await RoutesAsync(fresh.WorkspaceId))
         {
-            var status = await Eventually.Until(t => StatusAsync(path, fresh.Master, t), Accepted, Settle, Ct);
+            var status = await Eventually.Until(t => StatusAsync(http, path, fresh.Master, t), Accepted, Settle, Ct);
             Assert.True(Accepted(status), $"{service} answered {status} to a token of the new key");
         }
 
         Assert.Equal(1, await app.Api.PushAsync(fresh.Master, fresh.WorkspaceId, [2], Guid.NewGuid(), 1, Ct));
         // Still published, so its tokens still work until it is retired.
-        foreach (var (service, path) in Routes(old.WorkspaceId))
+        foreach (var (service, http, path) in await RoutesAsync(old.WorkspaceId))
         {
-            Assert.True(Accepted(await StatusAsync(path, old.Master, Ct)), $"{service} refused the old key before its retirement");
+            Assert.True(Accepted(await StatusAsync(http, path, old.Master, Ct)), $"{service} refused the old key before its retirement");
         }
 
         await KeysCommandAsync(["retire", "--kid", oldKid]);
 
         Assert.DoesNotContain(oldKid, await Eventually.Until(PublishedKidsAsync, kids => !kids.Contains(oldKid), Settle, Ct));
-        foreach (var (service, path) in Routes(old.WorkspaceId))
+        foreach (var (service, http, path) in await RoutesAsync(old.WorkspaceId))
         {
-            var status = await Eventually.Until(t => StatusAsync(path, old.Master, t), s => s == HttpStatusCode.Unauthorized, Settle, Ct);
+            var status = await Eventually.Until(t => StatusAsync(http, path, old.Master, t), s => s == HttpStatusCode.Unauthorized, Settle, Ct);
             Assert.True(status == HttpStatusCode.Unauthorized, $"{service} still answered {status} to a token of the retired key");
-            using var refused = await app.Gateway.SendAsync(HttpMethod.Get, path, old.Master, Ct);
+            using var refused = await http.SendAsync(HttpMethod.Get, path, old.Master, Ct);
             await Problems.AssertProblem(refused, HttpStatusCode.Unauthorized, "unauthorized");
         }
 
-        foreach (var (service, path) in Routes(fresh.WorkspaceId))
+        foreach (var (service, http, path) in await RoutesAsync(fresh.WorkspaceId))
         {
-            Assert.True(Accepted(await StatusAsync(path, fresh.Master, Ct)), $"{service} refused the new key after the old one retired");
+            Assert.True(Accepted(await StatusAsync(http, path, fresh.Master, Ct)), $"{service} refused the new key after the old one retired");
         }
     }
 
-    /// <summary>One route of each service that takes the master token and changes nothing.</summary>
-    private static (string Service, string Path)[] Routes(Guid workspaceId) =>
-    [
-        ("auth", $"/api/workspaces/{workspaceId}/tokens"),
-        ("workspace", $"/api/workspaces/{workspaceId}"),
-        ("sync", $"/api/workspaces/{workspaceId}/changes?after=0"),
-    ];
+    /// <summary>
+    /// One route of each service that takes the master token and changes nothing; Sync's on each replica directly, since
+    /// through the gateway the proxy may answer every check from the same replica (and leave the other one unproven).
+    /// </summary>
+    private async Task<List<(string Service, HttpClient Http, string Path)>> RoutesAsync(Guid workspaceId)
+    {
+        var replicas = await Eventually.Until(t => app.SyncReplicaAddressesAsync(t), a => a.Count >= 2, TimeSpan.FromSeconds(30), Ct);
+        Assert.True(replicas.Count >= 2, $"expected two Sync replicas, found {replicas.Count}");
+        return
+        [
+            ("auth", app.Gateway, $"/api/workspaces/{workspaceId}/tokens"),
+            ("workspace", app.Gateway, $"/api/workspaces/{workspaceId}"),
+            .. replicas.Select(replica => ($"sync replica {replica}", _replicaClients.GetOrAdd(replica, a => new HttpClient { BaseAddress = a }),
+                $"/api/workspaces/{workspaceId}/changes?after=0")),
+        ];
+    }
 
     // A pull of an empty workspace is 204.
     private static bool Accepted(HttpStatusCode status) => status is HttpStatusCode.OK or HttpStatusCode.NoContent;
 
-    private async Task<HttpStatusCode> StatusAsync(string path, string token, CancellationToken ct)
+    private static async Task<HttpStatusCode> StatusAsync(HttpClient http, string path, string token, CancellationToken ct)
     {
-        using var response = await app.Gateway.SendAsync(HttpMethod.Get, path, token, ct);
-        return response.StatusCode;
+        try
+        {
+            using var response = await http.SendAsync(HttpMethod.Get, path, token, ct);
+            return response.StatusCode;
+        }
+        catch (HttpRequestException)
+        {
+            // A replica restarted by another test may still be starting.
+            return HttpStatusCode.ServiceUnavailable;
+        }
     }
 
     private async Task<List<string>> PublishedKidsAsync(CancellationToken ct)

@@ -65,6 +65,7 @@ public static class TokenValidation
         ValidateLifetime = true,
         // exp is optional (DESIGN.md); when present it is enforced.
         RequireExpirationTime = false,
+        LifetimeValidator = TokenLifetime.Validate,
         RequireSignedTokens = true,
         // Issuer and validators are our own NTP-synced servers; a long skew would only stretch expiry.
         ClockSkew = TimeSpan.FromSeconds(5),

@@ -38,6 +38,8 @@ public static class TokenValidation
                 options.RequireHttpsMetadata = false;
                 options.ConfigurationManager = keys?.Invoke(services) ?? RemoteKeys(services, keyRefreshEvery);
                 options.TokenValidationParameters = Parameters(issuer);
+                options.TokenHandlers.Clear();
+                options.TokenHandlers.Add(services.GetRequiredService<CachingTokenHandler>());
                 options.Events = new JwtBearerEvents
                 {
                     OnTokenValidated = RejectMalformedOrRevoked,
@@ -47,6 +49,7 @@ public static class TokenValidation
             });
         var revocationCacheLifetime = builder.Configuration.GetValue("Security:RevocationCacheLifetime", TimeSpan.FromMilliseconds(250));
         builder.Services.AddSingleton(_ => new RevocationCache(revocationCacheLifetime));
+        builder.Services.AddSingleton(services => new CachingTokenHandler(services.GetService<TimeProvider>()));
         builder.Services.AddSingleton<IAuthorizationHandler, WorkspaceAccessHandler>();
         builder.Services.AddAuthorization(options => options.AddWorkspacePolicies());
         return builder;

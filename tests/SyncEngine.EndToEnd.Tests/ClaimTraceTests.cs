@@ -30,6 +30,7 @@ public sealed class ClaimTraceTests(SyncEngineApp app)
             ("the gateway forwarded it", s => s.Service == "gateway" && s.Scope == "System.Net.Http"),
             ("workspace handled it", s => s.Service == "workspace" && s.Name == "POST /api/workspaces"),
             ("workspace committed to PostgreSQL", s => s.Service == "workspace" && s.Scope == "Npgsql"),
+            ("workspace's event store took part", s => s.Service == "workspace" && s.Scope == "Marten"),
             ("workspace sent the message", s => s.Service == "workspace" && s.Scope == "Wolverine" && s.Name == "send"),
             ("auth handled WorkspaceClaimed", s => s.Service == "auth" && s.Scope == "Wolverine" && s.Name.EndsWith(".WorkspaceClaimed", StringComparison.Ordinal)),
             ("auth wrote to PostgreSQL", s => s.Service == "auth" && s.Scope == "Npgsql"),

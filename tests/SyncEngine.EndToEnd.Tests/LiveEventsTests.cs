@@ -84,4 +84,19 @@ public sealed class LiveEventsTests(SyncEngineApp app)
         await using var again = await EventStream.OpenAsync(app.Gateway, workspaceId, token, null, Ct);
         Assert.Equal(HttpStatusCode.Unauthorized, again.Response.StatusCode);
     }
+
+    [Fact]
+    public async Task a_member_whose_token_expires_in_90_days_can_follow_the_workspace()
+    {
+        // Past about 49 days an expiry cannot be a timer; it was a 500 before the stream checked it at heartbeats.
+        var (workspaceId, _, master) = await app.NewWorkspaceAsync(Ct);
+        var (_, token) = await app.NewMemberAsync(workspaceId, master, "read", Ct, expiresInSeconds: 90L * 24 * 3600);
+
+        await using var stream = await EventStream.OpenAsync(app.Gateway, workspaceId, token, null, Ct);
+
+        Assert.Equal(HttpStatusCode.OK, stream.Response.StatusCode);
+        Assert.NotNull(await stream.NextMatchingAsync(m => IsHead(m, 0), Wait, Ct));
+        await app.Api.PushAsync(master, workspaceId, [1], Guid.NewGuid(), 1, Ct);
+        Assert.NotNull(await stream.NextMatchingAsync(m => IsHead(m, 1), Wait, Ct));
+    }
 }

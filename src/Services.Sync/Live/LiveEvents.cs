@@ -53,9 +53,10 @@ public static class LiveEvents
         try
         {
             using var ends = CancellationTokenSource.CreateLinkedTokenSource(ct, subscription.Revoked);
-            if (long.TryParse(user.FindFirstValue("exp"), out var exp))
+            DateTimeOffset? expiry = long.TryParse(user.FindFirstValue("exp"), out var exp) ? DateTimeOffset.FromUnixTimeSeconds(exp) : null;
+            if (expiry is { } expires)
             {
-                ends.CancelAfter(DateTimeOffset.FromUnixTimeSeconds(exp) - clock.GetUtcNow());
+                EndAtExpiry(ends, expires - clock.GetUtcNow());
             }
 
             await WriteAsync(http, "retry: 3000\n\n", ct);
@@ -66,12 +67,20 @@ public static class LiveEvents
 
             using var heartbeat = new PeriodicTimer(options.Value.HeartbeatEvery);
             var beat = heartbeat.WaitForNextTickAsync(ends.Token).AsTask();
+            // One waiter for announcements at a time, kept across heartbeats (a new one per beat would pile up).
+            Task<bool>? next = null;
             while (true)
             {
-                var next = subscription.WaitForAnnouncementAsync(ends.Token).AsTask();
+                next ??= subscription.WaitForAnnouncementAsync(ends.Token).AsTask();
                 if (await Task.WhenAny(next, beat) == beat)
                 {
                     await beat;
+                    if (clock.GetUtcNow() >= expiry)
+                    {
+                        await ends.CancelAsync();
+                        ends.Token.ThrowIfCancellationRequested();
+                    }
+
                     // Also the safety net for a head whose announcement was lost (a replica crashed right after commit).
                     lastSent = await SendHeadsAsync(http, lastSent, await HeadAsync(db, workspaceId, ends.Token), ends.Token);
                     await WriteAsync(http, ": heartbeat\n\n", ends.Token);
@@ -80,6 +89,7 @@ public static class LiveEvents
                 }
 
                 await next;
+                next = null;
                 subscription.TakeAnnouncement();
                 lastSent = await SendHeadsAsync(http, lastSent, subscription.NewestHead, ends.Token);
             }
@@ -118,6 +128,24 @@ public static class LiveEvents
         await WriteAsync(http, events.ToString(), ct);
         return head;
     }
+
+    /// <summary>
+    /// A token already past its exp (it passed validation within the clock skew) ends the stream at once. A timer cannot
+    /// wait longer than about 49 days (CancelAfter throws), so a later exp is caught by the heartbeat instead.
+    /// </summary>
+    private static void EndAtExpiry(CancellationTokenSource ends, TimeSpan left)
+    {
+        if (left <= TimeSpan.Zero)
+        {
+            ends.Cancel();
+        }
+        else if (left < MaxTimer)
+        {
+            ends.CancelAfter(left);
+        }
+    }
+
+    private static readonly TimeSpan MaxTimer = TimeSpan.FromMilliseconds(uint.MaxValue - 1);
 
     private static async Task WriteAsync(HttpContext http, string text, CancellationToken ct)
     {

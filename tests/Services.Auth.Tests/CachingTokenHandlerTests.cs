@@ -7,8 +7,8 @@ using Xunit;
 namespace Services.Auth.Tests;
 
 /// <summary>
-/// What a remembered validation may skip and what it may not. A hit is observed by taking the key out of the very key
-/// list the token was validated with: only an answer from memory can still say valid then.
+/// What a remembered validation may skip and what it may not. A hit is observed by handing over, under the same kid, a
+/// key that did not sign the token: only an answer from memory can still say valid then.
 /// </summary>
 public sealed class CachingTokenHandlerTests : IDisposable
 {
@@ -25,12 +25,19 @@ public sealed class CachingTokenHandlerTests : IDisposable
         public override DateTimeOffset GetUtcNow() => DateTimeOffset.UtcNow + Ahead;
     }
 
-    private (TokenValidationParameters Parameters, List<SecurityKey> Keys) Published()
+    private TokenValidationParameters Published(params SecurityKey[] keys)
     {
-        var keys = new List<SecurityKey> { _key.PublicSecurityKey() };
         var parameters = TokenValidation.Parameters(TokenClaims.DefaultIssuer);
-        parameters.IssuerSigningKeys = keys;
-        return (parameters, keys);
+        parameters.IssuerSigningKeys = keys.Length > 0 ? keys : [_key.PublicSecurityKey()];
+        return parameters;
+    }
+
+    /// <summary>Another key published under this key's kid: it cannot verify the token's signature.</summary>
+    private SecurityKey Impostor()
+    {
+        var other = SigningKey.Generate(DateTimeOffset.UtcNow, DateTimeOffset.UtcNow).PublicSecurityKey();
+        other.KeyId = _key.Id;
+        return other;
     }
 
     private string Token(DateTime? expires = null) => new JsonWebTokenHandler { SetDefaultTimesOnTokenCreation = false }.CreateToken(
@@ -54,13 +61,12 @@ public sealed class CachingTokenHandlerTests : IDisposable
     [Fact]
     public async Task a_token_validated_once_is_answered_from_memory_with_its_own_copy_of_the_claims()
     {
-        var (parameters, keys) = Published();
         var token = Token();
-        var first = await _handler.ValidateTokenAsync(token, parameters);
+        var first = await _handler.ValidateTokenAsync(token, Published());
         Assert.True(first.IsValid, first.Exception?.ToString());
+        Assert.False((await new JsonWebTokenHandler().ValidateTokenAsync(token, Published(Impostor()))).IsValid);
 
-        keys.Clear();
-        var second = await _handler.ValidateTokenAsync(token, parameters);
+        var second = await _handler.ValidateTokenAsync(token, Published(Impostor()));
 
         Assert.True(second.IsValid);
         Assert.NotSame(first.ClaimsIdentity, second.ClaimsIdentity);
@@ -70,13 +76,11 @@ public sealed class CachingTokenHandlerTests : IDisposable
     [Fact]
     public async Task a_new_key_set_checks_the_token_again()
     {
-        var (parameters, _) = Published();
         var token = Token();
-        Assert.True((await _handler.ValidateTokenAsync(token, parameters)).IsValid);
+        Assert.True((await _handler.ValidateTokenAsync(token, Published())).IsValid);
 
-        // Keys refetched without this token's key (it was retired): a new list, as a key refresh makes.
-        parameters.IssuerSigningKeys = new List<SecurityKey>();
-        var result = await _handler.ValidateTokenAsync(token, parameters);
+        // Keys refetched without this token's key (it was retired), another key published instead.
+        var result = await _handler.ValidateTokenAsync(token, Published(SigningKey.Generate(DateTimeOffset.UtcNow, DateTimeOffset.UtcNow).PublicSecurityKey()));
 
         Assert.False(result.IsValid);
         Assert.IsType<SecurityTokenSignatureKeyNotFoundException>(result.Exception);
@@ -85,13 +89,11 @@ public sealed class CachingTokenHandlerTests : IDisposable
     [Fact]
     public async Task a_remembered_token_past_its_exp_is_checked_again()
     {
-        var (parameters, keys) = Published();
         var token = Token(expires: DateTime.UtcNow.AddMinutes(1));
-        Assert.True((await _handler.ValidateTokenAsync(token, parameters)).IsValid);
+        Assert.True((await _handler.ValidateTokenAsync(token, Published())).IsValid);
 
-        keys.Clear();
         _clock.Ahead = TimeSpan.FromMinutes(2);
-        var result = await _handler.ValidateTokenAsync(token, parameters);
+        var result = await _handler.ValidateTokenAsync(token, Published(Impostor()));
 
         Assert.False(result.IsValid);
     }
@@ -99,13 +101,23 @@ public sealed class CachingTokenHandlerTests : IDisposable
     [Fact]
     public async Task a_refused_token_is_not_remembered()
     {
-        var (parameters, _) = Published();
         var token = Token();
-        var tampered = token[..^4] + (token[^4] == 'A' ? "B" : "A") + token[^3..];
+        Assert.False((await _handler.ValidateTokenAsync(token, Published(Impostor()))).IsValid);
 
-        Assert.False((await _handler.ValidateTokenAsync(tampered, parameters)).IsValid);
-        Assert.False((await _handler.ValidateTokenAsync(tampered, parameters)).IsValid);
+        // Had the refusal been remembered, the token would stay refused under the right key.
+        Assert.True((await _handler.ValidateTokenAsync(token, Published())).IsValid);
+    }
+
+    [Fact]
+    public async Task without_published_keys_nothing_is_remembered()
+    {
+        var token = Token();
+        var parameters = TokenValidation.Parameters(TokenClaims.DefaultIssuer);
+        parameters.IssuerSigningKey = _key.PublicSecurityKey();
         Assert.True((await _handler.ValidateTokenAsync(token, parameters)).IsValid);
+
+        parameters.IssuerSigningKey = Impostor();
+        Assert.False((await _handler.ValidateTokenAsync(token, parameters)).IsValid);
     }
 
     public void Dispose() => _handler.Dispose();

@@ -59,4 +59,17 @@ public sealed class KeySelectionTests
         Assert.All(ids, id => Assert.Matches("^[0-9a-f]{24}$", id));
         Assert.Equal(ids.Count, ids.Distinct().Count());
     }
+
+    [Fact]
+    public void the_only_key_that_signs_cannot_be_retired_until_another_signs()
+    {
+        var current = SigningKey.Generate(Now.AddDays(-1), Now.AddDays(-1));
+        var next = SigningKey.Generate(Now, Now.AddMinutes(15));
+
+        Assert.Contains("only one that can sign", KeySelection.RefuseRetirement([current], current.Id, Now));
+        Assert.Contains(next.Id, KeySelection.RefuseRetirement([current, next], current.Id, Now));
+        Assert.Null(KeySelection.RefuseRetirement([current, next], current.Id, Now.AddMinutes(16)));
+        Assert.Null(KeySelection.RefuseRetirement([current, next], next.Id, Now));
+        Assert.Contains("no signing key", KeySelection.RefuseRetirement([current], "nope", Now));
+    }
 }

@@ -36,7 +36,16 @@ public sealed class KeysCommand : JasperFxAsyncCommand<KeysInput>
                 Console.WriteLine($"added {key.Id}, published now, signing from {key.ActivatesAt:O}");
                 return true;
             case "retire" when input.KidFlag.Length > 0:
-                await ring.RetireKeyAsync(input.KidFlag, clock.GetUtcNow(), CancellationToken.None);
+                try
+                {
+                    await ring.RetireKeyAsync(input.KidFlag, clock.GetUtcNow(), CancellationToken.None);
+                }
+                catch (InvalidOperationException refused)
+                {
+                    Console.Error.WriteLine($"not retired: {refused.Message}");
+                    return false;
+                }
+
                 Console.WriteLine($"retired {input.KidFlag}: no longer published; tokens it signed are refused");
                 return true;
             case "list":

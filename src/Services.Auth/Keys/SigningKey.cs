@@ -53,4 +53,26 @@ public static class KeySelection
 
     public static SigningKey? Signing(IEnumerable<SigningKey> keys, DateTimeOffset now) =>
         Published(keys, now).Where(k => k.ActivatesAt <= now).MaxBy(k => k.ActivatesAt);
+
+    /// <summary>
+    /// Why <paramref name="keyId"/> cannot be retired at <paramref name="at"/>, or null when it can: retiring the only
+    /// key that signs then would leave Auth unable to issue any token until the next key activates.
+    /// </summary>
+    public static string? RefuseRetirement(IReadOnlyCollection<SigningKey> keys, string keyId, DateTimeOffset at)
+    {
+        if (keys.All(k => k.Id != keyId))
+        {
+            return $"There is no signing key {keyId} (keys list shows them).";
+        }
+
+        if (Signing(keys.Where(k => k.Id != keyId), at) is not null)
+        {
+            return null;
+        }
+
+        var next = Published(keys.Where(k => k.Id != keyId), at).Where(k => k.ActivatesAt > at).MinBy(k => k.ActivatesAt);
+        return next is null
+            ? $"Key {keyId} is the only one that can sign; add a key first (keys add), then retire this one once it signs."
+            : $"Key {keyId} is the only one that signs until {next.Id} activates at {next.ActivatesAt:O}; retire it after that.";
+    }
 }

@@ -55,11 +55,19 @@ public sealed class SigningKeyRing(IDocumentStore store, TimeProvider clock, ICo
         return key;
     }
 
-    /// <summary>Stops publishing a key at <paramref name="at"/>: tokens it signed are refused from then on.</summary>
+    /// <summary>
+    /// Stops publishing a key at <paramref name="at"/>: tokens it signed are refused from then on. Refused (with why) when
+    /// no other key would sign then.
+    /// </summary>
     public async Task RetireKeyAsync(string keyId, DateTimeOffset at, CancellationToken ct)
     {
+        if (KeySelection.RefuseRetirement(await KeysAsync(ct, force: true), keyId, at) is { } refusal)
+        {
+            throw new InvalidOperationException(refusal);
+        }
+
         await using var session = store.LightweightSession();
-        var key = await session.LoadAsync<SigningKey>(keyId, ct) ?? throw new InvalidOperationException($"No signing key {keyId}.");
+        var key = await session.LoadAsync<SigningKey>(keyId, ct) ?? throw new InvalidOperationException($"There is no signing key {keyId}.");
         key.RetiredAt = at;
         session.Update(key);
         await session.SaveChangesAsync(ct);

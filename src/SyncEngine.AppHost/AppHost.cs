@@ -32,7 +32,7 @@ builder.AddProject<Projects.Gateway>("gateway")
     .WithSectionEnvironment(builder.Configuration, "Gateway", appHostOnly: "Port")
     .WithReference(auth).WithReference(workspace).WithReference(sync).WithReference(web.GetEndpoint("http"))
     .WaitFor(auth).WaitFor(workspace).WaitFor(sync)
-    .AnnounceWhenReady(builder.Configuration);
+    .AnnounceWhenReady(web, builder.Configuration);
 
 builder.Build().Run();
 return 0;

@@ -28,6 +28,8 @@ public static class WebClient
         var script = builder.Configuration["WebClient:Script"] is { Length: > 0 } configured ? configured : "dev";
         return builder.AddExecutable(name, "npm", directory, "run", script)
             .WithHttpEndpoint(env: "PORT")
+            // Healthy once it serves the page (serve builds the bundle first), so "ready" means the page loads.
+            .WithHttpHealthCheck("/")
             .WithEnvironment("BROWSER", "none");
     }
 }

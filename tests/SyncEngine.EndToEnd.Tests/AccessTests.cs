@@ -165,13 +165,25 @@ public sealed class AccessTests(SyncEngineApp app)
     }
 
     [Fact]
+    public async Task revoking_a_client_that_never_had_access_is_not_found_and_records_nothing()
+    {
+        var (workspaceId, _, master) = await app.NewWorkspaceAsync(Ct);
+
+        using var response = await Send(HttpMethod.Delete, $"/api/workspaces/{workspaceId}/tokens/{Guid.NewGuid()}", master);
+
+        await Problems.AssertProblem(response, HttpStatusCode.NotFound, "not-found");
+        var history = await app.Api.GetHistoryAsync(master, workspaceId, Ct);
+        Assert.DoesNotContain(history.EnumerateArray(), e => e.GetProperty("type").GetString() == "revoked");
+    }
+
+    [Fact]
     public async Task hostile_tokens_are_refused_and_change_nothing()
     {
         var (workspaceId, owner, master) = await app.NewWorkspaceAsync(Ct);
         var otherMaster = (await app.NewWorkspaceAsync(Ct)).Master;
         var claims = ForgedTokens.Claims(workspaceId, owner);
         var realKid = Jwt.KeyId(master);
-        var publicX = await ForgedTokens.PublicKeyBytesAsync(app.Gateway, Ct);
+        var publicX = await ForgedTokens.PublicKeyBytesAsync(app.Gateway, realKid, Ct);
         var (_, expiringToken) = await app.NewMemberAsync(workspaceId, master, "read_write", Ct, expiresInSeconds: 1);
 
         (string? Token, string Why)[] unauthorized =
@@ -179,8 +191,8 @@ public sealed class AccessTests(SyncEngineApp app)
             (null, "missing"),
             ("garbage", "garbage"),
             ("eyJhbGciOiJFUzI1NiJ9.e30.AAAA", "well-formed but meaningless"),
-            (ForgedTokens.AlgNone(claims), "alg none"),
-            (ForgedTokens.Hs256(claims, publicX), "HS256 keyed with the public key"),
+            (ForgedTokens.AlgNone(claims, realKid), "alg none"),
+            (ForgedTokens.Hs256(claims, publicX, realKid), "HS256 keyed with the public key"),
             (ForgedTokens.Es256WithForeignKey(claims, realKid), "signed by another key"),
             (master[..^4] + (master[^4] == 'A' ? "BAAA" : "AAAA"), "tampered signature"),
         ];

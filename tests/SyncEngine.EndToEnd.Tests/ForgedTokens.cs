@@ -20,11 +20,13 @@ public static class ForgedTokens
         ["aud"] = "syncengine-api",
     });
 
-    public static string AlgNone(string claims) => $"{Json(new { alg = "none", typ = "JWT" })}.{claims}.";
+    /// <summary>Unsigned, naming one of Auth's key ids, so only the ES256 rule can refuse it (not a missing kid).</summary>
+    public static string AlgNone(string claims, string kid) => $"{Json(new { alg = "none", typ = "JWT", kid })}.{claims}.";
 
-    public static string Hs256(string claims, byte[] secret)
+    /// <summary>HMAC-signed with a published key's public bytes under that key's id: the key-confusion forgery.</summary>
+    public static string Hs256(string claims, byte[] secret, string kid)
     {
-        var signingInput = $"{Json(new { alg = "HS256", typ = "JWT" })}.{claims}";
+        var signingInput = $"{Json(new { alg = "HS256", typ = "JWT", kid })}.{claims}";
         return $"{signingInput}.{Base64Url(HMACSHA256.HashData(secret, Encoding.ASCII.GetBytes(signingInput)))}";
     }
 
@@ -45,12 +47,13 @@ public static class ForgedTokens
         return $"{parts[0]}.{Json(claims)}.{parts[2]}";
     }
 
-    /// <summary>The first published key's public x coordinate: the secret of the classic HS256 key-confusion forgery.</summary>
-    public static async Task<byte[]> PublicKeyBytesAsync(HttpClient gateway, CancellationToken ct)
+    /// <summary>A published key's public x coordinate: the secret of the classic HS256 key-confusion forgery.</summary>
+    public static async Task<byte[]> PublicKeyBytesAsync(HttpClient gateway, string kid, CancellationToken ct)
     {
         using var response = await gateway.GetAsync("/.well-known/jwks.json", ct);
         var jwks = await response.Content.ReadFromJsonAsync<JsonElement>(ct);
-        return Jwt.FromBase64Url(jwks.GetProperty("keys")[0].GetProperty("x").GetString()!);
+        var key = jwks.GetProperty("keys").EnumerateArray().First(k => k.GetProperty("kid").GetString() == kid);
+        return Jwt.FromBase64Url(key.GetProperty("x").GetString()!);
     }
 
     private static string Json(object value) => Base64Url(JsonSerializer.SerializeToUtf8Bytes(value));

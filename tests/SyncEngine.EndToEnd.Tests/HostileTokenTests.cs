@@ -24,8 +24,8 @@ public sealed class HostileTokenTests(SyncEngineApp app)
         {
             "missing" => null,
             "garbage" => "garbage",
-            "alg none" => ForgedTokens.AlgNone(claims),
-            "HS256 keyed with the public key" => ForgedTokens.Hs256(claims, await ForgedTokens.PublicKeyBytesAsync(app.Gateway, Ct)),
+            "alg none" => ForgedTokens.AlgNone(claims, Jwt.KeyId(master)),
+            "HS256 keyed with the public key" => ForgedTokens.Hs256(claims, await ForgedTokens.PublicKeyBytesAsync(app.Gateway, Jwt.KeyId(master), Ct), Jwt.KeyId(master)),
             "signed by another key" => ForgedTokens.Es256WithForeignKey(claims, Jwt.KeyId(master)),
             "expired" => await ExpiredTokenAsync(workspaceId, master),
             // A read-only member's real token, promoted to writer and master: its signature no longer matches.

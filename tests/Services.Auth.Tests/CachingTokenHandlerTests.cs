@@ -41,22 +41,7 @@ public sealed class CachingTokenHandlerTests : IDisposable
     }
 
     private string Token(DateTime? expires = null) => new JsonWebTokenHandler { SetDefaultTimesOnTokenCreation = false }.CreateToken(
-        new SecurityTokenDescriptor
-        {
-            Issuer = TokenClaims.DefaultIssuer,
-            Audience = TokenClaims.Audience,
-            Expires = expires,
-            Claims = new Dictionary<string, object>
-            {
-                [TokenClaims.Subject] = Guid.NewGuid().ToString(),
-                [TokenClaims.WorkspaceId] = Guid.NewGuid().ToString(),
-                [TokenClaims.Scope] = Scopes.ReadWrite,
-                [TokenClaims.Master] = true,
-                [TokenClaims.JwtId] = Guid.NewGuid().ToString(),
-                [TokenClaims.IssuedAt] = DateTimeOffset.UtcNow.ToUnixTimeSeconds(),
-            },
-            SigningCredentials = new SigningCredentials(_key.PrivateSecurityKey(), SecurityAlgorithms.EcdsaSha256),
-        });
+        TestTokens.Descriptor(new SigningCredentials(_key.PrivateSecurityKey(), SecurityAlgorithms.EcdsaSha256), expires: expires));
 
     [Fact]
     public async Task a_token_validated_once_is_answered_from_memory_with_its_own_copy_of_the_claims()

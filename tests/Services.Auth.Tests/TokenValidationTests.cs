@@ -25,22 +25,7 @@ public sealed class TokenValidationTests
     }
 
     private static SecurityTokenDescriptor Descriptor(SigningCredentials? credentials, string issuer = TokenClaims.DefaultIssuer,
-        string audience = TokenClaims.Audience, DateTime? expires = null) => new()
-    {
-        Issuer = issuer,
-        Audience = audience,
-        Expires = expires,
-        Claims = new Dictionary<string, object>
-        {
-            [TokenClaims.Subject] = Guid.NewGuid().ToString(),
-            [TokenClaims.WorkspaceId] = Guid.NewGuid().ToString(),
-            [TokenClaims.Scope] = Scopes.ReadWrite,
-            [TokenClaims.Master] = true,
-            [TokenClaims.JwtId] = Guid.NewGuid().ToString(),
-            [TokenClaims.IssuedAt] = DateTimeOffset.UtcNow.ToUnixTimeSeconds(),
-        },
-        SigningCredentials = credentials,
-    };
+        string audience = TokenClaims.Audience, DateTime? expires = null) => TestTokens.Descriptor(credentials, issuer, audience, expires);
 
     private SigningCredentials Es256() => new(_key.PrivateSecurityKey(), SecurityAlgorithms.EcdsaSha256);
 

@@ -36,7 +36,7 @@ public sealed class KeyRotationTests(SyncEngineApp app)
         Assert.Equal(newKid, Jwt.KeyId(fresh.Master));
         foreach (var (service, http, path) in await RoutesAsync(fresh.WorkspaceId))
         {
-            var status = await Eventually.Until(t => StatusAsync(http, path, fresh.Master, t), Accepted, Settle, Ct);
+            var status = await Eventually.Until(t => http.StatusAsync(path, fresh.Master, t), Accepted, Settle, Ct);
             Assert.True(Accepted(status), $"{service} answered {status} to a token of the new key");
         }
 
@@ -44,7 +44,7 @@ public sealed class KeyRotationTests(SyncEngineApp app)
         // Still published, so its tokens still work until it is retired.
         foreach (var (service, http, path) in await RoutesAsync(old.WorkspaceId))
         {
-            Assert.True(Accepted(await StatusAsync(http, path, old.Master, Ct)), $"{service} refused the old key before its retirement");
+            Assert.True(Accepted(await http.StatusAsync(path, old.Master, Ct)), $"{service} refused the old key before its retirement");
         }
 
         await KeysCommandAsync(["retire", "--kid", oldKid]);
@@ -52,7 +52,7 @@ public sealed class KeyRotationTests(SyncEngineApp app)
         Assert.DoesNotContain(oldKid, await Eventually.Until(PublishedKidsAsync, kids => !kids.Contains(oldKid), Settle, Ct));
         foreach (var (service, http, path) in await RoutesAsync(old.WorkspaceId))
         {
-            var status = await Eventually.Until(t => StatusAsync(http, path, old.Master, t), s => s == HttpStatusCode.Unauthorized, Settle, Ct);
+            var status = await Eventually.Until(t => http.StatusAsync(path, old.Master, t), s => s == HttpStatusCode.Unauthorized, Settle, Ct);
             Assert.True(status == HttpStatusCode.Unauthorized, $"{service} still answered {status} to a token of the retired key");
             using var refused = await http.SendAsync(HttpMethod.Get, path, old.Master, Ct);
             await Problems.AssertProblem(refused, HttpStatusCode.Unauthorized, "unauthorized");
@@ -60,7 +60,7 @@ public sealed class KeyRotationTests(SyncEngineApp app)
 
         foreach (var (service, http, path) in await RoutesAsync(fresh.WorkspaceId))
         {
-            Assert.True(Accepted(await StatusAsync(http, path, fresh.Master, Ct)), $"{service} refused the new key after the old one retired");
+            Assert.True(Accepted(await http.StatusAsync(path, fresh.Master, Ct)), $"{service} refused the new key after the old one retired");
         }
     }
 
@@ -83,20 +83,6 @@ public sealed class KeyRotationTests(SyncEngineApp app)
 
     // A pull of an empty workspace is 204.
     private static bool Accepted(HttpStatusCode status) => status is HttpStatusCode.OK or HttpStatusCode.NoContent;
-
-    private static async Task<HttpStatusCode> StatusAsync(HttpClient http, string path, string token, CancellationToken ct)
-    {
-        try
-        {
-            using var response = await http.SendAsync(HttpMethod.Get, path, token, ct);
-            return response.StatusCode;
-        }
-        catch (HttpRequestException)
-        {
-            // A replica restarted by another test may still be starting.
-            return HttpStatusCode.ServiceUnavailable;
-        }
-    }
 
     private async Task<List<string>> PublishedKidsAsync(CancellationToken ct)
     {

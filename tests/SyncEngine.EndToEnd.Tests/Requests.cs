@@ -32,4 +32,18 @@ public static class Requests
     public static Task<HttpResponseMessage> SendRawJsonAsync(
         this HttpClient http, HttpMethod method, string path, string? token, string json, CancellationToken ct) =>
         http.SendAsync(method, path, token, ct, new StringContent(json, System.Text.Encoding.UTF8, "application/json"));
+
+    /// <summary>The status of a GET, or 503 when the connection is refused (a replica restarted by a test may still be starting).</summary>
+    public static async Task<System.Net.HttpStatusCode> StatusAsync(this HttpClient http, string path, string token, CancellationToken ct)
+    {
+        try
+        {
+            using var response = await http.SendAsync(HttpMethod.Get, path, token, ct);
+            return response.StatusCode;
+        }
+        catch (HttpRequestException)
+        {
+            return System.Net.HttpStatusCode.ServiceUnavailable;
+        }
+    }
 }

@@ -13,11 +13,13 @@ using Wolverine.Postgresql;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
+builder.LimitDatabasePool();
 builder.AddServiceStore("sync", marten => marten.AddSyncTables());
 builder.AddSyncEngineAuthentication();
 builder.Services.Configure<SyncOptions>(builder.Configuration.GetSection("Sync"));
-builder.Services.AddSingleton<SyncMetrics>().AddSingleton<SyncProblems>().AddHttpContextAccessor();
+builder.Services.AddSingleton<SyncMetrics>().AddSingleton<SyncProblems>().AddSingleton<MaxSchemaVersion>().AddHttpContextAccessor();
 builder.Services.AddSingleton<HeadNotifications>().AddHostedService(sp => sp.GetRequiredService<HeadNotifications>());
+builder.Services.AddSingleton<LiveStreamLimit>();
 builder.Services.AddSingleton<HeadAnnouncer>().AddHostedService(sp => sp.GetRequiredService<HeadAnnouncer>());
 builder.Services.AddHostedService<PruneCoveredChanges>();
 

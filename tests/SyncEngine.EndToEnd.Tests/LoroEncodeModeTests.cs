@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.IO.Hashing;
 using System.Net;
 using System.Net.Http.Headers;
 using Xunit;
@@ -16,16 +15,9 @@ public sealed class LoroEncodeModeTests(SyncEngineApp app)
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    private static byte[] Vector(string name) => File.ReadAllBytes(Path.Combine(AppContext.BaseDirectory, "LoroVectors", name));
+    private static byte[] Vector(string name) => LoroExports.Vector(name);
 
-    /// <summary>The export with another mode and the checksum Loro would compute for it (xxHash32, seed "LORO").</summary>
-    private static byte[] WithMode(byte[] export, ushort mode)
-    {
-        var tampered = export.ToArray();
-        BinaryPrimitives.WriteUInt16BigEndian(tampered.AsSpan(20, 2), mode);
-        BinaryPrimitives.WriteUInt32LittleEndian(tampered.AsSpan(16, 4), XxHash32.HashToUInt32(tampered.AsSpan(20), 0x4F524F4C));
-        return tampered;
-    }
+    private static byte[] WithMode(byte[] export, ushort mode) => LoroExports.WithMode(export, mode);
 
     private async Task<HttpResponseMessage> SendAsync(Guid workspaceId, string token, string route, byte[] body)
     {
@@ -57,9 +49,9 @@ public sealed class LoroEncodeModeTests(SyncEngineApp app)
         await Problems.AssertProblem(snapshotAsChange, HttpStatusCode.UnprocessableEntity, "invalid-document");
         Assert.Equal(0, (await app.Api.PullAsync(master, workspaceId, 0, Ct)).Head);
 
-        // A large first change (not Loro) makes any snapshot covering seq 1 cheaper than it, so a stored snapshot
-        // would show in a fresh pull.
-        var large = Enumerable.Range(0, 5000).Select(i => (byte)(i % 7)).ToArray();
+        // A large first change makes any snapshot covering seq 1 cheaper than it, so a stored snapshot would show in a
+        // fresh pull. A Loro update, since a workspace's first change fixes its format and the snapshots are Loro.
+        var large = LoroExports.Padded(update, 5000);
         await app.Api.PushAsync(master, workspaceId, large, Guid.NewGuid(), 1, Ct);
         using var updateAsSnapshot = await SendAsync(workspaceId, master, "snapshots", update);
         await Problems.AssertProblem(updateAsSnapshot, HttpStatusCode.UnprocessableEntity, "invalid-document");

@@ -26,6 +26,15 @@ public sealed class SyncEngineApp : IAsyncLifetime
     /// <summary>Sync:MaxSnapshotBytes here, below the 16 MiB default and the gateway's body limit, so Sync's own check answers.</summary>
     public const int MaxSnapshotBytes = 3 * 1024 * 1024;
 
+    /// <summary>Sync:MaxSchemaVersion here: the newest any test pushes (SyncTests goes up to 3).</summary>
+    public const int MaxSchemaVersion = 3;
+
+    /// <summary>Sync:MaxWorkspaceBytes here, not the 1 GiB default: a test can fill a workspace (WorkspaceQuotaTests).</summary>
+    public const long MaxWorkspaceBytes = 24L * 1024 * 1024;
+
+    /// <summary>Sync:DatabasePoolSize here: few enough that slow readers could hold them all (SlowReaderTests).</summary>
+    public const int SyncPoolSize = 24;
+
     private static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(3);
     private readonly string _clusterDirectory = Path.Combine(Path.GetTempPath(), $"syncengine-e2e-{Guid.NewGuid():N}");
     private DistributedApplication? _app;
@@ -56,6 +65,9 @@ public sealed class SyncEngineApp : IAsyncLifetime
             $"--Sync:MaxChangeBytes={MaxChangeBytes}",
             $"--Sync:MaxSnapshotBytes={MaxSnapshotBytes}",
             "--Sync:PruneEvery=00:00:01",
+            $"--Sync:MaxSchemaVersion={MaxSchemaVersion}",
+            $"--Sync:MaxWorkspaceBytes={MaxWorkspaceBytes}",
+            $"--Sync:DatabasePoolSize={SyncPoolSize}",
             "--Sync:HeartbeatEvery=00:00:02",
             // Key rotation within a test's patience (KeyRotationTests): Auth rereads its ring every second and the
             // other services refetch its keys every two, instead of the production minute and ten minutes.

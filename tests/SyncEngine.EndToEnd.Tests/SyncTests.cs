@@ -144,7 +144,10 @@ public sealed class SyncTests(SyncEngineApp app)
         var truncated = snapshot[..30];
 
         await app.Api.PushAsync(master, workspaceId, update, Guid.NewGuid(), 1, Ct);
-        await app.Api.PushAsync(master, workspaceId, "{\"some\":\"other app's format\"}"u8.ToArray(), Guid.NewGuid(), 1, Ct);
+        await app.Api.PushAsync(master, workspaceId, LoroExports.Padded(update, 10), Guid.NewGuid(), 1, Ct);
+        // Another app's format in a workspace of its own: a workspace's first change fixes its format.
+        var (otherWorkspace, _, otherMaster) = await app.NewWorkspaceAsync(Ct);
+        await app.Api.PushAsync(otherMaster, otherWorkspace, "{\"some\":\"other app's format\"}"u8.ToArray(), Guid.NewGuid(), 1, Ct);
         using var corrupted = await Push(workspaceId, master, new ByteArrayContent(corrupt));
         using var cut = await Push(workspaceId, master, new ByteArrayContent(truncated));
         await app.Api.UploadSnapshotAsync(master, workspaceId, snapshot, covers: 2, Ct);

@@ -8,6 +8,7 @@ const labels: Record<SyncState, string> = {
   offline: "Offline — edits are saved on this device",
   "access-lost": "Access lost",
   "update-required": "Update required",
+  "version-unreleased": "Waiting for the server to accept this app version",
   error: "Sync problem",
 };
 

@@ -41,13 +41,15 @@ public static class PullChanges
             return problems.Invalid("after must be a single non-negative integer (the last seq the client has).");
         }
 
-        await using var connection = await db.OpenConnectionAsync(ct);
-        // One snapshot of the log for the whole read, so head, snapshot and changes agree with each other.
-        await using var tx = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, ct);
-        var (head, version, prunedThrough) = await ReadLogAsync(connection, tx, workspaceId, ct);
-        http.Response.Headers[SyncHeaders.Head] = head.ToString();
-        http.Response.Headers[SyncHeaders.SchemaVersion] = version.ToString();
-        if (after >= head)
+        // Nothing below holds a connection or a transaction while writing to the client: a reader that reads slowly
+        // would otherwise keep a pooled connection (and a snapshot that holds back vacuum) for as long as it likes, and
+        // a few hundred of them exhausted the pool for every workspace. The head, the log and the snapshot come from one
+        // short repeatable-read transaction; the changes then come in pages, each read on its own connection and
+        // released before it is written.
+        var start = await StartAsync(db, workspaceId, after, ct);
+        http.Response.Headers[SyncHeaders.Head] = start.Head.ToString();
+        http.Response.Headers[SyncHeaders.SchemaVersion] = start.Version.ToString();
+        if (after >= start.Head)
         {
             metrics.Pulled(0);
             return Results.NoContent();
@@ -57,32 +59,97 @@ public static class PullChanges
         var body = http.Response.Body;
         long sent = 0;
         var from = after;
-        if (await SnapshotToServeAsync(connection, tx, workspaceId, after, prunedThrough, ct) is { } covers)
+        if (start.Snapshot is { } snapshot)
+        {
+            sent += await ChangeFrames.WriteAsync(body, ChangeFrames.Snapshot, snapshot.Covers, snapshot.Data, ct);
+            from = snapshot.Covers;
+        }
+
+        while (from < start.Head)
+        {
+            var page = await PageAsync(db, workspaceId, from, start.Head, ct);
+            foreach (var (seq, data) in page)
+            {
+                // Pruned since the start (a snapshot's retention ended meanwhile): a hole would corrupt the client's
+                // document, so break the response off instead; the client retries and then gets the snapshot.
+                if (seq != from + 1)
+                {
+                    http.Abort();
+                    return Results.Empty;
+                }
+
+                sent += await ChangeFrames.WriteAsync(body, ChangeFrames.Change, seq, data, ct);
+                from = seq;
+            }
+
+            if (page.Count == 0)
+            {
+                http.Abort();
+                return Results.Empty;
+            }
+        }
+
+        metrics.Pulled(sent);
+        return Results.Empty;
+    }
+
+    /// <summary>
+    /// At most this many bytes of changes are read per page (plus one change, so a page always moves on): memory per pull
+    /// stays near the largest change, and a connection is held for one short read.
+    /// </summary>
+    public const int PageBytes = 1024 * 1024;
+
+    /// <summary>And at most this many changes, so finding a page's end never scans the rest of a long log.</summary>
+    public const int PageChanges = 1000;
+
+    private sealed record Start(long Head, int Version, (long Covers, byte[] Data)? Snapshot);
+
+    private static async Task<Start> StartAsync(NpgsqlDataSource db, Guid workspaceId, long after, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        // One snapshot of the log for the start, so head, pruned point and snapshot agree with each other.
+        await using var tx = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, ct);
+        var (head, version, prunedThrough) = await ReadLogAsync(connection, tx, workspaceId, ct);
+        (long, byte[])? served = null;
+        if (after < head && await SnapshotToServeAsync(connection, tx, workspaceId, after, prunedThrough, ct) is { } covers)
         {
             await using var snapshot = new NpgsqlCommand(
                 $"select data from {SyncSchema.Snapshots} where workspace_id = $1 and covers = $2", connection, tx);
             snapshot.Parameters.AddWithValue(workspaceId);
             snapshot.Parameters.AddWithValue(covers);
-            var data = (byte[])(await snapshot.ExecuteScalarAsync(ct))!;
-            sent += await ChangeFrames.WriteAsync(body, ChangeFrames.Snapshot, covers, data, ct);
-            from = covers;
-        }
-
-        await using (var changes = new NpgsqlCommand(
-            $"select seq, data from {SyncSchema.Changes} where workspace_id = $1 and seq > $2 order by seq", connection, tx))
-        {
-            changes.Parameters.AddWithValue(workspaceId);
-            changes.Parameters.AddWithValue(from);
-            await using var reader = await changes.ExecuteReaderAsync(System.Data.CommandBehavior.SequentialAccess, ct);
-            while (await reader.ReadAsync(ct))
-            {
-                sent += await ChangeFrames.WriteAsync(body, ChangeFrames.Change, reader.GetInt64(0), (byte[])reader[1], ct);
-            }
+            served = (covers, (byte[])(await snapshot.ExecuteScalarAsync(ct))!);
         }
 
         await tx.CommitAsync(ct);
-        metrics.Pulled(sent);
-        return Results.Empty;
+        return new Start(head, version, served);
+    }
+
+    /// <summary>The changes after <paramref name="from"/> up to <paramref name="head"/>, oldest first, one page of them.</summary>
+    private static async Task<List<(long Seq, byte[] Data)>> PageAsync(
+        NpgsqlDataSource db, Guid workspaceId, long from, long head, CancellationToken ct)
+    {
+        // Sizes from octet_length (read from the stored value's header), so the rows past the page are never fetched.
+        await using var command = db.CreateCommand(
+            $"""
+            select seq, data from (
+                select seq, data, sum(octet_length(data)) over (order by seq) - octet_length(data) as before
+                from (select seq, data from {SyncSchema.Changes}
+                      where workspace_id = $1 and seq > $2 and seq <= $3 order by seq limit {PageChanges}) c
+            ) p
+            where before < {PageBytes}
+            order by seq
+            """);
+        command.Parameters.AddWithValue(workspaceId);
+        command.Parameters.AddWithValue(from);
+        command.Parameters.AddWithValue(head);
+        var page = new List<(long, byte[])>();
+        await using var reader = await command.ExecuteReaderAsync(System.Data.CommandBehavior.SequentialAccess, ct);
+        while (await reader.ReadAsync(ct))
+        {
+            page.Add((reader.GetInt64(0), (byte[])reader[1]));
+        }
+
+        return page;
     }
 
     /// <summary>

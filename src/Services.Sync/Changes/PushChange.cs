@@ -12,8 +12,9 @@ using SyncEngine.ServiceDefaults.Security;
 namespace Services.Sync.Changes;
 
 /// <summary>
-/// Appends one change with a single call of <c>sync.push_change</c> (SyncSchema.cs): under the workspace's log row lock,
-/// the idempotency check, the schema-version gate, the next seq and the insert, all in one transaction, so the 201
+/// Appends one change with a single call of <c>sync.append_change</c> (SyncSchema.cs): under the workspace's log row lock,
+/// the idempotency check, the format, the schema-version gate, the stored-bytes quota, the next seq and the insert, all
+/// in one transaction, so the 201
 /// follows a durable commit and sequence numbers are gap-free whichever replica takes the push. The new head is then
 /// announced to live streams on every replica (HeadAnnouncer).
 /// </summary>
@@ -25,7 +26,8 @@ public static class PushChange
     [EndpointName("pushChange")]
     [EndpointSummary("Append a change")]
     [EndpointDescription("Stores the body as the workspace's next change, once: the same Idempotency-Key again returns the same " +
-        "seq (200) and stores nothing. A Sync-Schema-Version older than the workspace's is refused with outdated-version.")]
+        "seq (200) and stores nothing. A Sync-Schema-Version older than the workspace's is refused with outdated-version, one newer " +
+        "than the newest released (Sync:MaxSchemaVersion) with unknown-version.")]
     [Tags("Changes")]
     [ApiBinaryBody("application/octet-stream", "The change: opaque bytes (a Loro update for Loro apps), at most Sync:MaxChangeBytes (4 MiB).")]
     [ApiParameter(SyncHeaders.IdempotencyKey, ParameterLocation.Header, typeof(Guid),
@@ -34,15 +36,19 @@ public static class PushChange
         "The app's document schema version (non-negative).", Required = true)]
     [ProducesResponseType<PushedChange>(StatusCodes.Status201Created, Description = "Appended: its seq.")]
     [ProducesResponseType<PushedChange>(StatusCodes.Status200OK, Description = "Stored before under this Idempotency-Key: its seq.")]
-    [ProblemResponse(StatusCodes.Status400BadRequest, ProblemCodes.InvalidRequest, ProblemCodes.MissingVersion)]
+    [ProblemResponse(StatusCodes.Status400BadRequest, ProblemCodes.InvalidRequest, ProblemCodes.MissingVersion, ProblemCodes.UnknownVersion,
+        Description = "unknown-version carries maxSchemaVersion: keep the change and push it again once the deployment knows the version.")]
+    [ProblemResponse(StatusCodes.Status403Forbidden, ProblemCodes.QuotaExceeded,
+        Description = "The workspace's stored bytes would pass Sync:MaxWorkspaceBytes: carries quota (maxWorkspaceBytes), limit and used.")]
     [ProblemResponse(StatusCodes.Status409Conflict, ProblemCodes.IdempotencyConflict, ProblemCodes.OutdatedVersion,
         Description = "outdated-version carries currentVersion: update the app, migrate, then push again.")]
     [ProblemResponse(StatusCodes.Status413PayloadTooLarge, ProblemCodes.PayloadTooLarge)]
     [ProblemResponse(StatusCodes.Status422UnprocessableEntity, ProblemCodes.InvalidDocument,
-        Description = "Starts like a Loro export but its header, checksum or encode mode is wrong, or it is a Loro snapshot, not an update.")]
+        Description = "Starts like a Loro export but its header, checksum or encode mode is wrong, or it is a Loro snapshot, not an " +
+            "update, or its format (Loro or opaque) is not the one the workspace's first change fixed.")]
     private static async Task<IResult> Handle(
         Guid workspaceId, HttpRequest request, ClaimsPrincipal user, NpgsqlDataSource db, IOptions<SyncOptions> options,
-        SyncProblems problems, SyncMetrics metrics, HeadAnnouncer announcer, CancellationToken ct)
+        MaxSchemaVersion maxSchemaVersion, SyncProblems problems, SyncMetrics metrics, HeadAnnouncer announcer, CancellationToken ct)
     {
         if (!Guid.TryParse(request.Headers[SyncHeaders.IdempotencyKey], out var key))
         {
@@ -58,6 +64,13 @@ public static class PushChange
         if (!int.TryParse(request.Headers[SyncHeaders.SchemaVersion], out var version) || version < 0)
         {
             return problems.Invalid($"{SyncHeaders.SchemaVersion} must be a non-negative integer.");
+        }
+
+        if (maxSchemaVersion.For(workspaceId) is var newest && !MaxSchemaVersion.Allows(version, newest))
+        {
+            return problems.Reject(StatusCodes.Status400BadRequest, ProblemCodes.UnknownVersion,
+                $"Schema version {version} has not been released here (the newest is {newest}). Keep the change and push it again later.",
+                problem => problem.Extensions["maxSchemaVersion"] = newest);
         }
 
         var max = options.Value.MaxChangeBytes;
@@ -77,17 +90,21 @@ public static class PushChange
             return invalid;
         }
 
+        var format = LoroEnvelope.Check(data, LoroEnvelope.Mode.FastUpdates) == LoroEnvelope.Verdict.Valid ? SyncSchema.LoroFormat : SyncSchema.OpaqueFormat;
+        var maxBytes = options.Value.MaxWorkspaceBytes;
         await using var push = db.CreateCommand(
-            $"select outcome, seq, current_version from {SyncSchema.PushFunction}($1, $2, $3, $4, $5, $6)");
+            $"select outcome, seq, current_version, used_bytes from {SyncSchema.PushFunction}($1, $2, $3, $4, $5, $6, $7, $8)");
         push.Parameters.AddWithValue(workspaceId);
         push.Parameters.AddWithValue(key);
         push.Parameters.AddWithValue(SHA256.HashData(data));
         push.Parameters.AddWithValue(data);
         push.Parameters.AddWithValue(TokenHolder.From(user)!.ClientId);
         push.Parameters.AddWithValue(version);
+        push.Parameters.AddWithValue(format);
+        push.Parameters.AddWithValue(maxBytes);
         await using var reader = await push.ExecuteReaderAsync(ct);
         await reader.ReadAsync(ct);
-        var (outcome, seq, currentVersion) = (reader.GetString(0), reader.GetInt64(1), reader.GetInt32(2));
+        var (outcome, seq, currentVersion, used) = (reader.GetString(0), reader.GetInt64(1), reader.GetInt32(2), reader.GetInt64(3));
         switch (outcome)
         {
             case "appended":
@@ -99,6 +116,10 @@ public static class PushChange
             case "key-conflict":
                 return problems.Reject(StatusCodes.Status409Conflict, ProblemCodes.IdempotencyConflict,
                     $"Idempotency-Key {key} was already used for different bytes (seq {seq}).");
+            case "wrong-format":
+                return problems.WrongFormat(format == SyncSchema.LoroFormat ? SyncSchema.OpaqueFormat : SyncSchema.LoroFormat);
+            case "quota":
+                return problems.QuotaExceeded(maxBytes, used);
             default:
                 return problems.Reject(StatusCodes.Status409Conflict, ProblemCodes.OutdatedVersion,
                     $"This workspace is at schema version {currentVersion}; the app sent {version}. Update the app, then push again.",
@@ -106,24 +127,16 @@ public static class PushChange
         }
     }
 
-    /// <summary>
-    /// The log row, created if WorkspaceClaimed has not arrived yet (the token proves the claim), locked until commit.
-    /// </summary>
-    public static async Task<(long Head, int SchemaVersion)> LockLogAsync(
+    /// <summary>The log row, locked until commit (SyncSchema.LockFunctionSql): head, schema version, format and stored bytes.</summary>
+    public static async Task<(long Head, int SchemaVersion, string? Format, long StoredBytes)> LockLogAsync(
         NpgsqlConnection connection, NpgsqlTransaction tx, Guid workspaceId, CancellationToken ct)
     {
-        await using (var open = new NpgsqlCommand($"insert into {SyncSchema.Logs} (workspace_id) values ($1) on conflict do nothing", connection, tx))
-        {
-            open.Parameters.AddWithValue(workspaceId);
-            await open.ExecuteNonQueryAsync(ct);
-        }
-
         await using var command = new NpgsqlCommand(
-            $"select head, schema_version from {SyncSchema.Logs} where workspace_id = $1 for update", connection, tx);
+            $"select log_head, log_version, log_format, log_bytes from {SyncSchema.LockFunction}($1)", connection, tx);
         command.Parameters.AddWithValue(workspaceId);
         await using var reader = await command.ExecuteReaderAsync(ct);
         await reader.ReadAsync(ct);
-        return (reader.GetInt64(0), reader.GetInt32(1));
+        return (reader.GetInt64(0), reader.GetInt32(1), reader.IsDBNull(2) ? null : reader.GetString(2), reader.GetInt64(3));
     }
 }
 

@@ -17,4 +17,26 @@ public sealed class SyncOptions
 
     /// <summary>How often an idle live stream gets a comment line, so proxies and clients know it is alive.</summary>
     public TimeSpan HeartbeatEvery { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>
+    /// The newest document schema version a released client writes; a push above it is refused (unknown-version), so no
+    /// writer can move a workspace to a version every real client is then refused at (outdated-version) forever. The
+    /// default is the demo app's version (src/Client.Web/src/schema.ts): any larger default would leave exactly that
+    /// lock-out open between the real newest and the default. A deployment raises it with each app release; once apps
+    /// exist, the app's own maxSchemaVersion takes its place (MaxSchemaVersion.cs).
+    /// </summary>
+    public int MaxSchemaVersion { get; set; } = 2;
+
+    /// <summary>
+    /// Largest a workspace's stored bytes (its changes' and snapshots' payloads) may grow; a push or snapshot beyond it
+    /// is refused (quota-exceeded). 1 GiB is far above any document a browser keeps in IndexedDB, yet bounds the disk one
+    /// claim can take.
+    /// </summary>
+    public long MaxWorkspaceBytes { get; set; } = 1024L * 1024 * 1024;
+
+    /// <summary>
+    /// Live streams one token may hold open on one replica; a newer one closes the oldest (LiveStreamLimit.cs). A device
+    /// needs one per open workspace view; 4 leaves room for a few tabs.
+    /// </summary>
+    public int MaxLiveStreamsPerToken { get; set; } = 4;
 }

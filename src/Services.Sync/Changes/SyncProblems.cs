@@ -22,6 +22,22 @@ public sealed class SyncProblems(IHttpContextAccessor http)
     public IResult TooLarge(int maxBytes) =>
         Reject(StatusCodes.Status413PayloadTooLarge, ProblemCodes.PayloadTooLarge, $"This route accepts at most {maxBytes} bytes.");
 
+    public IResult QuotaExceeded(long limit, long used) =>
+        Reject(StatusCodes.Status403Forbidden, ProblemCodes.QuotaExceeded,
+            $"This workspace stores {used} bytes; the write would take it above its limit of {limit} bytes.",
+            problem =>
+            {
+                problem.Extensions["quota"] = WorkspaceQuota.Name;
+                problem.Extensions["limit"] = limit;
+                problem.Extensions["used"] = used;
+            });
+
+    /// <summary>A change or snapshot whose format (Loro or opaque) is not the one the workspace's first change fixed.</summary>
+    public IResult WrongFormat(string workspaceFormat) =>
+        Reject(StatusCodes.Status422UnprocessableEntity, ProblemCodes.InvalidDocument, workspaceFormat == SyncSchema.LoroFormat
+            ? "This workspace holds a Loro document (its first change was a Loro export); the body is not a Loro export."
+            : "This workspace holds opaque bytes (its first change was not a Loro export); the body is a Loro export.");
+
     /// <summary>The answer to a body that starts like a Loro export and is not a valid one for this route, or null.</summary>
     public IResult? InvalidLoro(ReadOnlySpan<byte> body, LoroEnvelope.Mode expected) => LoroEnvelope.Check(body, expected) switch
     {

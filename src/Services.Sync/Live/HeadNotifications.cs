@@ -17,13 +17,25 @@ public sealed class HeadNotifications(NpgsqlDataSource db, RevocationCache revoc
 
     private readonly ConcurrentDictionary<Guid, ConcurrentDictionary<Subscription, byte>> _subscribers = new();
 
-    public sealed class Subscription(Guid workspaceId, Guid clientId) : IDisposable
+    // Subscribing and unsubscribing are rare next to dispatching, so one lock keeps a set from being removed (when it
+    // empties) while another stream is joining it; Dispatch reads without it.
+    private readonly Lock _membership = new();
+
+    /// <summary>Workspaces with at least one live stream on this replica: a set is removed when its last stream ends.</summary>
+    public int WorkspacesWithSubscribers => _subscribers.Count;
+
+    public sealed class Subscription(Guid workspaceId, Guid clientId, Guid tokenId) : IDisposable
     {
         private readonly CancellationTokenSource _revoked = new();
+        private readonly CancellationTokenSource _superseded = new();
         internal Action? OnDispose { get; set; }
 
         public Guid WorkspaceId { get; } = workspaceId;
         public Guid ClientId { get; } = clientId;
+        public Guid TokenId { get; } = tokenId;
+
+        /// <summary>Cancelled when the same token opened more streams than allowed and this is the oldest (LiveStreamLimit).</summary>
+        public CancellationToken Superseded => _superseded.Token;
 
         // Seqs are gap-free and a seq commits only after the one before it (the log row lock), so the newest head
         // heard of is all a stream needs: it sends every seq between what it sent last and that head. Announcements
@@ -53,19 +65,45 @@ public sealed class HeadNotifications(NpgsqlDataSource db, RevocationCache revoc
 
         internal void Revoke() => _revoked.Cancel();
 
+        internal void Supersede()
+        {
+            try
+            {
+                _superseded.Cancel();
+            }
+            catch (ObjectDisposedException)
+            {
+                // The stream ended on its own meanwhile.
+            }
+        }
+
         public void Dispose()
         {
             OnDispose?.Invoke();
             _revoked.Dispose();
+            _superseded.Dispose();
         }
     }
 
-    public Subscription Subscribe(Guid workspaceId, Guid clientId)
+    public Subscription Subscribe(Guid workspaceId, Guid clientId, Guid tokenId)
     {
-        var subscription = new Subscription(workspaceId, clientId);
-        var set = _subscribers.GetOrAdd(workspaceId, _ => new ConcurrentDictionary<Subscription, byte>());
-        set[subscription] = 0;
-        subscription.OnDispose = () => set.TryRemove(subscription, out _);
+        var subscription = new Subscription(workspaceId, clientId, tokenId);
+        lock (_membership)
+        {
+            _subscribers.GetOrAdd(workspaceId, _ => new ConcurrentDictionary<Subscription, byte>())[subscription] = 0;
+        }
+
+        subscription.OnDispose = () =>
+        {
+            lock (_membership)
+            {
+                // Without this, every workspace ever followed kept an empty set: memory grew with workspaces, not streams.
+                if (_subscribers.TryGetValue(workspaceId, out var set) && set.TryRemove(subscription, out _) && set.IsEmpty)
+                {
+                    _subscribers.TryRemove(workspaceId, out _);
+                }
+            }
+        };
         return subscription;
     }
 

@@ -32,20 +32,23 @@ public static class LiveEvents
     [EndpointDescription("Server-Sent Events. One `head` event (id and data `{\"seq\": n}`) for each seq committed, on any " +
         "replica, in order; at connect the current head, or with Last-Event-ID every seq after it (at most the newest 1000); " +
         "a comment line as heartbeat; `revoked` (data `{}`) just before the stream ends because the caller's access was " +
-        "revoked or its token expired.")]
+        "revoked or its token expired. A token holds at most Sync:MaxLiveStreamsPerToken (4) streams per replica: a newer one " +
+        "ends its oldest, without an event, like a replica that stops (the client reconnects after `retry`).")]
     [Tags("Live")]
     [ApiParameter("Last-Event-ID", ParameterLocation.Header, typeof(long), "The last head seq received, when reconnecting.")]
     [ProducesResponseType<string>(StatusCodes.Status200OK, "text/event-stream", Description = "An endless event stream.")]
     private static async Task Handle(
         Guid workspaceId, HttpContext http, ClaimsPrincipal user, NpgsqlDataSource db, HeadNotifications notifications,
-        IOptions<SyncOptions> options, SyncMetrics metrics, TimeProvider clock, IHostApplicationLifetime lifetime)
+        IOptions<SyncOptions> options, SyncMetrics metrics, TimeProvider clock, IHostApplicationLifetime lifetime, LiveStreamLimit limit)
     {
-        // A stream also ends when this replica stops: otherwise open streams hold a restart or deploy for the whole
-        // shutdown timeout. The client reconnects (retry: 3000) to a replica that runs.
-        using var closing = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted, lifetime.ApplicationStopping);
-        var ct = closing.Token;
         var holder = TokenHolder.From(user)!;
-        using var subscription = notifications.Subscribe(workspaceId, holder.ClientId);
+        using var subscription = notifications.Subscribe(workspaceId, holder.ClientId, holder.TokenId);
+        using var admitted = limit.Admit(subscription);
+        // A stream also ends when this replica stops: otherwise open streams hold a restart or deploy for the whole
+        // shutdown timeout. The client reconnects (retry: 3000) to a replica that runs. A stream superseded by the
+        // same token's newer ones (LiveStreamLimit) ends the same way.
+        using var closing = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted, lifetime.ApplicationStopping, subscription.Superseded);
+        var ct = closing.Token;
         http.Response.ContentType = "text/event-stream";
         http.Response.Headers.CacheControl = "no-cache";
         http.Response.Headers["X-Accel-Buffering"] = "no";

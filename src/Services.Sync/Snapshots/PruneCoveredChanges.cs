@@ -8,7 +8,10 @@ namespace Services.Sync.Snapshots;
 /// Deletes a change once a snapshot covering it has been stored for longer than the retention window (the window starts
 /// when the first snapshot covering the change is stored, not when the change was pushed, so a client that was a little
 /// behind when the snapshot arrived still has the whole window to pull deltas), and moves the log's pruned point so
-/// pulls from before it get the snapshot. Safe on every replica at once: deletes are idempotent.
+/// pulls from before it get the snapshot. Safe on every replica at once: deletes are idempotent. The freed bytes leave
+/// the log's stored-bytes count in the same statement; its update waits for the row lock a push or snapshot holds and
+/// then applies to the committed count, so the count stays exact (a count not yet computed stays null, and is computed
+/// from what is left).
 /// </summary>
 public sealed class PruneCoveredChanges(NpgsqlDataSource db, IOptions<SyncOptions> options, ILogger<PruneCoveredChanges> logger)
     : BackgroundService
@@ -43,10 +46,10 @@ public sealed class PruneCoveredChanges(NpgsqlDataSource db, IOptions<SyncOption
             ), deleted as (
                 delete from {SyncSchema.Changes} c using expired e
                 where c.workspace_id = e.workspace_id and c.seq <= e.covers
-                returning c.workspace_id, c.seq
+                returning c.workspace_id, c.seq, octet_length(c.data)::bigint as bytes
             ), moved as (
-                update {SyncSchema.Logs} l set pruned_through = greatest(l.pruned_through, d.through)
-                from (select workspace_id, max(seq) as through from deleted group by workspace_id) d
+                update {SyncSchema.Logs} l set pruned_through = greatest(l.pruned_through, d.through), stored_bytes = l.stored_bytes - d.bytes
+                from (select workspace_id, max(seq) as through, sum(bytes) as bytes from deleted group by workspace_id) d
                 where l.workspace_id = d.workspace_id
                 returning 1
             )

@@ -116,6 +116,9 @@ public static class ApiDocument
     private static JsonNode EnumValue(object? value) =>
         value is null ? null! : JsonValue.Create(Convert.ToString(value, CultureInfo.InvariantCulture))!;
 
+    private static OpenApiSchema Member(JsonSchemaType type, string? format, string description) =>
+        new() { Type = type, Format = format, Description = description };
+
     private static void DescribeProblem(OpenApiSchema schema)
     {
         var codes = typeof(ProblemCodes).GetFields(BindingFlags.Public | BindingFlags.Static)
@@ -130,12 +133,14 @@ public static class ApiDocument
             Enum = codes.Select(code => (JsonNode)JsonValue.Create(code)).ToList(),
             Description = "What went wrong, for programs.",
         };
-        schema.Properties["currentVersion"] = new OpenApiSchema
-        {
-            Type = JsonSchemaType.Integer,
-            Format = "int32",
-            Description = $"With `{ProblemCodes.OutdatedVersion}`: the workspace's schema version, which the app must reach before it pushes again.",
-        };
+        schema.Properties["currentVersion"] = Member(JsonSchemaType.Integer, "int32",
+            $"With `{ProblemCodes.OutdatedVersion}`: the workspace's schema version, which the app must reach before it pushes again.");
+        schema.Properties["maxSchemaVersion"] = Member(JsonSchemaType.Integer, "int32",
+            $"With `{ProblemCodes.UnknownVersion}`: the newest schema version released here; keep the change and push it again later.");
+        schema.Properties["quota"] = Member(JsonSchemaType.String, null, $"With `{ProblemCodes.QuotaExceeded}`: which quota, e.g. `maxWorkspaceBytes`.");
+        schema.Properties["limit"] = Member(JsonSchemaType.Integer, "int64", $"With `{ProblemCodes.QuotaExceeded}`: the quota's limit.");
+        schema.Properties["used"] = Member(JsonSchemaType.Integer, "int64",
+            $"With `{ProblemCodes.QuotaExceeded}`: how much is used now, without the refused write.");
         schema.Required ??= new HashSet<string>();
         schema.Required.Add("code");
     }

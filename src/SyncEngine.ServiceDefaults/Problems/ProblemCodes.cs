@@ -14,6 +14,8 @@ public static class ProblemCodes
     public const string Conflict = "conflict";
     public const string IdempotencyConflict = "idempotency-conflict";
     public const string OutdatedVersion = "outdated-version";
+    public const string UnknownVersion = "unknown-version";
+    public const string QuotaExceeded = "quota-exceeded";
     public const string PayloadTooLarge = "payload-too-large";
     public const string InvalidDocument = "invalid-document";
     public const string RateLimited = "rate-limited";

@@ -9,13 +9,15 @@ export class ApiProblem extends Error {
     detail: string,
     readonly currentVersion?: number,
     readonly retryAfterSeconds?: number,
+    /** With `unknown-version`: the newest schema version the server accepts. */
+    readonly maxSchemaVersion?: number,
   ) {
     super(detail);
     this.name = "ApiProblem";
   }
 
   static async from(response: Response): Promise<ApiProblem> {
-    let body: { code?: unknown; detail?: unknown; title?: unknown; currentVersion?: unknown } = {};
+    let body: { code?: unknown; detail?: unknown; title?: unknown; currentVersion?: unknown; maxSchemaVersion?: unknown } = {};
     try {
       body = (await response.json()) as typeof body;
     } catch {
@@ -28,6 +30,7 @@ export class ApiProblem extends Error {
       typeof body.detail === "string" ? body.detail : typeof body.title === "string" ? body.title : response.statusText,
       typeof body.currentVersion === "number" ? body.currentVersion : undefined,
       Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : undefined,
+      typeof body.maxSchemaVersion === "number" ? body.maxSchemaVersion : undefined,
     );
   }
 }

@@ -9,9 +9,10 @@ export type Scope = "read" | "read_write";
  * - `offline`: the server is out of reach; retrying with backoff;
  * - `access-lost`: the token was revoked or expired; local edits are kept, syncing stopped until access is granted again;
  * - `update-required`: the workspace's schema is newer than this app; update the app;
+ * - `version-unreleased`: this app is newer than the server accepts; its changes stay on the device and are retried;
  * - `error`: something the user must look at (a change too large, an id already taken), in `detail`.
  */
-export type SyncState = "local" | "syncing" | "synced" | "offline" | "access-lost" | "update-required" | "error";
+export type SyncState = "local" | "syncing" | "synced" | "offline" | "access-lost" | "update-required" | "version-unreleased" | "error";
 
 /** A workspace this device knows: its access and its sync state (the document itself lives in `committed`/`pending`). */
 export interface WorkspaceRecord {

@@ -118,12 +118,29 @@ export interface components {
              * @description What went wrong, for programs.
              * @enum {string}
              */
-            code: "conflict" | "forbidden" | "idempotency-conflict" | "internal-error" | "invalid-document" | "invalid-request" | "invite-invalid" | "method-not-allowed" | "missing-version" | "not-found" | "outdated-version" | "payload-too-large" | "rate-limited" | "unauthorized" | "unavailable" | "workspace-exists" | "workspace-not-found";
+            code: "conflict" | "forbidden" | "idempotency-conflict" | "internal-error" | "invalid-document" | "invalid-request" | "invite-invalid" | "method-not-allowed" | "missing-version" | "not-found" | "outdated-version" | "payload-too-large" | "quota-exceeded" | "rate-limited" | "unauthorized" | "unavailable" | "unknown-version" | "workspace-exists" | "workspace-not-found";
             /**
              * Format: int32
              * @description With `outdated-version`: the workspace's schema version, which the app must reach before it pushes again.
              */
             currentVersion?: number;
+            /**
+             * Format: int32
+             * @description With `unknown-version`: the newest schema version released here; keep the change and push it again later.
+             */
+            maxSchemaVersion?: number;
+            /** @description With `quota-exceeded`: which quota, e.g. `maxWorkspaceBytes`. */
+            quota?: string;
+            /**
+             * Format: int64
+             * @description With `quota-exceeded`: the quota's limit.
+             */
+            limit?: number;
+            /**
+             * Format: int64
+             * @description With `quota-exceeded`: how much is used now, without the refused write.
+             */
+            used?: number;
         };
         TokenSummary: {
             /** Format: uuid */

@@ -17,7 +17,7 @@ export interface paths {
         put?: never;
         /**
          * Append a change
-         * @description Stores the body as the workspace's next change, once: the same Idempotency-Key again returns the same seq (200) and stores nothing. A Sync-Schema-Version older than the workspace's is refused with outdated-version.
+         * @description Stores the body as the workspace's next change, once: the same Idempotency-Key again returns the same seq (200) and stores nothing. A Sync-Schema-Version older than the workspace's is refused with outdated-version, one newer than the newest released (Sync:MaxSchemaVersion) with unknown-version.
          */
         post: operations["pushChange"];
         delete?: never;
@@ -35,7 +35,7 @@ export interface paths {
         };
         /**
          * Follow a workspace's head
-         * @description Server-Sent Events. One `head` event (id and data `{"seq": n}`) for each seq committed, on any replica, in order; at connect the current head, or with Last-Event-ID every seq after it (at most the newest 1000); a comment line as heartbeat; `revoked` (data `{}`) just before the stream ends because the caller's access was revoked or its token expired.
+         * @description Server-Sent Events. One `head` event (id and data `{"seq": n}`) for each seq committed, on any replica, in order; at connect the current head, or with Last-Event-ID every seq after it (at most the newest 1000); a comment line as heartbeat; `revoked` (data `{}`) just before the stream ends because the caller's access was revoked or its token expired. A token holds at most Sync:MaxLiveStreamsPerToken (4) streams per replica: a newer one ends its oldest, without an event, like a replica that stops (the client reconnects after `retry`).
          */
         get: operations["liveEvents"];
         put?: never;
@@ -57,7 +57,7 @@ export interface paths {
         put?: never;
         /**
          * Store a snapshot
-         * @description A compacted document that includes every change up to Sync-Covers. Pulls from before it get it instead of the changes it covers when those are pruned or add up to more bytes; the covered changes are kept for Sync:CoveredChangeRetention after the snapshot is stored, then pruned.
+         * @description A compacted document that includes every change up to Sync-Covers. Pulls from before it get it instead of the changes it covers when those are pruned or add up to more bytes; the covered changes are kept for Sync:CoveredChangeRetention after the snapshot is stored, then pruned. A snapshot for the seq the newest one covers replaces it; only the newest and the one before it are kept.
          */
         post: operations["uploadSnapshot"];
         delete?: never;
@@ -82,12 +82,29 @@ export interface components {
              * @description What went wrong, for programs.
              * @enum {string}
              */
-            code: "conflict" | "forbidden" | "idempotency-conflict" | "internal-error" | "invalid-document" | "invalid-request" | "invite-invalid" | "method-not-allowed" | "missing-version" | "not-found" | "outdated-version" | "payload-too-large" | "rate-limited" | "unauthorized" | "unavailable" | "workspace-exists" | "workspace-not-found";
+            code: "conflict" | "forbidden" | "idempotency-conflict" | "internal-error" | "invalid-document" | "invalid-request" | "invite-invalid" | "method-not-allowed" | "missing-version" | "not-found" | "outdated-version" | "payload-too-large" | "quota-exceeded" | "rate-limited" | "unauthorized" | "unavailable" | "unknown-version" | "workspace-exists" | "workspace-not-found";
             /**
              * Format: int32
              * @description With `outdated-version`: the workspace's schema version, which the app must reach before it pushes again.
              */
             currentVersion?: number;
+            /**
+             * Format: int32
+             * @description With `unknown-version`: the newest schema version released here; keep the change and push it again later.
+             */
+            maxSchemaVersion?: number;
+            /** @description With `quota-exceeded`: which quota, e.g. `maxWorkspaceBytes`. */
+            quota?: string;
+            /**
+             * Format: int64
+             * @description With `quota-exceeded`: the quota's limit.
+             */
+            limit?: number;
+            /**
+             * Format: int64
+             * @description With `quota-exceeded`: how much is used now, without the refused write.
+             */
+            used?: number;
         };
         PushedChange: {
             /** Format: int64 */
@@ -221,7 +238,7 @@ export interface operations {
                     "application/json": components["schemas"]["PushedChange"];
                 };
             };
-            /** @description Bad Request: `invalid-request`, `missing-version`. */
+            /** @description Bad Request: `invalid-request`, `missing-version`, `unknown-version`. unknown-version carries maxSchemaVersion: keep the change and push it again once the deployment knows the version. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -239,7 +256,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Forbidden: `forbidden`. A valid token that does not allow this: another workspace's, read-only, or not the master token. */
+            /** @description Forbidden: `quota-exceeded`, `forbidden`. The workspace's stored bytes would pass Sync:MaxWorkspaceBytes: carries quota (maxWorkspaceBytes), limit and used. A valid token that does not allow this: another workspace's, read-only, or not the master token. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -266,7 +283,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Unprocessable Entity: `invalid-document`. Starts like a Loro export but its header, checksum or encode mode is wrong, or it is a Loro snapshot, not an update. */
+            /** @description Unprocessable Entity: `invalid-document`. Starts like a Loro export but its header, checksum or encode mode is wrong, or it is a Loro snapshot, not an update, or its format (Loro or opaque) is not the one the workspace's first change fixed. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -366,7 +383,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Stored (or stored before): the seq it covers. */
+            /** @description Stored (replacing one for the same seq): the seq it covers. */
             201: {
                 headers: {
                     [name: string]: unknown;
@@ -393,8 +410,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Forbidden: `forbidden`. A valid token that does not allow this: another workspace's, read-only, or not the master token. */
+            /** @description Forbidden: `quota-exceeded`, `forbidden`. The workspace's stored bytes would pass Sync:MaxWorkspaceBytes: carries quota (maxWorkspaceBytes), limit and used. A valid token that does not allow this: another workspace's, read-only, or not the master token. */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Conflict: `conflict`. A stored snapshot covers a later seq. */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -411,7 +437,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Unprocessable Entity: `invalid-document`. Starts like a Loro export but its header, checksum or encode mode is wrong, or it is a Loro update, not a snapshot. */
+            /** @description Unprocessable Entity: `invalid-document`. Starts like a Loro export but its header, checksum or encode mode is wrong, or it is a Loro update, not a snapshot, or its format (Loro or opaque) is not the one the workspace's first change fixed. */
             422: {
                 headers: {
                     [name: string]: unknown;

@@ -5,6 +5,7 @@ import { loadDocument, mergeChanges } from "../changes.js";
 import { readFrames } from "../frames.js";
 import type { Broadcast } from "../messages.js";
 import { ApiProblem, isNetworkFailure } from "../problem.js";
+import { refusalOf, refusalRetryDelay, type Refusal } from "../refusal.js";
 import { readServerEvents } from "../sse.js";
 import { SyncStore, type PendingChange, type WorkspaceRecord } from "../store.js";
 
@@ -138,15 +139,16 @@ export class SyncWorker {
       if (!token) {
         return;
       }
-      // A refused change (too large, corrupt) stays on the device, but pulling what others wrote goes on.
-      let refused: ApiProblem | undefined;
+      // A refused change (too large, corrupt, of an unreleased schema version) stays on the device, but pulling what
+      // others wrote goes on.
+      let refused: Refusal | undefined;
       let waiting = false;
       if (workspace.scope === "read_write") {
         try {
           waiting = !(await this.push(workspace));
         } catch (error) {
-          if (!(error instanceof ApiProblem && (error.status === 413 || error.status === 422))) throw error;
-          refused = error;
+          refused = error instanceof ApiProblem ? refusalOf(error, this.options.appVersion) : undefined;
+          if (!refused) throw error;
         }
       }
       const serverVersion = await this.pull(workspace);
@@ -162,16 +164,16 @@ export class SyncWorker {
         });
         return;
       }
-      this.failures.delete(workspaceId);
       if (refused) {
-        await this.store.setState(workspaceId, "error", {
-          serverVersion,
-          detail: refused.status === 413
-            ? `A change is larger than the server accepts (${refused.message}). It stays on this device; changes from others still arrive.`
-            : `The server refused a change as corrupt (${refused.message}). It stays on this device.`,
-        });
+        await this.store.setState(workspaceId, refused.state, { serverVersion, detail: refused.detail });
+        if (refused.retry) {
+          const attempt = this.failures.get(workspaceId) ?? 0;
+          this.failures.set(workspaceId, attempt + 1);
+          this.schedule(workspaceId, refusalRetryDelay(attempt));
+        }
         return;
       }
+      this.failures.delete(workspaceId);
       const pendingLeft = await this.store.pending.where("workspaceId").equals(workspaceId).count();
       await this.store.setState(workspaceId, pendingLeft > 0 ? "syncing" : "synced", { serverVersion, lastSyncedAt: Date.now() });
     } catch (error) {

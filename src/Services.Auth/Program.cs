@@ -16,6 +16,8 @@ builder.AddServiceStore("auth", marten => marten.Schema.For<AccessToken>()
     .Index(t => t.WorkspaceId)
     .UniqueIndex(t => t.InviteCodeHash!)
     .UseOptimisticConcurrency(true));
+// Resolved by the key ring at start: a missing Auth:KeyEncryptionKey stops Auth before it takes a request.
+builder.Services.AddSingleton(services => KeyEncryptionKey.FromConfiguration(services.GetRequiredService<IConfiguration>()));
 builder.Services.AddSingleton<SigningKeyRing>().AddHostedService<SigningKeyInitializer>().AddSingleton<TokenIssuer>();
 builder.AddSyncEngineAuthentication(services => services.GetRequiredService<SigningKeyRing>());
 

@@ -17,7 +17,7 @@ catch (PrerequisiteMissingException missing)
     return 1;
 }
 
-var auth = builder.AddSyncEngineService<Projects.Services_Auth>("auth", database);
+var auth = builder.AddSyncEngineService<Projects.Services_Auth>("auth", database).WithKeyEncryptionKey();
 // Workspace and Sync validate tokens with Auth's published keys, so they find Auth by service discovery.
 var workspace = builder.AddSyncEngineService<Projects.Services_Workspace>("workspace", database).WithReference(auth).WaitFor(auth);
 var sync = builder.AddSyncEngineService<Projects.Services_Sync>("sync", database).WithReference(auth).WaitFor(auth)

@@ -5,7 +5,7 @@ namespace SyncEngine.AppHost;
 public static class SyncEngineServices
 {
     /// <summary>
-    /// A backend service: the shared database, health-gated start, a quick telemetry flush on shutdown, and the token
+    /// A backend service: the shared database as its own role, health-gated start, a quick telemetry flush on shutdown, and the token
     /// settings every service shares (<c>Auth:*</c> such as the issuer, <c>Security:*</c>).
     /// </summary>
     public static IResourceBuilder<ProjectResource> AddSyncEngineService<TProject>(
@@ -14,11 +14,13 @@ public static class SyncEngineServices
         builder.AddProject<TProject>(name)
             .WithHttpEndpoint(name: "http")
             .WithHttpHealthCheck("/health")
-            .WithReference(database, PostgresSetup.ConnectionName)
+            // Its own role's connection (ServiceRoles), ready once the database resource is healthy.
+            .WithReference(builder.AddServiceConnection(database, name), PostgresSetup.ConnectionName)
             .WaitFor(database)
             // Otherwise each service waits ~10 s at shutdown trying to reach a dashboard that is already gone.
             .WithEnvironment("OTEL_EXPORTER_OTLP_TIMEOUT", "1000")
-            .WithSectionEnvironment(builder.Configuration, "Auth")
+            // The key-encryption secret goes to Auth alone (KeyEncryption).
+            .WithSectionEnvironment(builder.Configuration, "Auth", appHostOnly: "KeyEncryptionKey")
             .WithSectionEnvironment(builder.Configuration, "Security");
 
     /// <summary>

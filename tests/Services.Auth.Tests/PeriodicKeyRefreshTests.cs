@@ -10,13 +10,6 @@ public sealed class PeriodicKeyRefreshTests
 {
     private static readonly TimeSpan Period = TimeSpan.FromMinutes(10);
 
-    private sealed class Clock : TimeProvider
-    {
-        public DateTimeOffset Now { get; set; } = new(2026, 11, 26, 12, 0, 0, TimeSpan.Zero);
-
-        public override DateTimeOffset GetUtcNow() => Now;
-    }
-
     private sealed class CountingKeys : IConfigurationManager<OpenIdConnectConfiguration>
     {
         public int Refreshes { get; private set; }
@@ -29,7 +22,7 @@ public sealed class PeriodicKeyRefreshTests
     [Fact]
     public async Task keys_are_refetched_once_per_period_however_many_tokens_are_checked()
     {
-        var clock = new Clock();
+        var clock = new SteppedClock();
         var keys = new CountingKeys();
         var periodic = new PeriodicKeyRefresh(keys, Period, clock);
 
@@ -54,7 +47,7 @@ public sealed class PeriodicKeyRefreshTests
     {
         var keys = new CountingKeys();
 
-        new PeriodicKeyRefresh(keys, Period, new Clock()).RequestRefresh();
+        new PeriodicKeyRefresh(keys, Period, new SteppedClock()).RequestRefresh();
 
         Assert.Equal(1, keys.Refreshes);
     }

@@ -23,6 +23,16 @@ public static class Database
             ?? throw new InvalidOperationException($"{database.Name} has no connection string yet.");
     }
 
+    /// <summary>What <paramref name="service"/> connects with: its own role (the AppHost's ServiceRoles), not the superuser.</summary>
+    public static async Task<string> ServiceConnectionStringAsync(this SyncEngineApp app, string service, CancellationToken ct)
+    {
+        var connection = app.App.Services.GetRequiredService<DistributedApplicationModel>().Resources
+            .OfType<IResourceWithConnectionString>()
+            .Single(r => r.Name == ServiceRoles.ConnectionNameOf(service));
+        return await connection.GetConnectionStringAsync(ct)
+            ?? throw new InvalidOperationException($"{connection.Name} has no connection string yet.");
+    }
+
     public static async Task<NpgsqlConnection> OpenDatabaseAsync(this SyncEngineApp app, CancellationToken ct)
     {
         var connection = new NpgsqlConnection(await app.ConnectionStringAsync(ct));

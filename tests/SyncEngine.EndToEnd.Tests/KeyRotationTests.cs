@@ -99,7 +99,12 @@ public sealed class KeyRotationTests(SyncEngineApp app)
             ArgumentList = { "run", "--project", Path.Combine(Repository.Root, "src", "Services.Auth"), "--no-build", "--no-launch-profile", "-c", configuration, "--", "keys" },
             RedirectStandardOutput = true,
             RedirectStandardError = true,
-            Environment = { ["ConnectionStrings__syncengine"] = await app.ConnectionStringAsync(Ct) },
+            // As an operator runs it: as Auth's own role, with the secret Auth's keys are sealed with.
+            Environment =
+            {
+                ["ConnectionStrings__syncengine"] = await app.ServiceConnectionStringAsync("auth", Ct),
+                ["Auth__KeyEncryptionKey"] = app.KeyEncryptionKey,
+            },
         };
         foreach (var argument in arguments)
         {

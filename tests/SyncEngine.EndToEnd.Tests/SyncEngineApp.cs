@@ -36,6 +36,10 @@ public sealed class SyncEngineApp : IAsyncLifetime
     public const int SyncPoolSize = 24;
 
     private static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(3);
+
+    /// <summary>Auth:KeyEncryptionKey here: the fixture's own, so tests can run the keys command and check what is sealed.</summary>
+    public string KeyEncryptionKey { get; } = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+
     private readonly string _clusterDirectory = Path.Combine(Path.GetTempPath(), $"syncengine-e2e-{Guid.NewGuid():N}");
     private DistributedApplication? _app;
 
@@ -73,6 +77,7 @@ public sealed class SyncEngineApp : IAsyncLifetime
             // other services refetch its keys every two, instead of the production minute and ten minutes.
             "--Auth:KeyReloadEvery=00:00:01",
             "--Security:KeyRefreshEvery=00:00:02",
+            $"--Auth:KeyEncryptionKey={KeyEncryptionKey}",
             // The production bundle, as a deployment serves it (no dev-server reloads while a browser test runs).
             "--WebClient:Script=serve",
         ];

@@ -6,12 +6,21 @@ namespace Services.Auth.Keys;
 /// <summary>
 /// One ES256 key of the ring. It is published at the JWKS endpoint from creation until retirement, and signs from
 /// <see cref="ActivatesAt"/> on (the newest active key signs), so a new key can be published before it is used and
-/// validators have fetched it by then.
+/// validators have fetched it by then. In the database the private part is sealed (<see cref="SealedPrivateKey"/>, see
+/// <see cref="KeyEncryptionKey"/>) and <see cref="PrivateKeyPkcs8"/> is empty; in memory it is the plain key.
 /// </summary>
 public sealed class SigningKey
 {
     public string Id { get; set; } = "";
+
+    /// <summary>The plain private key in memory; stored only by rows written before keys were sealed, which the ring seals.</summary>
     public byte[] PrivateKeyPkcs8 { get; set; } = [];
+
+    public byte[] SealedPrivateKey { get; set; } = [];
+
+    /// <summary>The fingerprint of the <see cref="KeyEncryptionKey"/> that sealed this key.</summary>
+    public string SealedWith { get; set; } = "";
+
     public DateTimeOffset CreatedAt { get; set; }
     public DateTimeOffset ActivatesAt { get; set; }
     public DateTimeOffset? RetiredAt { get; set; }
@@ -29,6 +38,30 @@ public sealed class SigningKey
             ActivatesAt = activatesAt,
         };
     }
+
+    /// <summary>A row stored before keys were sealed: its private part is in the database in plain.</summary>
+    public bool StoredInPlain => SealedPrivateKey.Length == 0;
+
+    /// <summary>What the database may hold: the private part sealed, the plain one gone.</summary>
+    public SigningKey Sealed(KeyEncryptionKey encryption) => new()
+    {
+        Id = Id,
+        SealedPrivateKey = encryption.Seal(Id, PrivateKeyPkcs8),
+        SealedWith = encryption.Fingerprint,
+        CreatedAt = CreatedAt,
+        ActivatesAt = ActivatesAt,
+        RetiredAt = RetiredAt,
+    };
+
+    /// <summary>The key as stored, with its plain private part restored for use in memory.</summary>
+    public SigningKey Unsealed(KeyEncryptionKey encryption) => StoredInPlain ? this : new()
+    {
+        Id = Id,
+        PrivateKeyPkcs8 = encryption.Unseal(Id, SealedWith, SealedPrivateKey),
+        CreatedAt = CreatedAt,
+        ActivatesAt = ActivatesAt,
+        RetiredAt = RetiredAt,
+    };
 
     public ECDsaSecurityKey PrivateSecurityKey()
     {

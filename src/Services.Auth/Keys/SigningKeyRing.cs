@@ -8,15 +8,15 @@ namespace Services.Auth.Keys;
 /// <summary>
 /// The signing keys, loaded from the <c>auth</c> schema and reloaded every <c>Auth:KeyReloadEvery</c> (default a minute),
 /// so every Auth replica sees a rotation made by the keys command. Also Auth's own source of validation keys: it checks
-/// its tokens against the ring directly, not over HTTP.
+/// its tokens against the ring directly, not over HTTP. Private parts are sealed with <see cref="KeyEncryptionKey"/>
+/// before they are stored and unsealed as they are loaded; a row still stored in plain (written before keys were
+/// sealed) is sealed the first time any Auth process loads it.
 /// </summary>
-public sealed class SigningKeyRing(IDocumentStore store, TimeProvider clock, IConfiguration configuration, ILogger<SigningKeyRing> logger)
+public sealed class SigningKeyRing(
+    IDocumentStore store, KeyEncryptionKey encryption, TimeProvider clock, IConfiguration configuration, ILogger<SigningKeyRing> logger)
     : IConfigurationManager<OpenIdConnectConfiguration>
 {
-    private readonly TimeSpan _reloadEvery = configuration.GetValue("Auth:KeyReloadEvery", TimeSpan.FromMinutes(1));
-    private readonly SemaphoreSlim _reload = new(1, 1);
-    private IReadOnlyList<SigningKey> _keys = [];
-    private DateTimeOffset _loadedAt = DateTimeOffset.MinValue;
+    private readonly KeyReloadGate _gate = new(clock, configuration.GetValue("Auth:KeyReloadEvery", TimeSpan.FromMinutes(1)));
 
     public async Task<IReadOnlyList<SigningKey>> PublishedAsync(CancellationToken ct) =>
         KeySelection.Published(await KeysAsync(ct), clock.GetUtcNow());
@@ -49,7 +49,7 @@ public sealed class SigningKeyRing(IDocumentStore store, TimeProvider clock, ICo
     {
         var key = SigningKey.Generate(clock.GetUtcNow(), activatesAt);
         await using var session = store.LightweightSession();
-        session.Insert(key);
+        session.Insert(key.Sealed(encryption));
         await session.SaveChangesAsync(ct);
         await KeysAsync(ct, force: true);
         return key;
@@ -69,7 +69,7 @@ public sealed class SigningKeyRing(IDocumentStore store, TimeProvider clock, ICo
         await using var session = store.LightweightSession();
         var key = await session.LoadAsync<SigningKey>(keyId, ct) ?? throw new InvalidOperationException($"There is no signing key {keyId}.");
         key.RetiredAt = at;
-        session.Update(key);
+        session.Update(key.StoredInPlain ? key.Sealed(encryption) : key);
         await session.SaveChangesAsync(ct);
         await KeysAsync(ct, force: true);
     }
@@ -85,27 +85,29 @@ public sealed class SigningKeyRing(IDocumentStore store, TimeProvider clock, ICo
         return configuration;
     }
 
-    public void RequestRefresh() => _loadedAt = DateTimeOffset.MinValue;
+    /// <summary>JwtBearer met an unknown kid: reload soon, but not once per such token (<see cref="KeyReloadGate"/>).</summary>
+    public void RequestRefresh() => _gate.RequestRefresh();
 
-    private async Task<IReadOnlyList<SigningKey>> KeysAsync(CancellationToken ct, bool force = false)
+    private Task<IReadOnlyList<SigningKey>> KeysAsync(CancellationToken ct, bool force = false) => _gate.KeysAsync(LoadAsync, force, ct);
+
+    private async Task<IReadOnlyList<SigningKey>> LoadAsync(CancellationToken ct)
     {
-        if (!force && clock.GetUtcNow() - _loadedAt < _reloadEvery)
+        await using var session = store.LightweightSession();
+        var stored = await session.Query<SigningKey>().ToListAsync(ct);
+        var plain = stored.Where(k => k.StoredInPlain && k.PrivateKeyPkcs8.Length > 0).ToList();
+        if (plain.Count > 0)
         {
-            return _keys;
+            // Two processes sealing the same row both write a valid sealed copy; the last one stays.
+            foreach (var key in plain)
+            {
+                session.Update(key.Sealed(encryption));
+            }
+
+            await session.SaveChangesAsync(ct);
+            logger.LogWarning("Encrypted {Count} signing key(s) that were stored in plain: {KeyIds}", plain.Count, string.Join(", ", plain.Select(k => k.Id)));
         }
 
-        await _reload.WaitAsync(ct);
-        try
-        {
-            await using var session = store.QuerySession();
-            _keys = await session.Query<SigningKey>().ToListAsync(ct);
-            _loadedAt = clock.GetUtcNow();
-            return _keys;
-        }
-        finally
-        {
-            _reload.Release();
-        }
+        return stored.Select(k => k.Unsealed(encryption)).ToList();
     }
 }
 

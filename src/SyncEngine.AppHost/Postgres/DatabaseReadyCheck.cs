@@ -4,11 +4,11 @@ using Npgsql;
 namespace SyncEngine.AppHost.Postgres;
 
 /// <summary>
-/// Healthy once the server accepts connections and the application database exists (created here on first start),
-/// so services that WaitFor the database never see it missing. An executable counts as running as soon as the
-/// process exists, which is too early.
+/// Healthy once the server accepts connections, the application database exists (created here on first start) and the
+/// services' roles are in place (<see cref="ServiceRoles"/>), so services that WaitFor the database never see it missing
+/// nor fail to log in. An executable counts as running as soon as the process exists, which is too early.
 /// </summary>
-internal sealed class DatabaseReadyCheck(PostgresProcessResource server) : IHealthCheck
+internal sealed class DatabaseReadyCheck(PostgresProcessResource server, ServiceRoles roles) : IHealthCheck
 {
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
@@ -27,6 +27,9 @@ internal sealed class DatabaseReadyCheck(PostgresProcessResource server) : IHeal
                 await using var create = new NpgsqlCommand($"create database \"{server.DatabaseName}\"", connection);
                 await create.ExecuteNonQueryAsync(cancellationToken);
             }
+
+            await roles.ProvisionAsync(new NpgsqlConnectionStringBuilder(maintenance.ConnectionString) { Database = server.DatabaseName }.ConnectionString,
+                cancellationToken);
 
             return HealthCheckResult.Healthy();
         }

@@ -26,9 +26,7 @@ public static class PostgresSetup
             throw new PrerequisiteMissingException($"Postgres:Mode '{mode}' is not one of {string.Join(", ", Modes)}.");
         }
 
-        var dataRoot = config["DataDirectory"] is { Length: > 0 } dataDirectory
-            ? Path.GetFullPath(dataDirectory, builder.AppHostDirectory)
-            : Path.GetFullPath(Path.Combine(builder.AppHostDirectory, "..", "..", ".data"));
+        var dataRoot = DevelopmentData.Root(builder);
         var hasConnectionString = !string.IsNullOrWhiteSpace(builder.Configuration.GetConnectionString(ConnectionName));
 
         if (mode == "external" && !hasConnectionString)
@@ -88,7 +86,14 @@ public static class PostgresSetup
             server.WithDataVolume("syncengine-postgres");
         }
 
-        return server.AddDatabase(ConnectionName);
+        var database = server.AddDatabase(ConnectionName);
+        var roles = new ServiceRoles();
+        database.Resource.Annotations.Add(roles);
+        // Aspire's own check of the database says it exists; this one also waits for the services' roles.
+        var rolesReady = $"{ConnectionName}_roles";
+        builder.Services.AddHealthChecks().Add(new HealthCheckRegistration(
+            rolesReady, _ => new ServiceRolesCheck(database.Resource, roles), failureStatus: null, tags: null));
+        return database.WithHealthCheck(rolesReady);
     }
 
     private static IResourceBuilder<PostgresProcessResource> AddPostgresProcess(
@@ -97,10 +102,12 @@ public static class PostgresSetup
         var password = builder.AddParameter($"{name}-password", cluster.Password, secret: true);
         var (command, args) = cluster.ServerCommand();
         var resource = new PostgresProcessResource(name, command, cluster.Root, password.Resource, ConnectionName);
+        var roles = new ServiceRoles();
+        resource.Annotations.Add(roles);
 
         var healthCheck = $"{name}_ready";
         builder.Services.AddHealthChecks().Add(new HealthCheckRegistration(
-            healthCheck, _ => new DatabaseReadyCheck(resource), failureStatus: null, tags: null));
+            healthCheck, _ => new DatabaseReadyCheck(resource, roles), failureStatus: null, tags: null));
 
         return builder.AddResource(resource)
             .WithArgs(args)

@@ -30,6 +30,9 @@ builder.AddProject<Projects.Gateway>("gateway")
     .WithHttpHealthCheck("/health")
     .WithEnvironment("OTEL_EXPORTER_OTLP_TIMEOUT", "1000")
     .WithSectionEnvironment(builder.Configuration, "Gateway", appHostOnly: "Port")
+    // The gateway checks bearer tokens (to key its rate limits) with the same issuer and key refresh as the services.
+    .WithSectionEnvironment(builder.Configuration, "Auth")
+    .WithSectionEnvironment(builder.Configuration, "Security")
     .WithReference(auth).WithReference(workspace).WithReference(sync).WithReference(web.GetEndpoint("http"))
     .WaitFor(auth).WaitFor(workspace).WaitFor(sync)
     .AnnounceWhenReady(web, builder.Configuration);

@@ -26,6 +26,12 @@ public sealed class SyncEngineApp : IAsyncLifetime
     /// <summary>Sync:MaxSnapshotBytes here, below the 16 MiB default and the gateway's body limit, so Sync's own check answers.</summary>
     public const int MaxSnapshotBytes = 3 * 1024 * 1024;
 
+    /// <summary>
+    /// Gateway:ClaimsPerMinutePerAddress here: every test claims from 127.0.0.1 through Aspire's proxy, so the budget is
+    /// far above what the suite spends in a minute; RateLimitTests spends it from another address.
+    /// </summary>
+    public const int ClaimsPerMinutePerAddress = 120;
+
     private static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(3);
     private readonly string _clusterDirectory = Path.Combine(Path.GetTempPath(), $"syncengine-e2e-{Guid.NewGuid():N}");
     private DistributedApplication? _app;
@@ -56,6 +62,7 @@ public sealed class SyncEngineApp : IAsyncLifetime
             $"--Sync:MaxChangeBytes={MaxChangeBytes}",
             $"--Sync:MaxSnapshotBytes={MaxSnapshotBytes}",
             "--Sync:PruneEvery=00:00:01",
+            $"--Gateway:ClaimsPerMinutePerAddress={ClaimsPerMinutePerAddress}",
             "--Sync:HeartbeatEvery=00:00:02",
             // Key rotation within a test's patience (KeyRotationTests): Auth rereads its ring every second and the
             // other services refetch its keys every two, instead of the production minute and ten minutes.
@@ -103,7 +110,8 @@ public sealed class SyncEngineApp : IAsyncLifetime
         Telemetry = new DashboardTelemetry(new HttpClient { BaseAddress = _app.GetEndpoint(Dashboard, "http") }, apiKey);
     }
 
-    public HttpClient CreateServiceClient(string resource) => App.CreateHttpClient(resource, "http");
+    /// <summary>A service's own endpoint, bypassing the gateway (the gateway's <c>management</c> port serves its /metrics and /health).</summary>
+    public HttpClient CreateServiceClient(string resource, string endpoint = "http") => App.CreateHttpClient(resource, endpoint);
 
     /// <summary>A freshly claimed workspace: its id, its owner and the owner's master token.</summary>
     public async Task<(Guid WorkspaceId, Guid Owner, string Master)> NewWorkspaceAsync(CancellationToken ct)

@@ -44,7 +44,8 @@ public sealed class GatewayTests(SyncEngineApp app)
     [InlineData("gateway")]
     public async Task every_service_reports_health_and_liveness(string service)
     {
-        using var client = app.CreateServiceClient(service);
+        // The gateway answers these on its management port only; its public port is for the public.
+        using var client = app.CreateServiceClient(service, service == "gateway" ? "management" : "http");
 
         using var health = await client.GetAsync("/health", TestContext.Current.CancellationToken);
         using var alive = await client.GetAsync("/alive", TestContext.Current.CancellationToken);

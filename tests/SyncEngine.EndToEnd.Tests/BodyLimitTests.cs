@@ -24,7 +24,8 @@ public sealed class BodyLimitTests(SyncEngineApp app)
         var workspaceId = Guid.NewGuid();
         var body = Padded($"{{\"workspaceId\":\"{workspaceId}\",\"clientId\":\"{Guid.NewGuid()}\"}}", JsonLimit + 1);
 
-        using var response = await app.Gateway.SendRawJsonAsync(HttpMethod.Post, "/api/workspaces", null, body, Ct);
+        using var response = await app.Gateway.SendAsync(HttpMethod.Post, "/api/workspaces", null, Ct,
+            new StringContent(body, System.Text.Encoding.UTF8, "application/json"), ("Idempotency-Key", Guid.NewGuid().ToString()));
 
         await Problems.AssertProblem(response, HttpStatusCode.RequestEntityTooLarge, "payload-too-large");
         // Had the claim been stored, another owner's claim of the same id would be 409 workspace-exists.

@@ -1,5 +1,5 @@
 using System.Net;
-using System.Net.Http.Headers;
+using System.Net.Http.Json;
 using Xunit;
 
 namespace SyncEngine.EndToEnd.Tests;
@@ -50,18 +50,32 @@ public sealed class RateLimitTests(SyncEngineApp app)
         for (var i = 0; i < SyncEngineApp.ClaimsPerMinutePerAddress; i++)
         {
             using var spent = await http.SendRawJsonAsync(HttpMethod.Post, "/api/workspaces", null, "{}", Ct);
-            Assert.Equal(HttpStatusCode.BadRequest, spent.StatusCode);
+            Assert.Contains(spent.StatusCode, new[] { HttpStatusCode.BadRequest, HttpStatusCode.TooManyRequests });
         }
 
-        var workspaceId = Guid.NewGuid();
-        using var refused = await http.SendJsonAsync(HttpMethod.Post, "/api/workspaces", null, new { workspaceId, clientId = Guid.NewGuid() }, Ct);
+        // The bucket refills a little while it is spent (the limit is per minute, not per calendar minute), so real
+        // claims follow until one is refused: that one must have stored nothing.
+        for (var attempt = 0; attempt < SyncEngineApp.ClaimsPerMinutePerAddress; attempt++)
+        {
+            var workspaceId = Guid.NewGuid();
+            using var response = await http.SendAsync(HttpMethod.Post, "/api/workspaces", null, Ct,
+                JsonContent.Create(new { workspaceId, clientId = Guid.NewGuid() }), ("Idempotency-Key", Guid.NewGuid().ToString()));
+            if (response.StatusCode != HttpStatusCode.TooManyRequests)
+            {
+                Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+                continue;
+            }
 
-        await Problems.AssertProblem(refused, HttpStatusCode.TooManyRequests, "rate-limited");
-        Assert.True(refused.Headers.RetryAfter?.Delta is { } wait && wait > TimeSpan.Zero && wait <= TimeSpan.FromMinutes(1),
-            $"Retry-After {refused.Headers.RetryAfter}");
-        // Had the refused claim been stored, another owner's claim of the same id would be 409 workspace-exists.
-        var claimed = await app.Api.ClaimAsync(workspaceId, Guid.NewGuid(), Guid.NewGuid().ToString(), Ct);
-        Assert.False(string.IsNullOrEmpty(claimed.Token));
+            await Problems.AssertProblem(response, HttpStatusCode.TooManyRequests, "rate-limited");
+            Assert.True(response.Headers.RetryAfter?.Delta is { } wait && wait > TimeSpan.Zero && wait <= TimeSpan.FromMinutes(1),
+                $"Retry-After {response.Headers.RetryAfter}");
+            // Had the refused claim been stored, another owner's claim of the same id would be 409 workspace-exists.
+            var claimed = await app.Api.ClaimAsync(workspaceId, Guid.NewGuid(), Guid.NewGuid().ToString(), Ct);
+            Assert.False(string.IsNullOrEmpty(claimed.Token));
+            return;
+        }
+
+        Assert.Fail($"{2 * SyncEngineApp.ClaimsPerMinutePerAddress} claims from one address within the test, none refused");
     }
 
     [Fact]

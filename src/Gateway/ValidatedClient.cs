@@ -1,5 +1,6 @@
 using System.Security.Claims;
-using Microsoft.IdentityModel.Tokens;
+using Microsoft.IdentityModel.Protocols;
+using Microsoft.IdentityModel.Protocols.OpenIdConnect;
 using SyncEngine.ServiceDefaults.Security;
 
 namespace Gateway;
@@ -44,7 +45,7 @@ public static class ValidatedClient
     /// <summary>The proven client's key, or null when the request carries no token that checked out.</summary>
     public static string? KeyOf(HttpContext context) => context.Items.TryGetValue(ItemKey, out var key) ? key as string : null;
 
-    public sealed class Checker(PeriodicKeyRefresh keys, CachingTokenHandler handler, string issuer) : IDisposable
+    public sealed class Checker(IConfigurationManager<OpenIdConnectConfiguration> keys, CachingTokenHandler handler, string issuer) : IDisposable
     {
         private const string Bearer = "Bearer ";
 
@@ -74,7 +75,7 @@ public static class ValidatedClient
 
         public void Dispose()
         {
-            keys.Dispose();
+            (keys as IDisposable)?.Dispose();
             handler.Dispose();
         }
 

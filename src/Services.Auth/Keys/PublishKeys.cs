@@ -8,15 +8,18 @@ namespace Services.Auth.Keys;
 public static class PublishKeys
 {
     [WolverineGet("/.well-known/jwks.json")]
-    public static async Task<IResult> Jwks(SigningKeyRing ring, CancellationToken ct)
+    public static async Task<IResult> Jwks(SigningKeyRing ring, CancellationToken ct) =>
+        Results.Json(JwksDocument(await ring.PublishedAsync(ct)), contentType: "application/jwk-set+json");
+
+    /// <summary>The public parts of the keys, as a JWKS.</summary>
+    public static object JwksDocument(IEnumerable<SigningKey> published) => new
     {
-        var keys = (await ring.PublishedAsync(ct)).Select(key =>
+        keys = published.Select(key =>
         {
             var jwk = JsonWebKeyConverter.ConvertFromECDsaSecurityKey(key.PublicSecurityKey());
             return new { kty = jwk.Kty, use = "sig", alg = TokenClaims.Algorithm, kid = key.Id, crv = jwk.Crv, x = jwk.X, y = jwk.Y };
-        });
-        return Results.Json(new { keys }, contentType: "application/jwk-set+json");
-    }
+        }),
+    };
 
     /// <summary>The gateway's address when the AppHost runs with its defaults; a deployment sets <c>Auth:PublicOrigin</c>.</summary>
     public const string DefaultPublicOrigin = "http://localhost:8080";

@@ -30,18 +30,22 @@ public static class AuthKeys
         return new PeriodicKeyRefresh(keys, refreshEvery, services.GetService<TimeProvider>() ?? TimeProvider.System);
     }
 
+    /// <summary>The keys of a JWKS document as validators use them, under our own issuer.</summary>
+    public static OpenIdConnectConfiguration FromJwks(string jwks, string issuer)
+    {
+        var keySet = new JsonWebKeySet(jwks);
+        var configuration = new OpenIdConnectConfiguration { Issuer = issuer, JsonWebKeySet = keySet };
+        foreach (var key in keySet.GetSigningKeys())
+        {
+            configuration.SigningKeys.Add(key);
+        }
+
+        return configuration;
+    }
+
     private sealed class JwksRetriever(string issuer) : IConfigurationRetriever<OpenIdConnectConfiguration>
     {
-        public async Task<OpenIdConnectConfiguration> GetConfigurationAsync(string address, IDocumentRetriever retriever, CancellationToken cancel)
-        {
-            var keySet = new JsonWebKeySet(await retriever.GetDocumentAsync(address, cancel));
-            var configuration = new OpenIdConnectConfiguration { Issuer = issuer, JwksUri = address, JsonWebKeySet = keySet };
-            foreach (var key in keySet.GetSigningKeys())
-            {
-                configuration.SigningKeys.Add(key);
-            }
-
-            return configuration;
-        }
+        public async Task<OpenIdConnectConfiguration> GetConfigurationAsync(string address, IDocumentRetriever retriever, CancellationToken cancel) =>
+            FromJwks(await retriever.GetDocumentAsync(address, cancel), issuer);
     }
 }

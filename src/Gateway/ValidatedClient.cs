@@ -48,8 +48,9 @@ public static class ValidatedClient
     public sealed class Checker(IConfigurationManager<OpenIdConnectConfiguration> keys, CachingTokenHandler handler, string issuer) : IDisposable
     {
         private const string Bearer = "Bearer ";
+        private Task<OpenIdConnectConfiguration>? _fetching;
 
-        public void Warm() => Observe(keys.GetConfigurationAsync(CancellationToken.None));
+        public void Warm() => Observe(Keys());
 
         public async Task<string?> ClientOfAsync(string authorization)
         {
@@ -58,7 +59,7 @@ public static class ValidatedClient
                 return null;
             }
 
-            var configuration = keys.GetConfigurationAsync(CancellationToken.None);
+            var configuration = Keys();
             if (!configuration.IsCompletedSuccessfully)
             {
                 Observe(configuration);
@@ -71,6 +72,17 @@ public static class ValidatedClient
             return result.IsValid && TokenHolder.From(new ClaimsPrincipal(result.ClaimsIdentity)) is { } holder
                 ? $"client:{holder.WorkspaceId:N}:{holder.ClientId:N}"
                 : null;
+        }
+
+        /// <summary>
+        /// Once keys are known this answers at once (IdentityModel refreshes them in the background). Before that, a
+        /// call waits on a fetch from Auth: requests share the one under way (a race may start two, not one per request),
+        /// or a flood of tokens while Auth is down would queue a fetch each.
+        /// </summary>
+        private Task<OpenIdConnectConfiguration> Keys()
+        {
+            var fetching = _fetching;
+            return fetching is { IsCompleted: false } ? fetching : _fetching = keys.GetConfigurationAsync(CancellationToken.None);
         }
 
         public void Dispose()

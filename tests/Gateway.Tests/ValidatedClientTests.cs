@@ -28,7 +28,13 @@ public sealed class ValidatedClientTests : IDisposable
 
     private sealed class Keys(Task<OpenIdConnectConfiguration> configuration) : IConfigurationManager<OpenIdConnectConfiguration>
     {
-        public Task<OpenIdConnectConfiguration> GetConfigurationAsync(CancellationToken cancel) => configuration;
+        public int Asked { get; private set; }
+
+        public Task<OpenIdConnectConfiguration> GetConfigurationAsync(CancellationToken cancel)
+        {
+            Asked++;
+            return configuration;
+        }
 
         public void RequestRefresh()
         {
@@ -107,6 +113,21 @@ public sealed class ValidatedClientTests : IDisposable
 
         Assert.True(answer.IsCompleted, "the check waited for Auth's keys");
         Assert.Null(await answer);
+    }
+
+    [Fact]
+    public async Task while_the_keys_are_being_fetched_tokens_do_not_ask_for_them_again()
+    {
+        var pending = new TaskCompletionSource<OpenIdConnectConfiguration>();
+        var keys = new Keys(pending.Task);
+        using var checker = new ValidatedClient.Checker(keys, new CachingTokenHandler(), TokenClaims.DefaultIssuer);
+
+        for (var i = 0; i < 100; i++)
+        {
+            Assert.Null(await checker.ClientOfAsync($"Bearer {Token(_published)}"));
+        }
+
+        Assert.Equal(1, keys.Asked);
     }
 
     public void Dispose() => _checker.Dispose();

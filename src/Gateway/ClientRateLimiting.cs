@@ -1,14 +1,14 @@
-using System.Security.Cryptography;
-using System.Text;
 using System.Threading.RateLimiting;
 using SyncEngine.ServiceDefaults.Problems;
 
 namespace Gateway;
 
 /// <summary>
-/// Two token buckets in a chain: one per client credential (the bearer token, so one device cannot starve the
-/// others behind the same address) and a wider one per remote address (so minting garbage tokens does not escape
-/// the limit). Rejections are 429 problem+json with code <c>rate-limited</c> and a Retry-After.
+/// Two token buckets in a chain: one per client (so one device cannot starve the others behind the same address) and
+/// a wider one per remote address. A client is what the gateway could prove (<see cref="ValidatedClient"/>: a bearer
+/// token that checks out names its workspace and client); anything else, an invented Authorization header included,
+/// is its address, so minting headers buys no fresh burst. Rejections are 429 problem+json with code
+/// <c>rate-limited</c> and a Retry-After.
 /// </summary>
 public static class ClientRateLimiting
 {
@@ -23,13 +23,15 @@ public static class ClientRateLimiting
     public static IServiceCollection AddClientRateLimiting(this IServiceCollection services, IConfiguration configuration)
     {
         var options = configuration.GetSection("Gateway:RateLimit").Get<Options>() ?? new Options();
+        var claimsPerMinute = configuration.GetValue("Gateway:ClaimsPerMinutePerAddress", ClaimRateLimit.DefaultPerMinute);
         services.AddRateLimiter(limiter =>
         {
             limiter.GlobalLimiter = PartitionedRateLimiter.CreateChained(
                 PartitionedRateLimiter.Create<HttpContext, string>(context =>
                     Bucket(ClientKey(context), options.PermitsPerSecondPerClient, options.BurstPerClient)),
                 PartitionedRateLimiter.Create<HttpContext, string>(context =>
-                    Bucket(AddressKey(context), options.PermitsPerSecondPerAddress, options.BurstPerAddress)));
+                    Bucket(AddressKey(context), options.PermitsPerSecondPerAddress, options.BurstPerAddress)),
+                ClaimRateLimit.Create(claimsPerMinute));
             limiter.OnRejected = async (rejected, ct) =>
             {
                 var response = rejected.HttpContext.Response;
@@ -57,17 +59,7 @@ public static class ClientRateLimiting
             AutoReplenishment = true,
         });
 
-    private static string ClientKey(HttpContext context)
-    {
-        var authorization = context.Request.Headers.Authorization.ToString();
-        if (authorization.Length == 0)
-        {
-            return AddressKey(context);
-        }
+    private static string ClientKey(HttpContext context) => ValidatedClient.KeyOf(context) ?? AddressKey(context);
 
-        // A digest, not the token: partition keys live in memory and may show up in diagnostics.
-        return "token:" + Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(authorization)), 0, 16);
-    }
-
-    private static string AddressKey(HttpContext context) => "addr:" + (context.Connection.RemoteIpAddress?.ToString() ?? "unknown");
+    public static string AddressKey(HttpContext context) => "addr:" + (context.Connection.RemoteIpAddress?.ToString() ?? "unknown");
 }

@@ -13,13 +13,16 @@ public static class GatewayRoutes
     public const string Sync = "sync";
     public const string Web = "web";
 
+    /// <summary>The claim route's id: claims have a rate of their own (<see cref="ClaimRateLimit"/>).</summary>
+    public const string ClaimRoute = "claim";
+
     public static IReadOnlyList<RouteConfig> Routes { get; } =
     [
-        Route("claim", Workspace, "/api/workspaces", order: 0, methods: ["POST"]),
+        Route(ClaimRoute, Workspace, "/api/workspaces", order: 0, methods: ["POST"]),
         Route("tokens", Auth, "/api/workspaces/{workspaceId}/tokens/{**rest}", order: 0),
         Route("join", Auth, "/api/workspaces/{workspaceId}/join", order: 0),
-        Route("changes", Sync, "/api/workspaces/{workspaceId}/changes", order: 0),
-        Route("snapshots", Sync, "/api/workspaces/{workspaceId}/snapshots", order: 0),
+        Route("changes", Sync, "/api/workspaces/{workspaceId}/changes", order: 0, documents: true),
+        Route("snapshots", Sync, "/api/workspaces/{workspaceId}/snapshots", order: 0, documents: true),
         Route("events", Sync, "/api/workspaces/{workspaceId}/events", order: 0),
         Route("workspace", Workspace, "/api/workspaces/{workspaceId}/{**rest}", order: 10),
         Route("well-known", Auth, "/.well-known/{**rest}", order: 0),
@@ -30,13 +33,18 @@ public static class GatewayRoutes
     public static IReadOnlyList<ClusterConfig> Clusters { get; } =
         [Cluster(Workspace), Cluster(Auth), Cluster(Sync), Cluster(Web)];
 
+    /// <summary>Route metadata naming the routes whose bodies are documents (see <see cref="RequestBodyLimit"/>).</summary>
+    public const string BodyKind = "Body";
+    public const string DocumentBody = "document";
+
     private static RouteConfig Route(
-        string id, string cluster, string path, int order, string[]? methods = null) => new()
+        string id, string cluster, string path, int order, string[]? methods = null, bool documents = false) => new()
     {
         RouteId = id,
         ClusterId = cluster,
         Order = order,
         Match = new RouteMatch { Path = path, Methods = methods },
+        Metadata = documents ? new Dictionary<string, string> { [BodyKind] = DocumentBody } : null,
     };
 
     private static ClusterConfig Cluster(string name) => new()

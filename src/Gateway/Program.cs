@@ -3,6 +3,7 @@ using SyncEngine.ServiceDefaults.Problems;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
+builder.Services.AddValidatedClient(builder.Configuration);
 builder.Services.AddClientRateLimiting(builder.Configuration);
 builder.Services.AddReverseProxy()
     .LoadFromMemory(GatewayRoutes.Routes, GatewayRoutes.Clusters)
@@ -10,8 +11,9 @@ builder.Services.AddReverseProxy()
 
 var app = builder.Build();
 app.UseSyncEngineProblemDetails();
+app.UseValidatedClient();
 app.UseRateLimiter();
-app.UseRequestBodyLimit(builder.Configuration.GetValue("Gateway:MaxRequestBodyBytes", 16L * 1024 * 1024));
+app.UseRequestBodyLimit(builder.Configuration);
 app.MapReverseProxy();
 // Unknown API routes get a problem, not the web client's index page; the YARP routes above are more specific.
 app.Map("/api/{**rest}", () => Problem.Result(Problem.Create(StatusCodes.Status404NotFound, ProblemCodes.NotFound, "No such API route.")))

@@ -1,6 +1,8 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.HttpOverrides;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging;
@@ -88,15 +90,34 @@ public static class Extensions
     }
 
     /// <summary>
+    /// Where a process whose main port is public (the gateway) serves /metrics, /health and /alive instead; unset, they
+    /// answer on every port the process listens on, which for a service means only its own, unexposed one.
+    /// </summary>
+    public const string ManagementPortSetting = "Management:Port";
+
+    /// <summary>
     /// /health (ready: every check), /alive (the process answers) and /metrics (Prometheus text, for scrapers that do
-    /// not take OTLP). Only reachable on the service's own port: the gateway routes nothing but /api, /.well-known and
-    /// the web client (its own /metrics is shadowed by nothing public either: it is not under those prefixes).
+    /// not take OTLP). With <see cref="ManagementPortSetting"/> set they answer only on that port, and elsewhere the
+    /// paths are 404 problems: metrics name routes, clients and internal ports, which the public has no business reading.
     /// </summary>
     public static WebApplication MapDefaultEndpoints(this WebApplication app)
     {
-        app.MapPrometheusScrapingEndpoint();
-        app.MapHealthChecks(HealthEndpointPath);
-        app.MapHealthChecks(AlivenessEndpointPath, new HealthCheckOptions { Predicate = r => r.Tags.Contains("live") });
+        var management = new ManagementEndpoint();
+        app.MapPrometheusScrapingEndpoint().WithMetadata(management);
+        app.MapHealthChecks(HealthEndpointPath).WithMetadata(management);
+        app.MapHealthChecks(AlivenessEndpointPath, new HealthCheckOptions { Predicate = r => r.Tags.Contains("live") }).WithMetadata(management);
+        if (app.Configuration.GetValue<int?>(ManagementPortSetting) is { } port)
+        {
+            // Routing has chosen the endpoint by now and only it runs after this; the port a request came in on is the
+            // listener's, which no header can change.
+            app.Use(next => context =>
+                context.GetEndpoint()?.Metadata.GetMetadata<ManagementEndpoint>() is not null && context.Connection.LocalPort != port
+                    ? Problem.Result(Problem.Create(StatusCodes.Status404NotFound, ProblemCodes.NotFound, "No such route.")).ExecuteAsync(context)
+                    : next(context));
+        }
+
         return app;
     }
+
+    private sealed class ManagementEndpoint;
 }

@@ -35,6 +35,12 @@ public sealed class SyncEngineApp : IAsyncLifetime
     /// <summary>Sync:DatabasePoolSize here: few enough that slow readers could hold them all (SlowReaderTests).</summary>
     public const int SyncPoolSize = 24;
 
+    /// <summary>
+    /// Gateway:ClaimsPerMinutePerAddress here: every test claims from 127.0.0.1 through Aspire's proxy, so the budget is
+    /// far above what the suite spends in a minute; RateLimitTests spends it from another address.
+    /// </summary>
+    public const int ClaimsPerMinutePerAddress = 120;
+
     private static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(3);
 
     /// <summary>Auth:KeyEncryptionKey here: the fixture's own, so tests can run the keys command and check what is sealed.</summary>
@@ -72,6 +78,7 @@ public sealed class SyncEngineApp : IAsyncLifetime
             $"--Sync:MaxSchemaVersion={MaxSchemaVersion}",
             $"--Sync:MaxWorkspaceBytes={MaxWorkspaceBytes}",
             $"--Sync:DatabasePoolSize={SyncPoolSize}",
+            $"--Gateway:ClaimsPerMinutePerAddress={ClaimsPerMinutePerAddress}",
             "--Sync:HeartbeatEvery=00:00:02",
             // Key rotation within a test's patience (KeyRotationTests): Auth rereads its ring every second and the
             // other services refetch its keys every two, instead of the production minute and ten minutes.
@@ -120,7 +127,8 @@ public sealed class SyncEngineApp : IAsyncLifetime
         Telemetry = new DashboardTelemetry(new HttpClient { BaseAddress = _app.GetEndpoint(Dashboard, "http") }, apiKey);
     }
 
-    public HttpClient CreateServiceClient(string resource) => App.CreateHttpClient(resource, "http");
+    /// <summary>A service's own endpoint, bypassing the gateway (the gateway's <c>management</c> port serves its /metrics and /health).</summary>
+    public HttpClient CreateServiceClient(string resource, string endpoint = "http") => App.CreateHttpClient(resource, endpoint);
 
     /// <summary>A freshly claimed workspace: its id, its owner and the owner's master token.</summary>
     public async Task<(Guid WorkspaceId, Guid Owner, string Master)> NewWorkspaceAsync(CancellationToken ct)

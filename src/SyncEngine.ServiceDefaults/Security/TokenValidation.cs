@@ -22,9 +22,6 @@ namespace SyncEngine.ServiceDefaults.Security;
 /// </summary>
 public static class TokenValidation
 {
-    /// <summary>Where services fetch Auth's discovery document (service discovery resolves <c>auth</c>).</summary>
-    public const string AuthMetadataAddress = "http://auth/.well-known/openid-configuration";
-
     public static IHostApplicationBuilder AddSyncEngineAuthentication(
         this IHostApplicationBuilder builder, Func<IServiceProvider, IConfigurationManager<OpenIdConnectConfiguration>>? keys = null)
     {
@@ -36,7 +33,7 @@ public static class TokenValidation
             {
                 options.MapInboundClaims = false;
                 options.RequireHttpsMetadata = false;
-                options.ConfigurationManager = keys?.Invoke(services) ?? RemoteKeys(services, keyRefreshEvery);
+                options.ConfigurationManager = keys?.Invoke(services) ?? AuthKeys.Remote(services, issuer, keyRefreshEvery);
                 options.TokenValidationParameters = Parameters(issuer);
                 options.TokenHandlers.Clear();
                 options.TokenHandlers.Add(services.GetRequiredService<CachingTokenHandler>());
@@ -91,22 +88,6 @@ public static class TokenValidation
         app.UseAuthentication();
         app.UseAuthorization();
         return app;
-    }
-
-    private static PeriodicKeyRefresh RemoteKeys(IServiceProvider services, TimeSpan refreshEvery)
-    {
-        var http = services.GetRequiredService<IHttpClientFactory>().CreateClient("auth-keys");
-        var keys = new ConfigurationManager<OpenIdConnectConfiguration>(
-            AuthMetadataAddress, new OpenIdConnectConfigurationRetriever(), new HttpDocumentRetriever(http) { RequireHttps = false })
-        {
-            // A token signed with a key we have not seen yet triggers a refresh, at most this often. The same throttle
-            // holds back the periodic refresh, so it is never longer than that period.
-            RefreshInterval = refreshEvery < TimeSpan.FromSeconds(30) ? refreshEvery : TimeSpan.FromSeconds(30),
-            AutomaticRefreshInterval = refreshEvery < ConfigurationManager<OpenIdConnectConfiguration>.MinimumAutomaticRefreshInterval
-                ? ConfigurationManager<OpenIdConnectConfiguration>.MinimumAutomaticRefreshInterval
-                : refreshEvery,
-        };
-        return new PeriodicKeyRefresh(keys, refreshEvery, services.GetService<TimeProvider>() ?? TimeProvider.System);
     }
 
     private static async Task RejectMalformedOrRevoked(TokenValidatedContext context)

@@ -26,7 +26,7 @@ namespace Internal.Generated.WolverineHandlers
             Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("handler.type", "Services.Auth.Keys.PublishKeys").SetTag("http.route", "/.well-known/openid-configuration").SetTag("http.request.method", "GET");
             
             // The actual HTTP request handler execution
-            var result = Services.Auth.Keys.PublishKeys.Discovery(httpContext.Request, _configuration);
+            var result = Services.Auth.Keys.PublishKeys.Discovery(_configuration);
 
             return result.ExecuteAsync(httpContext);
         }

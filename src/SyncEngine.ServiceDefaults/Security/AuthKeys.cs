@@ -1,0 +1,51 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.IdentityModel.Protocols;
+using Microsoft.IdentityModel.Protocols.OpenIdConnect;
+using Microsoft.IdentityModel.Tokens;
+
+namespace SyncEngine.ServiceDefaults.Security;
+
+/// <summary>
+/// Auth's public signing keys as every service and the gateway fetch them: the JWKS straight from Auth by service
+/// discovery, not through the discovery document, whose <c>jwks_uri</c> names the public origin (reachable from
+/// outside, not necessarily from inside). The issuer is our own configuration, not something the network tells us.
+/// </summary>
+public static class AuthKeys
+{
+    public const string JwksAddress = "http://auth/.well-known/jwks.json";
+
+    public static PeriodicKeyRefresh Remote(IServiceProvider services, string issuer, TimeSpan refreshEvery)
+    {
+        var http = services.GetRequiredService<IHttpClientFactory>().CreateClient("auth-keys");
+        var keys = new ConfigurationManager<OpenIdConnectConfiguration>(
+            JwksAddress, new JwksRetriever(issuer), new HttpDocumentRetriever(http) { RequireHttps = false })
+        {
+            // A token signed with a key we have not seen yet triggers a refresh, at most this often. The same throttle
+            // holds back the periodic refresh, so it is never longer than that period.
+            RefreshInterval = refreshEvery < TimeSpan.FromSeconds(30) ? refreshEvery : TimeSpan.FromSeconds(30),
+            AutomaticRefreshInterval = refreshEvery < ConfigurationManager<OpenIdConnectConfiguration>.MinimumAutomaticRefreshInterval
+                ? ConfigurationManager<OpenIdConnectConfiguration>.MinimumAutomaticRefreshInterval
+                : refreshEvery,
+        };
+        return new PeriodicKeyRefresh(keys, refreshEvery, services.GetService<TimeProvider>() ?? TimeProvider.System);
+    }
+
+    /// <summary>The keys of a JWKS document as validators use them, under our own issuer.</summary>
+    public static OpenIdConnectConfiguration FromJwks(string jwks, string issuer)
+    {
+        var keySet = new JsonWebKeySet(jwks);
+        var configuration = new OpenIdConnectConfiguration { Issuer = issuer, JsonWebKeySet = keySet };
+        foreach (var key in keySet.GetSigningKeys())
+        {
+            configuration.SigningKeys.Add(key);
+        }
+
+        return configuration;
+    }
+
+    private sealed class JwksRetriever(string issuer) : IConfigurationRetriever<OpenIdConnectConfiguration>
+    {
+        public async Task<OpenIdConnectConfiguration> GetConfigurationAsync(string address, IDocumentRetriever retriever, CancellationToken cancel) =>
+            FromJwks(await retriever.GetDocumentAsync(address, cancel), issuer);
+    }
+}

@@ -1,0 +1,98 @@
+using System.Net;
+using System.Net.Http.Json;
+using Xunit;
+
+namespace SyncEngine.EndToEnd.Tests;
+
+/// <summary>
+/// The gateway's rate limits keyed on what it could prove. Floods come from other loopback addresses
+/// (<see cref="OtherAddress"/>), so the address budgets every other test spends from 127.0.0.1 stay whole.
+/// </summary>
+[Collection(SyncEngineCollection.Name)]
+public sealed class RateLimitTests(SyncEngineApp app)
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private static async Task<HttpResponseMessage> GetAsync(HttpClient http, string authorization)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/api/no-such-thing");
+        request.Headers.TryAddWithoutValidation("Authorization", authorization);
+        return await http.SendAsync(request, Ct);
+    }
+
+    [Fact]
+    public async Task invented_bearer_tokens_share_their_address_bucket_while_a_real_token_keeps_its_own()
+    {
+        var (_, _, master) = await app.NewWorkspaceAsync(Ct);
+        using var http = await app.GatewayFromAsync("127.0.0.3", Ct);
+        // Well over the per-client burst (200) plus what refills (100/s) while they are sent; each header a new invention.
+        var flood = Enumerable.Range(0, 800).Select(i => i % 16 == 0
+            ? GetAsync(http, $"Bearer {master}").ContinueWith(t => (Real: true, Response: t.Result), Ct)
+            : GetAsync(http, $"Bearer invented-{Guid.NewGuid():N}").ContinueWith(t => (Real: false, Response: t.Result), Ct));
+        var responses = await Task.WhenAll(flood);
+
+        var limited = responses.Where(r => !r.Real && r.Response.StatusCode == HttpStatusCode.TooManyRequests).ToList();
+        Assert.NotEmpty(limited);
+        await Problems.AssertProblem(limited[0].Response, HttpStatusCode.TooManyRequests, "rate-limited");
+        Assert.True(limited[0].Response.Headers.RetryAfter is not null, "429 without Retry-After");
+        Assert.All(responses.Where(r => r.Real), r => Assert.Equal(HttpStatusCode.NotFound, r.Response.StatusCode));
+        foreach (var (_, response) in responses)
+        {
+            response.Dispose();
+        }
+    }
+
+    [Fact]
+    public async Task claims_over_the_per_address_limit_are_429_and_store_nothing()
+    {
+        using var http = await app.GatewayFromAsync("127.0.0.4", Ct);
+        // Every claim request counts, valid or not: spend the budget with bodies Workspace refuses at once.
+        for (var i = 0; i < SyncEngineApp.ClaimsPerMinutePerAddress; i++)
+        {
+            using var spent = await http.SendRawJsonAsync(HttpMethod.Post, "/api/workspaces", null, "{}", Ct);
+            Assert.Contains(spent.StatusCode, new[] { HttpStatusCode.BadRequest, HttpStatusCode.TooManyRequests });
+        }
+
+        // The bucket refills a little while it is spent (the limit is per minute, not per calendar minute), so real
+        // claims follow until one is refused: that one must have stored nothing.
+        for (var attempt = 0; attempt < SyncEngineApp.ClaimsPerMinutePerAddress; attempt++)
+        {
+            var workspaceId = Guid.NewGuid();
+            using var response = await http.SendAsync(HttpMethod.Post, "/api/workspaces", null, Ct,
+                JsonContent.Create(new { workspaceId, clientId = Guid.NewGuid() }), ("Idempotency-Key", Guid.NewGuid().ToString()));
+            if (response.StatusCode != HttpStatusCode.TooManyRequests)
+            {
+                Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+                continue;
+            }
+
+            await Problems.AssertProblem(response, HttpStatusCode.TooManyRequests, "rate-limited");
+            Assert.True(response.Headers.RetryAfter?.Delta is { } wait && wait > TimeSpan.Zero && wait <= TimeSpan.FromMinutes(1),
+                $"Retry-After {response.Headers.RetryAfter}");
+            // Had the refused claim been stored, another owner's claim of the same id would be 409 workspace-exists.
+            var claimed = await app.Api.ClaimAsync(workspaceId, Guid.NewGuid(), Guid.NewGuid().ToString(), Ct);
+            Assert.False(string.IsNullOrEmpty(claimed.Token));
+            return;
+        }
+
+        Assert.Fail($"{2 * SyncEngineApp.ClaimsPerMinutePerAddress} claims from one address within the test, none refused");
+    }
+
+    [Fact]
+    public async Task a_real_client_over_its_rate_limit_gets_429_problems_and_other_clients_do_not()
+    {
+        var (_, _, greedy) = await app.NewWorkspaceAsync(Ct);
+        var (_, _, other) = await app.NewWorkspaceAsync(Ct);
+        var responses = await Task.WhenAll(Enumerable.Range(0, 400).Select(_ => GetAsync(app.Gateway, $"Bearer {greedy}")));
+
+        var limited = responses.Where(r => r.StatusCode == HttpStatusCode.TooManyRequests).ToList();
+        Assert.NotEmpty(limited);
+        await Problems.AssertProblem(limited[0], HttpStatusCode.TooManyRequests, "rate-limited");
+        using var otherResponse = await GetAsync(app.Gateway, $"Bearer {other}");
+        Assert.Equal(HttpStatusCode.NotFound, otherResponse.StatusCode);
+        foreach (var response in responses)
+        {
+            response.Dispose();
+        }
+    }
+}

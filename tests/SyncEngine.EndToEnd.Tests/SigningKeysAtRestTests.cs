@@ -54,6 +54,32 @@ public sealed class SigningKeysAtRestTests(SyncEngineApp app)
     }
 
     [Fact]
+    public void only_auth_is_given_the_key_encryption_secret()
+    {
+        // What the running processes were actually given, not what the app model says: the fixture's own secret is
+        // unique, so only this app's processes can hold it.
+        var holders = new List<string>();
+        foreach (var process in System.Diagnostics.Process.GetProcesses())
+        {
+            using (process)
+            {
+                var environ = $"/proc/{process.Id}/environ";
+                if (!(process.ProcessName.StartsWith("Services.", StringComparison.Ordinal) || process.ProcessName == "Gateway")
+                    || !File.Exists(environ))
+                {
+                    continue;
+                }
+
+                holders.AddRange(File.ReadAllText(environ).Split('\0')
+                    .Where(v => v.EndsWith("=" + app.KeyEncryptionKey, StringComparison.Ordinal))
+                    .Select(v => $"{process.ProcessName}: {v[..v.IndexOf('=')]}"));
+            }
+        }
+
+        Assert.Equal(["Services.Auth: Auth__KeyEncryptionKey"], holders.Distinct());
+    }
+
+    [Fact]
     public async Task a_key_stored_in_plain_before_encryption_is_sealed_by_auth_and_still_published()
     {
         await using var db = await app.OpenDatabaseAsync(Ct);

@@ -14,6 +14,7 @@ var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
 builder.AddServiceStore("workspace", marten => marten.Projections.Snapshot<Workspace>(SnapshotLifecycle.Inline));
 builder.AddSyncEngineAuthentication();
+builder.Services.Configure<ClaimOptions>(builder.Configuration.GetSection("Workspace"));
 
 builder.Host.UseWolverine(opts =>
 {

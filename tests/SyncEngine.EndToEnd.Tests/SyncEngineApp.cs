@@ -26,6 +26,9 @@ public sealed class SyncEngineApp : IAsyncLifetime
     /// <summary>Sync:MaxSnapshotBytes here, below the 16 MiB default and the gateway's body limit, so Sync's own check answers.</summary>
     public const int MaxSnapshotBytes = 3 * 1024 * 1024;
 
+    /// <summary>Workspace:ClaimRetryWindow here, not the 24 h default, so a test sees a claim's key stop minting master tokens.</summary>
+    public static readonly TimeSpan ClaimRetryWindow = TimeSpan.FromSeconds(10);
+
     private static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(3);
     private readonly string _clusterDirectory = Path.Combine(Path.GetTempPath(), $"syncengine-e2e-{Guid.NewGuid():N}");
     private DistributedApplication? _app;
@@ -57,6 +60,7 @@ public sealed class SyncEngineApp : IAsyncLifetime
             $"--Sync:MaxSnapshotBytes={MaxSnapshotBytes}",
             "--Sync:PruneEvery=00:00:01",
             "--Sync:HeartbeatEvery=00:00:02",
+            $"--Workspace:ClaimRetryWindow={ClaimRetryWindow:c}",
             // Key rotation within a test's patience (KeyRotationTests): Auth rereads its ring every second and the
             // other services refetch its keys every two, instead of the production minute and ten minutes.
             "--Auth:KeyReloadEvery=00:00:01",

@@ -17,13 +17,14 @@ public sealed class HeadNotifications(NpgsqlDataSource db, RevocationCache revoc
 
     private readonly ConcurrentDictionary<Guid, ConcurrentDictionary<Subscription, byte>> _subscribers = new();
 
-    public sealed class Subscription(Guid workspaceId, Guid clientId) : IDisposable
+    public sealed class Subscription(Guid workspaceId, Guid clientId, Guid tokenId) : IDisposable
     {
         private readonly CancellationTokenSource _revoked = new();
         internal Action? OnDispose { get; set; }
 
         public Guid WorkspaceId { get; } = workspaceId;
         public Guid ClientId { get; } = clientId;
+        public Guid TokenId { get; } = tokenId;
 
         // Seqs are gap-free and a seq commits only after the one before it (the log row lock), so the newest head
         // heard of is all a stream needs: it sends every seq between what it sent last and that head. Announcements
@@ -60,9 +61,9 @@ public sealed class HeadNotifications(NpgsqlDataSource db, RevocationCache revoc
         }
     }
 
-    public Subscription Subscribe(Guid workspaceId, Guid clientId)
+    public Subscription Subscribe(Guid workspaceId, Guid clientId, Guid tokenId)
     {
-        var subscription = new Subscription(workspaceId, clientId);
+        var subscription = new Subscription(workspaceId, clientId, tokenId);
         var set = _subscribers.GetOrAdd(workspaceId, _ => new ConcurrentDictionary<Subscription, byte>());
         set[subscription] = 0;
         subscription.OnDispose = () => set.TryRemove(subscription, out _);
@@ -70,6 +71,9 @@ public sealed class HeadNotifications(NpgsqlDataSource db, RevocationCache revoc
     }
 
     public static string Payload(Guid workspaceId, long seq) => $"{workspaceId:N}:{seq}";
+
+    /// <summary>A revocation of one token (the owner ending its other master tokens), not of the whole pair.</summary>
+    public static string TokenRevokedPayload(Guid workspaceId, Guid clientId, Guid tokenId) => $"{workspaceId:N}:{clientId:N}:{tokenId:N}";
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -124,7 +128,8 @@ public sealed class HeadNotifications(NpgsqlDataSource db, RevocationCache revoc
             {
                 subscription.Heard(seq);
             }
-            else if (channel == RevokedChannel && Guid.TryParse(parts[1], out var client) && client == subscription.ClientId)
+            else if (channel == RevokedChannel && Guid.TryParse(parts[1], out var client) && client == subscription.ClientId
+                && (parts.Length < 3 || (Guid.TryParse(parts[2], out var token) && token == subscription.TokenId)))
             {
                 subscription.Revoke();
             }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Security.Claims;
 using System.Text;
 using Microsoft.AspNetCore.Mvc;
@@ -45,7 +46,7 @@ public static class LiveEvents
         using var closing = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted, lifetime.ApplicationStopping);
         var ct = closing.Token;
         var holder = TokenHolder.From(user)!;
-        using var subscription = notifications.Subscribe(workspaceId, holder.ClientId);
+        using var subscription = notifications.Subscribe(workspaceId, holder.ClientId, holder.TokenId);
         http.Response.ContentType = "text/event-stream";
         http.Response.Headers.CacheControl = "no-cache";
         http.Response.Headers["X-Accel-Buffering"] = "no";
@@ -54,6 +55,7 @@ public static class LiveEvents
         {
             using var ends = CancellationTokenSource.CreateLinkedTokenSource(ct, subscription.Revoked);
             DateTimeOffset? expiry = long.TryParse(user.FindFirstValue("exp"), out var exp) ? DateTimeOffset.FromUnixTimeSeconds(exp) : null;
+            var issuedAt = DateTimeOffset.FromUnixTimeSeconds(long.Parse(user.FindFirstValue(TokenClaims.IssuedAt)!, CultureInfo.InvariantCulture));
             if (expiry is { } expires)
             {
                 EndAtExpiry(ends, expires - clock.GetUtcNow());
@@ -75,7 +77,9 @@ public static class LiveEvents
                 if (await Task.WhenAny(next, beat) == beat)
                 {
                     await beat;
-                    if (clock.GetUtcNow() >= expiry)
+                    // The NOTIFY that closes a revoked stream can be lost (a LISTEN connection dropped at that moment):
+                    // each beat asks the store as well, so a revoked stream never outlives a heartbeat.
+                    if (clock.GetUtcNow() >= expiry || await RevokedAsync(http, holder, issuedAt, ends.Token))
                     {
                         await ends.CancelAsync();
                         ends.Token.ThrowIfCancellationRequested();
@@ -146,6 +150,10 @@ public static class LiveEvents
     }
 
     private static readonly TimeSpan MaxTimer = TimeSpan.FromMilliseconds(uint.MaxValue - 1);
+
+    private static async Task<bool> RevokedAsync(HttpContext http, TokenHolder holder, DateTimeOffset issuedAt, CancellationToken ct) =>
+        (await http.RequestServices.GetRequiredService<RevocationCache>().FindAsync(http.RequestServices, holder.WorkspaceId, holder.ClientId, ct))
+            .Refuses(issuedAt, holder.TokenId);
 
     private static async Task WriteAsync(HttpContext http, string text, CancellationToken ct)
     {

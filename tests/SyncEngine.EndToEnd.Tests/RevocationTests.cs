@@ -83,10 +83,12 @@ public sealed class RevocationTests(SyncEngineApp app)
     {
         var (workspaceId, _, master) = await app.NewWorkspaceAsync(Ct);
         await app.Api.PushAsync(master, workspaceId, [1], Guid.NewGuid(), 1, Ct);
+        var replicas = await ReplicasAcceptingAsync(workspaceId, master);
         // The hole needs both revocations inside one second (the newest token's iat is pushed past the first one's
-        // second): as fast as the API goes that is most runs, so the sequence is repeated until one run had it.
+        // second): as fast as the API goes that is most runs, even on a loaded machine, so the sequence is repeated
+        // until one run had it.
         var sameSecond = false;
-        for (var run = 0; run < 5 && !sameSecond; run++)
+        for (var run = 0; run < 20 && !sameSecond; run++)
         {
             var (client, _) = await app.NewMemberAsync(workspaceId, master, "read_write", Ct);
             await app.Api.RevokeAsync(master, workspaceId, client, Ct);
@@ -99,7 +101,12 @@ public sealed class RevocationTests(SyncEngineApp app)
             Assert.All(listed, t => Assert.Equal("revoked", t.Status));
             sameSecond = listed.Select(t => t.RevokedAt!.Value.ToUnixTimeSeconds()).Distinct().Count() == 1;
 
-            await AssertRefusedEverywhereAsync(workspaceId, master, newest);
+            await AssertRefusedEverywhereAsync(workspaceId, master, newest, replicas);
+        }
+
+        foreach (var replica in replicas)
+        {
+            replica.Dispose();
         }
 
         Assert.True(sameSecond, "no run revoked twice within one second, so the case was not exercised");
@@ -139,20 +146,24 @@ public sealed class RevocationTests(SyncEngineApp app)
         Assert.Null(await stream.NextAsync(TimeSpan.FromSeconds(5), Ct));
     }
 
-    /// <summary>Push, pull, live events and Workspace's GET all answer 401 (within the one-second budget), and the push stored nothing.</summary>
-    private async Task AssertRefusedEverywhereAsync(Guid workspaceId, string master, string token)
+    /// <summary>Pull (on each Sync replica), Workspace's GET, push and live events all answer 401, and the push stored nothing.</summary>
+    private async Task AssertRefusedEverywhereAsync(Guid workspaceId, string master, string token, IReadOnlyList<HttpClient> replicas)
     {
         var head = (await app.Api.PullAsync(master, workspaceId, 0, Ct)).Head;
-        var push = await Eventually.Until(async t =>
-            {
-                using var response = await app.Gateway.SendAsync(HttpMethod.Post, $"/api/workspaces/{workspaceId}/changes", token, t,
-                    new ByteArrayContent([9]), ("Idempotency-Key", Guid.NewGuid().ToString()), ("Sync-Schema-Version", "1"));
-                return response.StatusCode;
-            },
-            s => s == HttpStatusCode.Unauthorized, Budget, Ct);
-        Assert.Equal(HttpStatusCode.Unauthorized, push);
-        Assert.Equal(HttpStatusCode.Unauthorized, await RefusedWithinBudgetAsync(app.Gateway, $"/api/workspaces/{workspaceId}/changes?after=0", token));
+        // Reads first, on each replica (each has its own revocation cache), within the one-second budget: a push sent
+        // while the revocation is still on its way would be accepted, as DESIGN allows, and store a change.
+        foreach (var replica in replicas)
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, await RefusedWithinBudgetAsync(replica, $"/api/workspaces/{workspaceId}/changes?after=0", token));
+        }
+
         Assert.Equal(HttpStatusCode.Unauthorized, await RefusedWithinBudgetAsync(app.Gateway, $"/api/workspaces/{workspaceId}", token));
+        using (var push = await app.Gateway.SendAsync(HttpMethod.Post, $"/api/workspaces/{workspaceId}/changes", token, Ct,
+            new ByteArrayContent([9]), ("Idempotency-Key", Guid.NewGuid().ToString()), ("Sync-Schema-Version", "1")))
+        {
+            await Problems.AssertProblem(push, HttpStatusCode.Unauthorized, "unauthorized");
+        }
+
         using (var events = await app.Gateway.SendAsync(HttpMethod.Get, $"/api/workspaces/{workspaceId}/events", token, Ct))
         {
             // The status first: an accepted stream's body never ends.

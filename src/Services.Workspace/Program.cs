@@ -19,7 +19,7 @@ builder.Services.Configure<ClaimOptions>(builder.Configuration.GetSection("Works
 builder.Host.UseWolverine(opts =>
 {
     opts.UseSyncEngineDefaults("workspace");
-    // Consumes AccessGranted and AccessRevoked from Auth; also receives the replies to IssueMasterToken.
+    // Consumes AccessGranted, AccessRevoked and MasterTokensRevoked from Auth; also receives the replies to IssueMasterToken.
     opts.ListenToPostgresqlQueue("workspace").UseForReplies();
     opts.PublishMessage<WorkspaceClaimed>().ToPostgresqlQueue("auth");
     opts.PublishMessage<WorkspaceClaimed>().ToPostgresqlQueue("sync");

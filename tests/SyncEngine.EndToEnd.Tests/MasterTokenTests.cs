@@ -51,6 +51,12 @@ public sealed class MasterTokenTests(SyncEngineApp app)
         var masters = (await app.Api.ListTokensAsync(kept, workspaceId, Ct)).Where(t => t.IsMaster).ToList();
         Assert.Equal(2, masters.Count);
         Assert.Equal(new[] { "active", "revoked" }, masters.Select(t => t.Status).Order());
+        // The audit log says so, once, with the owner as actor.
+        var history = await Eventually.Until(async t => (await app.Api.GetHistoryAsync(kept, workspaceId, t)).EnumerateArray().ToList(),
+            h => h.Any(e => e.GetProperty("type").GetString() == "masters-revoked"), TimeSpan.FromSeconds(10), Ct);
+        var ended = Assert.Single(history, e => e.GetProperty("type").GetString() == "masters-revoked");
+        Assert.Equal(owner, ended.GetProperty("actor").GetGuid());
+        Assert.Equal(owner, ended.GetProperty("clientId").GetGuid());
     }
 
     [Fact]

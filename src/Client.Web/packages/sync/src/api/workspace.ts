@@ -51,7 +51,7 @@ export interface paths {
         };
         /**
          * Get a workspace's history
-         * @description The audit log, oldest first: created, then each grant and revocation with its time and actor.
+         * @description The audit log, oldest first: created, then each grant and revocation with its time and actor; masters-revoked when the owner ended its other master tokens.
          */
         get: operations["getWorkspaceHistory"];
         put?: never;
@@ -83,7 +83,7 @@ export interface components {
         };
         HistoryEntry: {
             /** @enum {string} */
-            type: "created" | "granted" | "revoked";
+            type: "created" | "granted" | "revoked" | "masters-revoked";
             /** Format: date-time */
             at: string;
             /** Format: uuid */

@@ -29,6 +29,8 @@ builder.Host.UseWolverine(opts =>
     opts.PublishMessage<AccessGranted>().ToPostgresqlQueue("workspace");
     opts.PublishMessage<AccessRevoked>().ToPostgresqlQueue("workspace");
     opts.PublishMessage<AccessRevoked>().ToPostgresqlQueue("sync");
+    opts.PublishMessage<MasterTokensRevoked>().ToPostgresqlQueue("workspace");
+    opts.PublishMessage<MasterTokensRevoked>().ToPostgresqlQueue("sync");
 });
 builder.Services.AddWolverineHttp();
 builder.AddApiDocument("SyncEngine Auth API");

@@ -26,7 +26,7 @@ builder.Services.AddHostedService<PruneCoveredChanges>();
 builder.Host.UseWolverine(opts =>
 {
     opts.UseSyncEngineDefaults("sync");
-    // Consumes WorkspaceClaimed (from Workspace) and AccessRevoked (from Auth).
+    // Consumes WorkspaceClaimed (from Workspace), AccessRevoked and MasterTokensRevoked (from Auth).
     opts.ListenToPostgresqlQueue("sync");
 });
 builder.Services.AddWolverineHttp();

@@ -14,11 +14,12 @@ var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
 builder.AddServiceStore("workspace", marten => marten.Projections.Snapshot<Workspace>(SnapshotLifecycle.Inline));
 builder.AddSyncEngineAuthentication();
+builder.Services.Configure<ClaimOptions>(builder.Configuration.GetSection("Workspace"));
 
 builder.Host.UseWolverine(opts =>
 {
     opts.UseSyncEngineDefaults("workspace");
-    // Consumes AccessGranted and AccessRevoked from Auth; also receives the replies to IssueMasterToken.
+    // Consumes AccessGranted, AccessRevoked and MasterTokensRevoked from Auth; also receives the replies to IssueMasterToken.
     opts.ListenToPostgresqlQueue("workspace").UseForReplies();
     opts.PublishMessage<WorkspaceClaimed>().ToPostgresqlQueue("auth");
     opts.PublishMessage<WorkspaceClaimed>().ToPostgresqlQueue("sync");

@@ -19,7 +19,8 @@ catch (PrerequisiteMissingException missing)
 
 var auth = builder.AddSyncEngineService<Projects.Services_Auth>("auth", database).WithKeyEncryptionKey();
 // Workspace and Sync validate tokens with Auth's published keys, so they find Auth by service discovery.
-var workspace = builder.AddSyncEngineService<Projects.Services_Workspace>("workspace", database).WithReference(auth).WaitFor(auth);
+var workspace = builder.AddSyncEngineService<Projects.Services_Workspace>("workspace", database).WithReference(auth).WaitFor(auth)
+    .WithSectionEnvironment(builder.Configuration, "Workspace");
 var sync = builder.AddSyncEngineService<Projects.Services_Sync>("sync", database).WithReference(auth).WaitFor(auth)
     // Two replicas from the start, so sequence numbers and live events are proven across replicas, not assumed.
     .WithReplicas(builder.Configuration.GetValue("Sync:Replicas", 2))

@@ -105,5 +105,21 @@ public sealed class CachingTokenHandlerTests : IDisposable
         Assert.False((await _handler.ValidateTokenAsync(token, parameters)).IsValid);
     }
 
+    [Fact]
+    public async Task a_flood_of_single_use_tokens_beyond_the_limit_does_not_push_out_a_token_in_use()
+    {
+        var hot = Token();
+        Assert.True((await _handler.ValidateTokenAsync(hot, Published())).IsValid);
+        Assert.True((await _handler.ValidateTokenAsync(hot, Published())).IsValid);
+
+        // Tokens an attacker mints by claiming workspaces of its own: valid, each used once, more than the cache holds.
+        foreach (var flood in Enumerable.Range(0, CachingTokenHandler.SizeLimit + CachingTokenHandler.SizeLimit / 5).Select(_ => Token()))
+        {
+            Assert.True((await _handler.ValidateTokenAsync(flood, Published())).IsValid);
+        }
+
+        Assert.True((await _handler.ValidateTokenAsync(hot, Published(Impostor()))).IsValid);
+    }
+
     public void Dispose() => _handler.Dispose();
 }

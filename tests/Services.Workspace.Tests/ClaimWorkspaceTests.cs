@@ -10,6 +10,7 @@ public sealed class ClaimWorkspaceTests
     private static readonly Guid WorkspaceId = Guid.NewGuid();
     private static readonly Guid Owner = Guid.NewGuid();
     private const string Key = "key-1";
+    private static readonly TimeSpan Window = TimeSpan.FromHours(24);
 
     private static Workspaces.Workspace Claimed() =>
         Workspaces.Workspace.Create(new WorkspaceCreated(WorkspaceId, Owner, ClaimWorkspace.HashKey(Key), Now.AddMinutes(-5)));
@@ -17,7 +18,7 @@ public sealed class ClaimWorkspaceTests
     [Fact]
     public void claiming_a_new_id_starts_the_stream_with_the_owner_and_the_keys_hash_never_the_key()
     {
-        var decision = ClaimWorkspace.Decide(null, new ClaimWorkspaceRequest(WorkspaceId, Owner), Key, Now);
+        var decision = ClaimWorkspace.Decide(null, new ClaimWorkspaceRequest(WorkspaceId, Owner), Key, Now, Window);
 
         var start = Assert.IsType<ClaimDecision.Start>(decision);
         Assert.Equal(new WorkspaceCreated(WorkspaceId, Owner, ClaimWorkspace.HashKey(Key), Now), start.Created);
@@ -37,14 +38,14 @@ public sealed class ClaimWorkspaceTests
     public void a_workspace_created_before_keys_were_hashed_still_recognises_its_retry()
     {
         var oldEvent = JsonSerializer.Deserialize<WorkspaceCreated>(
-            $$$"""{"WorkspaceId":"{{{WorkspaceId}}}","OwnerClientId":"{{{Owner}}}","ClaimKey":"{{{Key}}}","CreatedAt":"2026-11-20T10:00:00+00:00"}""")!;
+            $$$"""{"WorkspaceId":"{{{WorkspaceId}}}","OwnerClientId":"{{{Owner}}}","ClaimKey":"{{{Key}}}","CreatedAt":"2026-11-27T09:00:00+00:00"}""")!;
         var fromOldEvent = Workspaces.Workspace.Create(oldEvent);
-        var oldSnapshot = new Workspaces.Workspace { Id = WorkspaceId, OwnerClientId = Owner, ClaimKey = Key };
+        var oldSnapshot = new Workspaces.Workspace { Id = WorkspaceId, OwnerClientId = Owner, ClaimKey = Key, CreatedAt = Now.AddHours(-1) };
 
         Assert.Equal(ClaimWorkspace.HashKey(Key), fromOldEvent.ClaimKeyHash);
-        Assert.IsType<ClaimDecision.Retry>(ClaimWorkspace.Decide(fromOldEvent, new ClaimWorkspaceRequest(WorkspaceId, Owner), Key, Now));
-        Assert.IsType<ClaimDecision.Retry>(ClaimWorkspace.Decide(oldSnapshot, new ClaimWorkspaceRequest(WorkspaceId, Owner), Key, Now));
-        Assert.IsType<ClaimDecision.Exists>(ClaimWorkspace.Decide(oldSnapshot, new ClaimWorkspaceRequest(WorkspaceId, Owner), "key-2", Now));
+        Assert.IsType<ClaimDecision.Retry>(ClaimWorkspace.Decide(fromOldEvent, new ClaimWorkspaceRequest(WorkspaceId, Owner), Key, Now, Window));
+        Assert.IsType<ClaimDecision.Retry>(ClaimWorkspace.Decide(oldSnapshot, new ClaimWorkspaceRequest(WorkspaceId, Owner), Key, Now, Window));
+        Assert.IsType<ClaimDecision.Exists>(ClaimWorkspace.Decide(oldSnapshot, new ClaimWorkspaceRequest(WorkspaceId, Owner), "key-2", Now, Window));
     }
 
     [Fact]
@@ -52,7 +53,7 @@ public sealed class ClaimWorkspaceTests
     {
         var existing = Claimed();
 
-        var decision = ClaimWorkspace.Decide(existing, new ClaimWorkspaceRequest(WorkspaceId, Owner), Key, Now);
+        var decision = ClaimWorkspace.Decide(existing, new ClaimWorkspaceRequest(WorkspaceId, Owner), Key, Now, Window);
 
         Assert.Same(existing, Assert.IsType<ClaimDecision.Retry>(decision).Workspace);
     }
@@ -60,7 +61,7 @@ public sealed class ClaimWorkspaceTests
     [Fact]
     public void another_client_with_the_same_key_finds_the_workspace_exists()
     {
-        var decision = ClaimWorkspace.Decide(Claimed(), new ClaimWorkspaceRequest(WorkspaceId, Guid.NewGuid()), Key, Now);
+        var decision = ClaimWorkspace.Decide(Claimed(), new ClaimWorkspaceRequest(WorkspaceId, Guid.NewGuid()), Key, Now, Window);
 
         Assert.IsType<ClaimDecision.Exists>(decision);
     }
@@ -68,7 +69,7 @@ public sealed class ClaimWorkspaceTests
     [Fact]
     public void the_owner_with_another_key_finds_the_workspace_exists()
     {
-        var decision = ClaimWorkspace.Decide(Claimed(), new ClaimWorkspaceRequest(WorkspaceId, Owner), "key-2", Now);
+        var decision = ClaimWorkspace.Decide(Claimed(), new ClaimWorkspaceRequest(WorkspaceId, Owner), "key-2", Now, Window);
 
         Assert.IsType<ClaimDecision.Exists>(decision);
     }
@@ -76,9 +77,29 @@ public sealed class ClaimWorkspaceTests
     [Fact]
     public void keys_are_compared_exactly()
     {
-        var decision = ClaimWorkspace.Decide(Claimed(), new ClaimWorkspaceRequest(WorkspaceId, Owner), "KEY-1", Now);
+        var decision = ClaimWorkspace.Decide(Claimed(), new ClaimWorkspaceRequest(WorkspaceId, Owner), "KEY-1", Now, Window);
 
         Assert.IsType<ClaimDecision.Exists>(decision);
+    }
+
+    [Fact]
+    public void a_retry_is_recognised_up_to_the_end_of_the_window_and_not_after()
+    {
+        var existing = Claimed();
+        var request = new ClaimWorkspaceRequest(WorkspaceId, Owner);
+
+        Assert.IsType<ClaimDecision.Retry>(ClaimWorkspace.Decide(existing, request, Key, existing.CreatedAt + Window, Window));
+        Assert.IsType<ClaimDecision.Exists>(ClaimWorkspace.Decide(existing, request, Key, existing.CreatedAt + Window + TimeSpan.FromTicks(1), Window));
+    }
+
+    [Fact]
+    public void the_retry_window_follows_its_setting()
+    {
+        var existing = Claimed();
+
+        Assert.IsType<ClaimDecision.Exists>(
+            ClaimWorkspace.Decide(existing, new ClaimWorkspaceRequest(WorkspaceId, Owner), Key, existing.CreatedAt.AddSeconds(4), TimeSpan.FromSeconds(3)));
+        Assert.Equal(TimeSpan.FromHours(24), new ClaimOptions().ClaimRetryWindow);
     }
 
     [Fact]
@@ -87,7 +108,7 @@ public sealed class ClaimWorkspaceTests
         var legacy = Claimed();
         legacy.ClaimKeyHash = null;
 
-        var decision = ClaimWorkspace.Decide(legacy, new ClaimWorkspaceRequest(WorkspaceId, Owner), Key, Now);
+        var decision = ClaimWorkspace.Decide(legacy, new ClaimWorkspaceRequest(WorkspaceId, Owner), Key, Now, Window);
 
         Assert.IsType<ClaimDecision.Exists>(decision);
     }

@@ -21,6 +21,18 @@ public sealed class RevokeMemberTests
     private static AccessRevoked Revoked(DateTimeOffset at, Guid? client = null) => new(WorkspaceId, client ?? Client, Owner, at);
 
     [Fact]
+    public void an_access_revoked_sent_before_it_carried_token_ids_still_reads_and_revokes_the_member()
+    {
+        // As Wolverine's System.Text.Json serializer wrote the four-member record.
+        var old = System.Text.Json.JsonSerializer.Deserialize<AccessRevoked>(
+            $$"""{"WorkspaceId":"{{WorkspaceId}}","ClientId":"{{Client}}","RevokedBy":"{{Owner}}","RevokedAt":"2026-11-27T10:00:00+00:00"}""")!;
+
+        Assert.Null(old.TokenIds);
+        Assert.Equal(Now, old.RevokedAt);
+        Assert.Equal([new MemberRevoked(Client, Owner, Now)], RevokeMember.Decide(WithMember(), old));
+    }
+
+    [Fact]
     public void revoking_a_member_appends_member_revoked()
     {
         var events = RevokeMember.Decide(WithMember(), Revoked(Now));

@@ -41,6 +41,9 @@ public sealed class SyncEngineApp : IAsyncLifetime
     /// </summary>
     public const int ClaimsPerMinutePerAddress = 120;
 
+    /// <summary>Workspace:ClaimRetryWindow here, not the 24 h default, so a test sees a claim's key stop minting master tokens.</summary>
+    public static readonly TimeSpan ClaimRetryWindow = TimeSpan.FromSeconds(10);
+
     private static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(3);
 
     /// <summary>Auth:KeyEncryptionKey here: the fixture's own, so tests can run the keys command and check what is sealed.</summary>
@@ -80,6 +83,7 @@ public sealed class SyncEngineApp : IAsyncLifetime
             $"--Sync:DatabasePoolSize={SyncPoolSize}",
             $"--Gateway:ClaimsPerMinutePerAddress={ClaimsPerMinutePerAddress}",
             "--Sync:HeartbeatEvery=00:00:02",
+            $"--Workspace:ClaimRetryWindow={ClaimRetryWindow:c}",
             // Key rotation within a test's patience (KeyRotationTests): Auth rereads its ring every second and the
             // other services refetch its keys every two, instead of the production minute and ten minutes.
             "--Auth:KeyReloadEvery=00:00:01",

@@ -3,7 +3,6 @@ using Marten;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.OpenApi;
-using Services.Auth.Workspaces;
 using SyncEngine.Contracts.Auth;
 using SyncEngine.ServiceDefaults.OpenApi;
 using SyncEngine.ServiceDefaults.Problems;
@@ -17,16 +16,17 @@ public static class RevokeAccess
 {
     /// <summary>
     /// Revokes every token and pending invite of the client for this workspace. Auth refuses them from this commit on;
-    /// Workspace and Sync from when they handle <see cref="AccessRevoked"/> (milliseconds, through the outbox).
+    /// Workspace and Sync from when they handle <see cref="AccessRevoked"/> (milliseconds, through the outbox). The
+    /// owner's own client id ends the owner's other master tokens instead (<see cref="RevokeOtherMasterTokens"/>).
     /// </summary>
     [WolverineDelete("/api/workspaces/{workspaceId}/tokens/{clientId}", OperationId = "revokeAccess", Summary = "Revoke a client's access",
         Description = "Every token and pending invite of the client for this workspace stops working within a second; its live " +
-            "event stream is closed.")]
+            "event streams are closed. With the owner's own client id: every master token of the workspace but the calling one " +
+            "stops working, and their live event streams are closed.")]
     [Tags("Access")]
     [Authorize(Policy = AccessPolicies.Master)]
     // Bound as a string so a malformed id is a 400 problem rather than a bare 404.
     [ApiParameter("clientId", ParameterLocation.Path, typeof(Guid), "The client whose access ends.")]
-    [ProblemResponse(StatusCodes.Status403Forbidden, ProblemCodes.Forbidden, Description = "The owner's own access cannot be revoked.")]
     [ProblemResponse(StatusCodes.Status404NotFound, ProblemCodes.NotFound, Description = "The client has no access to this workspace.")]
     public static async Task<Results<NoContent, ProblemHttpResult>> Delete(
         Guid workspaceId, string clientId, ClaimsPrincipal user, IDocumentSession session, IMessageBus bus,
@@ -38,10 +38,11 @@ public static class RevokeAccess
         }
 
         var owner = TokenHolder.From(user)!;
-        if (client == owner.ClientId || (await session.LoadAsync<WorkspaceOwner>(workspaceId, ct))?.OwnerClientId == client)
+        if (client == owner.ClientId)
         {
-            return Problem.Result(Problem.Create(StatusCodes.Status403Forbidden, ProblemCodes.Forbidden,
-                "The owner's own access cannot be revoked."));
+            await RevokeOtherMasterTokens.RevokeAsync(workspaceId, owner, session, bus, clock.GetUtcNow(), ct);
+            await session.SaveChangesAsync(ct);
+            return TypedResults.NoContent();
         }
 
         var tokens = await session.Query<AccessToken>()
@@ -60,8 +61,10 @@ public static class RevokeAccess
             session.Update(token);
         }
 
-        await session.RecordRevocationAsync(workspaceId, client, now, ct);
-        await bus.PublishAsync(new AccessRevoked(workspaceId, client, owner.ClientId, now));
+        // Every id of the pair, not only those revoked now: a validator that missed an earlier message still learns them.
+        var tokenIds = tokens.Select(t => t.Id).ToList();
+        await session.RecordRevocationAsync(workspaceId, client, now, tokenIds, ct);
+        await bus.PublishAsync(new AccessRevoked(workspaceId, client, owner.ClientId, now, tokenIds));
         await session.SaveChangesAsync(ct);
         return TypedResults.NoContent();
     }

@@ -13,7 +13,7 @@ public static class AccessRevokedHandler
     /// </summary>
     public static async Task Handle(AccessRevoked revoked, IDocumentSession session, CancellationToken ct)
     {
-        await session.RecordRevocationAsync(revoked.WorkspaceId, revoked.ClientId, revoked.RevokedAt, ct);
+        await session.RecordRevocationAsync(revoked.WorkspaceId, revoked.ClientId, revoked.RevokedAt, revoked.TokenIds ?? [], ct);
         session.QueueSqlCommand("select pg_notify(?, ?)", HeadNotifications.RevokedChannel, $"{revoked.WorkspaceId:N}:{revoked.ClientId:N}");
     }
 }

@@ -109,6 +109,9 @@ public sealed class HeadNotifications(NpgsqlDataSource db, RevocationCache revoc
 
     public static string Payload(Guid workspaceId, long seq) => $"{workspaceId:N}:{seq}";
 
+    /// <summary>A revocation of one token (the owner ending its other master tokens), not of the whole pair.</summary>
+    public static string TokenRevokedPayload(Guid workspaceId, Guid clientId, Guid tokenId) => $"{workspaceId:N}:{clientId:N}:{tokenId:N}";
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         while (!stoppingToken.IsCancellationRequested)
@@ -162,7 +165,8 @@ public sealed class HeadNotifications(NpgsqlDataSource db, RevocationCache revoc
             {
                 subscription.Heard(seq);
             }
-            else if (channel == RevokedChannel && Guid.TryParse(parts[1], out var client) && client == subscription.ClientId)
+            else if (channel == RevokedChannel && Guid.TryParse(parts[1], out var client) && client == subscription.ClientId
+                && (parts.Length < 3 || (Guid.TryParse(parts[2], out var token) && token == subscription.TokenId)))
             {
                 subscription.Revoke();
             }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Security.Claims;
 using System.Text;
 using Microsoft.AspNetCore.Mvc;
@@ -57,6 +58,7 @@ public static class LiveEvents
         {
             using var ends = CancellationTokenSource.CreateLinkedTokenSource(ct, subscription.Revoked);
             DateTimeOffset? expiry = long.TryParse(user.FindFirstValue("exp"), out var exp) ? DateTimeOffset.FromUnixTimeSeconds(exp) : null;
+            var issuedAt = DateTimeOffset.FromUnixTimeSeconds(long.Parse(user.FindFirstValue(TokenClaims.IssuedAt)!, CultureInfo.InvariantCulture));
             if (expiry is { } expires)
             {
                 EndAtExpiry(ends, expires - clock.GetUtcNow());
@@ -78,7 +80,9 @@ public static class LiveEvents
                 if (await Task.WhenAny(next, beat) == beat)
                 {
                     await beat;
-                    if (clock.GetUtcNow() >= expiry)
+                    // The NOTIFY that closes a revoked stream can be lost (a LISTEN connection dropped at that moment):
+                    // each beat asks the store as well, so a revoked stream never outlives a heartbeat.
+                    if (clock.GetUtcNow() >= expiry || await RevokedAsync(http, holder, issuedAt, ends.Token))
                     {
                         await ends.CancelAsync();
                         ends.Token.ThrowIfCancellationRequested();
@@ -149,6 +153,10 @@ public static class LiveEvents
     }
 
     private static readonly TimeSpan MaxTimer = TimeSpan.FromMilliseconds(uint.MaxValue - 1);
+
+    private static async Task<bool> RevokedAsync(HttpContext http, TokenHolder holder, DateTimeOffset issuedAt, CancellationToken ct) =>
+        (await http.RequestServices.GetRequiredService<RevocationCache>().FindAsync(http.RequestServices, holder.WorkspaceId, holder.ClientId, ct))
+            .Refuses(issuedAt, holder.TokenId);
 
     private static async Task WriteAsync(HttpContext http, string text, CancellationToken ct)
     {

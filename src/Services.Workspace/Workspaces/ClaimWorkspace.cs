@@ -5,6 +5,7 @@ using Marten;
 using Marten.Exceptions;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Options;
 using Microsoft.OpenApi;
 using SyncEngine.Contracts.Auth;
 using SyncEngine.Contracts.Workspaces;
@@ -31,8 +32,15 @@ public abstract record ClaimDecision
     /// <summary>The same client with the same key claimed it already: a retry after a lost response.</summary>
     public sealed record Retry(Workspace Workspace) : ClaimDecision;
 
-    /// <summary>Someone else's claim, or the same client's with another key.</summary>
+    /// <summary>Someone else's claim, the same client's with another key, or a retry after the retry window.</summary>
     public sealed record Exists : ClaimDecision;
+}
+
+/// <summary>Claim settings (section <c>Workspace</c>).</summary>
+public sealed class ClaimOptions
+{
+    /// <summary>How long after a claim its Idempotency-Key still gets the master token again (a retry after a lost response).</summary>
+    public TimeSpan ClaimRetryWindow { get; set; } = TimeSpan.FromHours(24);
 }
 
 public sealed class ClaimWorkspace
@@ -51,12 +59,18 @@ public sealed class ClaimWorkspace
         : request.ClientId == Guid.Empty ? Problem.InvalidRequest("clientId must be a non-empty UUID.")
         : WolverineContinue.NoProblems;
 
-    public static ClaimDecision Decide(Workspace? existing, ClaimWorkspaceRequest request, string claimKey, DateTimeOffset now) =>
+    /// <summary>
+    /// A retry is recognised only within <paramref name="retryWindow"/> of the claim: each one mints another master
+    /// token, so a leaked Idempotency-Key must not be a way to mint them forever.
+    /// </summary>
+    public static ClaimDecision Decide(
+        Workspace? existing, ClaimWorkspaceRequest request, string claimKey, DateTimeOffset now, TimeSpan retryWindow) =>
         existing switch
         {
             null => new ClaimDecision.Start(new WorkspaceCreated(request.WorkspaceId, request.ClientId, HashKey(claimKey), now)),
             _ when existing.OwnerClientId == request.ClientId
-                && (existing.ClaimKeyHash ?? (existing.ClaimKey is { } plain ? HashKey(plain) : null)) == HashKey(claimKey) =>
+                && (existing.ClaimKeyHash ?? (existing.ClaimKey is { } plain ? HashKey(plain) : null)) == HashKey(claimKey)
+                && now - existing.CreatedAt <= retryWindow =>
                 new ClaimDecision.Retry(existing),
             _ => new ClaimDecision.Exists(),
         };
@@ -66,13 +80,13 @@ public sealed class ClaimWorkspace
 
     [WolverinePost("/api/workspaces", OperationId = "claimWorkspace", Summary = "Claim a new workspace",
         Description = "The caller becomes the owner and gets the master token. A retry with the same Idempotency-Key and " +
-            "clientId (after a lost response) gets the owner's master token again.")]
+            "clientId (after a lost response) gets the owner's master token again, within the retry window after the claim (24 hours by default).")]
     [Tags("Workspaces")]
     [ApiParameter(IdempotencyKeyHeader, ParameterLocation.Header, typeof(string),
         "A random key the client keeps with the claim, at most 200 characters; a retry sends the same.", Required = true)]
     [ProblemResponse(StatusCodes.Status400BadRequest, ProblemCodes.InvalidRequest)]
     [ProblemResponse(StatusCodes.Status409Conflict, ProblemCodes.WorkspaceExists,
-        Description = "Claimed already, by another client or with another Idempotency-Key.")]
+        Description = "Claimed already, by another client, with another Idempotency-Key, or longer ago than the retry window.")]
     [ProblemResponse(StatusCodes.Status503ServiceUnavailable, ProblemCodes.Unavailable,
         Description = "The claim is recorded but its token could not be issued yet: retry with the same Idempotency-Key.")]
     public static async Task<Results<Created<ClaimedWorkspace>, ProblemHttpResult>> Post(
@@ -81,17 +95,19 @@ public sealed class ClaimWorkspace
         IDocumentSession session,
         IMessageBus bus,
         TimeProvider clock,
+        IOptions<ClaimOptions> options,
         ILogger<ClaimWorkspace> logger,
         CancellationToken ct)
     {
-        var decision = Decide(await session.LoadAsync<Workspace>(request.WorkspaceId, ct), request, idempotencyKey, clock.GetUtcNow());
+        var window = options.Value.ClaimRetryWindow;
+        var decision = Decide(await session.LoadAsync<Workspace>(request.WorkspaceId, ct), request, idempotencyKey, clock.GetUtcNow(), window);
         if (decision is ClaimDecision.Start start && !await TryStartAsync(start.Created, session, bus, ct))
         {
             // A concurrent claim of the same id committed first; only the very same claim (a retry) may still succeed.
             // Read it through a session of its own: this one still holds the aggregate of the stream it failed to start.
             await using var query = session.DocumentStore.QuerySession();
             var winner = await query.LoadAsync<Workspace>(request.WorkspaceId, ct);
-            decision = Decide(winner, request, idempotencyKey, clock.GetUtcNow()) is ClaimDecision.Retry retry
+            decision = Decide(winner, request, idempotencyKey, clock.GetUtcNow(), window) is ClaimDecision.Retry retry
                 ? retry
                 : new ClaimDecision.Exists();
         }

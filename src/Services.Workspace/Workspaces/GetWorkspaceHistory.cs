@@ -12,7 +12,7 @@ namespace Services.Workspace.Workspaces;
 
 /// <summary>One entry of the audit log. <see cref="ClientId"/> is whom the entry is about (null for "created").</summary>
 public sealed record HistoryEntry(
-    [property: AllowedValues("created", "granted", "revoked")] string Type,
+    [property: AllowedValues("created", "granted", "revoked", "masters-revoked")] string Type,
     DateTimeOffset At,
     Guid Actor,
     Guid? ClientId,
@@ -26,11 +26,13 @@ public static class GetWorkspaceHistory
         WorkspaceCreated e => new HistoryEntry("created", e.CreatedAt, e.OwnerClientId, null, null, null),
         MemberGranted e => new HistoryEntry("granted", e.At, e.GrantedBy, e.ClientId, e.Scope, e.ExpiresAt),
         MemberRevoked e => new HistoryEntry("revoked", e.At, e.RevokedBy, e.ClientId, null, null),
+        MasterTokensEnded e => new HistoryEntry("masters-revoked", e.At, e.RevokedBy, e.RevokedBy, null, null),
         _ => null,
     };
 
     [WolverineGet("/api/workspaces/{workspaceId}/history", OperationId = "getWorkspaceHistory", Summary = "Get a workspace's history",
-        Description = "The audit log, oldest first: created, then each grant and revocation with its time and actor.")]
+        Description = "The audit log, oldest first: created, then each grant and revocation with its time and actor; " +
+            "masters-revoked when the owner ended its other master tokens.")]
     [Tags("Workspaces")]
     [Authorize(Policy = AccessPolicies.Master)]
     [ProblemResponse(StatusCodes.Status404NotFound, ProblemCodes.WorkspaceNotFound)]

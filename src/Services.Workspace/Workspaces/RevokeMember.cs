@@ -23,7 +23,7 @@ public sealed class AccessRevokedHandler
         var stream = await session.Events.FetchForExclusiveWriting<Workspace>(revoked.WorkspaceId, ct);
 
         // This record is what makes the service refuse the client's old tokens, so it is kept even without a stream.
-        await session.RecordRevocationAsync(revoked.WorkspaceId, revoked.ClientId, revoked.RevokedAt, ct);
+        await session.RecordRevocationAsync(revoked.WorkspaceId, revoked.ClientId, revoked.RevokedAt, revoked.TokenIds ?? [], ct);
         if (stream.Aggregate is null)
         {
             logger.LogWarning("No history for AccessRevoked on unknown workspace {WorkspaceId}", revoked.WorkspaceId);

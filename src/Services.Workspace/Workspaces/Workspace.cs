@@ -20,6 +20,9 @@ public sealed record MemberGranted(
 /// <summary>The owner revoked every token of a client issued at or before <see cref="At"/> (Auth's AccessRevoked).</summary>
 public sealed record MemberRevoked(Guid ClientId, Guid RevokedBy, DateTimeOffset At);
 
+/// <summary>The owner ended its other master tokens (Auth's MasterTokensRevoked); the owner keeps its access.</summary>
+public sealed record MasterTokensEnded(IReadOnlyList<Guid> TokenIds, Guid RevokedBy, DateTimeOffset At);
+
 /// <summary>The workspace aggregate, rebuilt from its stream and kept inline as a snapshot document.</summary>
 public sealed class Workspace
 {
@@ -32,6 +35,7 @@ public sealed class Workspace
     public DateTimeOffset CreatedAt { get; set; }
     public int Version { get; set; }
     public List<Member> Members { get; set; } = [];
+    public List<Guid> EndedMasterTokenIds { get; set; } = [];
 
     public Member? FindMember(Guid clientId) => Members.Find(m => m.ClientId == clientId);
 
@@ -67,6 +71,8 @@ public sealed class Workspace
             member.LastRevokedAt = revoked.At;
         }
     }
+
+    public void Apply(MasterTokensEnded ended) => EndedMasterTokenIds.AddRange(ended.TokenIds.Except(EndedMasterTokenIds));
 
     private Member MemberFor(Guid clientId)
     {

@@ -17,8 +17,8 @@ namespace SyncEngine.ServiceDefaults.Security;
 
 /// <summary>
 /// Every service validates tokens itself, from Auth's published keys: ES256 only (so alg=none and HS256 forgeries
-/// fail), issuer, audience and lifetime checked, claims well-formed, and the (workspace, client) pair not revoked
-/// in the service's own store. Failures are 401/403 problem+json.
+/// fail), issuer, audience and lifetime checked, claims well-formed, and neither the token (by its jti) nor the
+/// (workspace, client) pair at its iat revoked in the service's own store. Failures are 401/403 problem+json.
 /// </summary>
 public static class TokenValidation
 {
@@ -102,7 +102,7 @@ public static class TokenValidation
         var services = context.HttpContext.RequestServices;
         var revocation = await services.GetRequiredService<RevocationCache>()
             .FindAsync(services, holder.WorkspaceId, holder.ClientId, context.HttpContext.RequestAborted);
-        if (revocation is not null && revocation.Covers(DateTimeOffset.FromUnixTimeSeconds(iat)))
+        if (revocation.Refuses(DateTimeOffset.FromUnixTimeSeconds(iat), holder.TokenId))
         {
             context.Fail("The token has been revoked.");
         }

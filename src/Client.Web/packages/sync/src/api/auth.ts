@@ -58,7 +58,7 @@ export interface paths {
         post?: never;
         /**
          * Revoke a client's access
-         * @description Every token and pending invite of the client for this workspace stops working within a second; its live event stream is closed.
+         * @description Every token and pending invite of the client for this workspace stops working within a second; its live event streams are closed. With the owner's own client id: every master token of the workspace but the calling one stops working, and their live event streams are closed.
          */
         delete: operations["revokeAccess"];
         options?: never;
@@ -392,7 +392,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Forbidden: `forbidden`. The owner's own access cannot be revoked. A valid token that does not allow this: another workspace's, read-only, or not the master token. */
+            /** @description Forbidden: `forbidden`. A valid token that does not allow this: another workspace's, read-only, or not the master token. */
             403: {
                 headers: {
                     [name: string]: unknown;

@@ -13,7 +13,7 @@ export interface paths {
         put?: never;
         /**
          * Claim a new workspace
-         * @description The caller becomes the owner and gets the master token. A retry with the same Idempotency-Key and clientId (after a lost response) gets the owner's master token again.
+         * @description The caller becomes the owner and gets the master token. A retry with the same Idempotency-Key and clientId (after a lost response) gets the owner's master token again, within the retry window after the claim (24 hours by default).
          */
         post: operations["claimWorkspace"];
         delete?: never;
@@ -51,7 +51,7 @@ export interface paths {
         };
         /**
          * Get a workspace's history
-         * @description The audit log, oldest first: created, then each grant and revocation with its time and actor.
+         * @description The audit log, oldest first: created, then each grant and revocation with its time and actor; masters-revoked when the owner ended its other master tokens.
          */
         get: operations["getWorkspaceHistory"];
         put?: never;
@@ -83,7 +83,7 @@ export interface components {
         };
         HistoryEntry: {
             /** @enum {string} */
-            type: "created" | "granted" | "revoked";
+            type: "created" | "granted" | "revoked" | "masters-revoked";
             /** Format: date-time */
             at: string;
             /** Format: uuid */
@@ -193,7 +193,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Conflict: `workspace-exists`. Claimed already, by another client or with another Idempotency-Key. */
+            /** @description Conflict: `workspace-exists`. Claimed already, by another client, with another Idempotency-Key, or longer ago than the retry window. */
             409: {
                 headers: {
                     [name: string]: unknown;

@@ -6,10 +6,11 @@ namespace Services.Sync.Changes;
 public static class RequestBody
 {
     /// <summary>
-    /// A declared body over the limit but at most this large is read and discarded before the 413. Answering without
-    /// reading it makes Kestrel close the connection with the body still arriving; the reset can reach the sender (the
-    /// gateway) before the 413 does, which then reports its own 502. The gateway's ceiling is 16 MiB, so through it
-    /// every refused body is drained; a larger one, sent to a replica directly, is refused without reading.
+    /// A body over the limit but at most this large, declared or streamed (chunked), is read to its end and discarded
+    /// before the 413. Answering without reading it makes Kestrel close the connection with the body still arriving; the
+    /// reset can reach the sender (the gateway) before the 413 does, which then reports its own 502 (seen with a chunked
+    /// 5 MiB push, now and then). The gateway's ceiling is 16 MiB, so through it every refused body is drained; a larger
+    /// one, sent to a replica directly, is refused without reading the rest.
     /// </summary>
     public const long DrainAtMostBytes = 16 * 1024 * 1024;
 
@@ -22,7 +23,7 @@ public static class RequestBody
         {
             if (request.ContentLength <= DrainAtMostBytes)
             {
-                await DrainAsync(request.Body, ct);
+                await DrainAsync(request.Body, DrainAtMostBytes, ct);
             }
 
             return null;
@@ -30,7 +31,8 @@ public static class RequestBody
 
         if (request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
         {
-            limit.MaxRequestBodySize = maxBytes + 1L;
+            // Kestrel's own cut is the drain bound, so a streamed body over maxBytes can still be read to its end.
+            limit.MaxRequestBodySize = Math.Max(maxBytes + 1L, DrainAtMostBytes);
         }
 
         using var buffer = new MemoryStream(request.ContentLength is { } length ? (int)length : 16 * 1024);
@@ -42,6 +44,7 @@ public static class RequestBody
             {
                 if (buffer.Length + read > maxBytes)
                 {
+                    await DrainAsync(request.Body, DrainAtMostBytes - buffer.Length - read, ct);
                     return null;
                 }
 
@@ -56,13 +59,16 @@ public static class RequestBody
         return buffer.ToArray();
     }
 
-    private static async Task DrainAsync(Stream body, CancellationToken ct)
+    /// <summary>Reads and discards the rest of a body, but never more than <paramref name="atMostBytes"/>.</summary>
+    private static async Task DrainAsync(Stream body, long atMostBytes, CancellationToken ct)
     {
         var chunk = new byte[ChunkBytes];
         try
         {
-            while (await body.ReadAsync(chunk, ct) > 0)
+            int read;
+            while (atMostBytes > 0 && (read = await body.ReadAsync(chunk, ct)) > 0)
             {
+                atMostBytes -= read;
             }
         }
         catch (Exception e) when (e is BadHttpRequestException or IOException)

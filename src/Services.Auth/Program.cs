@@ -1,6 +1,7 @@
 using JasperFx;
 using Services.Auth.Keys;
 using Services.Auth.Tokens;
+using Services.Auth.Workspaces;
 using SyncEngine.Contracts.Auth;
 using SyncEngine.ServiceDefaults.Messaging;
 using SyncEngine.ServiceDefaults.OpenApi;
@@ -12,10 +13,13 @@ using Wolverine.Postgresql;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
-builder.AddServiceStore("auth", marten => marten.Schema.For<AccessToken>()
-    .Index(t => t.WorkspaceId)
-    .UniqueIndex(t => t.InviteCodeHash!)
-    .UseOptimisticConcurrency(true));
+builder.AddServiceStore("auth", marten =>
+{
+    marten.Schema.For<AccessToken>().Index(t => t.WorkspaceId).UniqueIndex(t => t.InviteCodeHash!).UseOptimisticConcurrency(true);
+    // Created at start-up with the rest, not when first used (MessagingDefaults.AddServiceStore says why).
+    marten.RegisterDocumentType<SigningKey>();
+    marten.RegisterDocumentType<WorkspaceOwner>();
+});
 // Resolved by the key ring at start: a missing Auth:KeyEncryptionKey stops Auth before it takes a request.
 builder.Services.AddSingleton(services => KeyEncryptionKey.FromConfiguration(services.GetRequiredService<IConfiguration>()));
 builder.Services.AddSingleton<SigningKeyRing>().AddHostedService<SigningKeyInitializer>().AddSingleton<TokenIssuer>();

@@ -21,7 +21,7 @@ builder.Services.AddSingleton<SyncMetrics>().AddSingleton<SyncProblems>().AddSin
 builder.Services.AddSingleton<HeadNotifications>().AddHostedService(sp => sp.GetRequiredService<HeadNotifications>());
 builder.Services.AddSingleton<LiveStreamLimit>();
 builder.Services.AddSingleton<HeadAnnouncer>().AddHostedService(sp => sp.GetRequiredService<HeadAnnouncer>());
-builder.Services.AddHostedService<PruneCoveredChanges>();
+builder.Services.AddHostedService<ClampUnreleasedVersions>().AddHostedService<PruneCoveredChanges>();
 
 builder.Host.UseWolverine(opts =>
 {

@@ -40,6 +40,12 @@ public static class Extensions
             http.AddServiceDiscovery();
         });
         builder.Services.AddSyncEngineProblemDetails();
+        // Everything a service acknowledges is committed first and every message waits in a durable inbox, so stopping
+        // loses nothing by not waiting long. Orchestrators do not wait long either: Aspire's DCP sends SIGKILL 6 s after
+        // SIGTERM (a restart then failed now and then, RestartTests), Kubernetes after its grace period. The default 30 s
+        // let a slow drain run into those kills.
+        builder.Services.Configure<HostOptions>(options =>
+            options.ShutdownTimeout = builder.Configuration.GetValue("Hosting:ShutdownTimeout", TimeSpan.FromSeconds(3)));
         // Services sit behind the gateway on loopback (the default known proxy); trust its X-Forwarded-* there.
         builder.Services.Configure<ForwardedHeadersOptions>(options => options.ForwardedHeaders =
             ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto | ForwardedHeaders.XForwardedHost);

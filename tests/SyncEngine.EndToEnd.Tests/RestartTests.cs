@@ -27,6 +27,22 @@ public sealed class RestartTests(SyncEngineApp app)
         await Eventually.Until(token => Status($"/api/workspaces/{workspaceId}/changes?after=0", revokedToken, token),
             s => s == HttpStatusCode.Unauthorized, TimeSpan.FromSeconds(5), Ct);
 
+        // A workspace locked out before versions were bounded: a writer had moved it to int.MaxValue.
+        var (poisoned, _, poisonedMaster) = await app.NewWorkspaceAsync(Ct);
+        await app.Api.PushAsync(poisonedMaster, poisoned, [1], Guid.NewGuid(), 1, Ct);
+        await using (var db = await app.OpenDatabaseAsync(Ct))
+        await using (var poison = new Npgsql.NpgsqlCommand($"update sync.logs set schema_version = {int.MaxValue} where workspace_id = $1", db))
+        {
+            poison.Parameters.AddWithValue(poisoned);
+            Assert.Equal(1, await poison.ExecuteNonQueryAsync(Ct));
+        }
+
+        using (var lockedOut = await app.Gateway.SendAsync(HttpMethod.Post, $"/api/workspaces/{poisoned}/changes", poisonedMaster, Ct,
+            new ByteArrayContent([2]), ("Idempotency-Key", Guid.NewGuid().ToString()), ("Sync-Schema-Version", "1")))
+        {
+            await Problems.AssertProblem(lockedOut, HttpStatusCode.Conflict, "outdated-version");
+        }
+
         string[] services = ["auth", "workspace", "sync"];
         await Task.WhenAll(services.Select(async service =>
         {
@@ -65,6 +81,10 @@ public sealed class RestartTests(SyncEngineApp app)
 
         Assert.Equal(2, await app.Api.PushAsync(master, workspaceId, [2], Guid.NewGuid(), 1, Ct));
         Assert.Equal(2, (await app.Api.PullAsync(master, workspaceId, 0, Ct)).Head);
+
+        // Sync moved the unreleased version back to the newest released one at start: real clients write again.
+        Assert.Equal(SyncEngineApp.MaxSchemaVersion, (await app.Api.PullAsync(poisonedMaster, poisoned, 0, Ct)).SchemaVersion);
+        Assert.Equal(2, await app.Api.PushAsync(poisonedMaster, poisoned, [2], Guid.NewGuid(), SyncEngineApp.MaxSchemaVersion, Ct));
     }
 
     private Task<HttpStatusCode> Status(string path, string token, CancellationToken ct) => app.Gateway.StatusAsync(path, token, ct);

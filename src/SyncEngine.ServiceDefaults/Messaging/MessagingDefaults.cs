@@ -42,6 +42,10 @@ public static class MessagingDefaults
                 options.Events.DatabaseSchemaName = schema;
                 options.AutoCreateSchemaObjects = AutoCreate.CreateOrUpdate;
                 options.OpenTelemetry.TrackConnections = JasperFx.OpenTelemetry.TrackLevel.Normal;
+                // Every service checks revocations. A document type Marten first meets at run time gets its table
+                // then, and two replicas meeting it at once raced to create it (a 500, duplicate pg_type, seen in
+                // RestartTests); registered here, SchemaSetup creates it before the service takes requests.
+                options.RegisterDocumentType<Security.Revocation>();
                 configure?.Invoke(options);
             })
             .UseNpgsqlDataSource()
@@ -63,6 +67,9 @@ public static class MessagingDefaults
         opts.Policies.AutoApplyTransactions();
         opts.Policies.UseDurableOutboxOnAllSendingEndpoints();
         opts.Policies.UseDurableInboxOnAllListeners();
+        // Within the host's shutdown timeout (Extensions.AddServiceDefaults): a message still in flight stays in the
+        // durable inbox and is handled again by the next node, so a stop need not wait Wolverine's default 30 s for it.
+        opts.Durability.DrainTimeout = TimeSpan.FromSeconds(2);
 
 #if RUNTIME_CODEGEN
         opts.CodeGeneration.TypeLoadMode = TypeLoadMode.Dynamic;

@@ -103,6 +103,39 @@ public sealed class ClaimWorkspaceTests
     }
 
     [Fact]
+    public void once_the_owner_ended_its_other_master_tokens_a_retry_with_the_claims_key_finds_the_workspace_exists()
+    {
+        var existing = Claimed();
+        var request = new ClaimWorkspaceRequest(WorkspaceId, Owner);
+        Assert.IsType<ClaimDecision.Retry>(ClaimWorkspace.Decide(existing, request, Key, Now, Window));
+
+        existing.Apply(new MasterTokensEnded([Guid.NewGuid()], Owner, Now));
+
+        Assert.Null(existing.ClaimKeyHash);
+        Assert.IsType<ClaimDecision.Exists>(ClaimWorkspace.Decide(existing, request, Key, Now, Window));
+    }
+
+    [Fact]
+    public void ending_master_tokens_also_ends_the_retries_of_a_snapshot_that_kept_the_plain_key()
+    {
+        var oldSnapshot = new Workspaces.Workspace { Id = WorkspaceId, OwnerClientId = Owner, ClaimKey = Key, CreatedAt = Now.AddHours(-1) };
+
+        oldSnapshot.Apply(new MasterTokensEnded([Guid.NewGuid()], Owner, Now));
+
+        Assert.Null(oldSnapshot.ClaimKey);
+        Assert.IsType<ClaimDecision.Exists>(ClaimWorkspace.Decide(oldSnapshot, new ClaimWorkspaceRequest(WorkspaceId, Owner), Key, Now, Window));
+    }
+
+    [Fact]
+    public void a_snapshot_that_recorded_ended_master_tokens_but_kept_the_key_hash_accepts_no_retry()
+    {
+        var existing = Claimed();
+        existing.EndedMasterTokenIds.Add(Guid.NewGuid());
+
+        Assert.IsType<ClaimDecision.Exists>(ClaimWorkspace.Decide(existing, new ClaimWorkspaceRequest(WorkspaceId, Owner), Key, Now, Window));
+    }
+
+    [Fact]
     public void a_workspace_claimed_without_a_key_accepts_no_retry()
     {
         var legacy = Claimed();

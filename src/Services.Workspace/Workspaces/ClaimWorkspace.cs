@@ -32,7 +32,10 @@ public abstract record ClaimDecision
     /// <summary>The same client with the same key claimed it already: a retry after a lost response.</summary>
     public sealed record Retry(Workspace Workspace) : ClaimDecision;
 
-    /// <summary>Someone else's claim, the same client's with another key, or a retry after the retry window.</summary>
+    /// <summary>
+    /// Someone else's claim, the same client's with another key, a retry after the retry window, or one after the owner
+    /// ended its other master tokens.
+    /// </summary>
     public sealed record Exists : ClaimDecision;
 }
 
@@ -60,8 +63,10 @@ public sealed class ClaimWorkspace
         : WolverineContinue.NoProblems;
 
     /// <summary>
-    /// A retry is recognised only within <paramref name="retryWindow"/> of the claim: each one mints another master
-    /// token, so a leaked Idempotency-Key must not be a way to mint them forever.
+    /// A retry is recognised only within <paramref name="retryWindow"/> of the claim, counted from the claim and not from
+    /// a failed token issue, and only until the owner ends its other master tokens (which clears the key's hash): each
+    /// retry mints another master token, so a leaked Idempotency-Key must not be a way to mint them forever, nor right
+    /// after the owner ended the ones minted so far.
     /// </summary>
     public static ClaimDecision Decide(
         Workspace? existing, ClaimWorkspaceRequest request, string claimKey, DateTimeOffset now, TimeSpan retryWindow) =>
@@ -70,7 +75,9 @@ public sealed class ClaimWorkspace
             null => new ClaimDecision.Start(new WorkspaceCreated(request.WorkspaceId, request.ClientId, HashKey(claimKey), now)),
             _ when existing.OwnerClientId == request.ClientId
                 && (existing.ClaimKeyHash ?? (existing.ClaimKey is { } plain ? HashKey(plain) : null)) == HashKey(claimKey)
-                && now - existing.CreatedAt <= retryWindow =>
+                && now - existing.CreatedAt <= retryWindow
+                // Apply(MasterTokensEnded) clears the key's hash; this also covers snapshots written before it did.
+                && existing.EndedMasterTokenIds.Count == 0 =>
                 new ClaimDecision.Retry(existing),
             _ => new ClaimDecision.Exists(),
         };
@@ -80,13 +87,15 @@ public sealed class ClaimWorkspace
 
     [WolverinePost("/api/workspaces", OperationId = "claimWorkspace", Summary = "Claim a new workspace",
         Description = "The caller becomes the owner and gets the master token. A retry with the same Idempotency-Key and " +
-            "clientId (after a lost response) gets the owner's master token again, within the retry window after the claim (24 hours by default).")]
+            "clientId (after a lost response) gets the owner's master token again, within the retry window after the claim (24 hours by default) " +
+            "and until the owner ends its other master tokens.")]
     [Tags("Workspaces")]
     [ApiParameter(IdempotencyKeyHeader, ParameterLocation.Header, typeof(string),
         "A random key the client keeps with the claim, at most 200 characters; a retry sends the same.", Required = true)]
     [ProblemResponse(StatusCodes.Status400BadRequest, ProblemCodes.InvalidRequest)]
     [ProblemResponse(StatusCodes.Status409Conflict, ProblemCodes.WorkspaceExists,
-        Description = "Claimed already, by another client, with another Idempotency-Key, or longer ago than the retry window.")]
+        Description = "Claimed already, by another client, with another Idempotency-Key, longer ago than the retry window, " +
+            "or the owner has ended its other master tokens since.")]
     [ProblemResponse(StatusCodes.Status503ServiceUnavailable, ProblemCodes.Unavailable,
         Description = "The claim is recorded but its token could not be issued yet: retry with the same Idempotency-Key.")]
     public static async Task<Results<Created<ClaimedWorkspace>, ProblemHttpResult>> Post(

@@ -28,7 +28,8 @@ public sealed class Workspace
 {
     public Guid Id { get; set; }
     public Guid OwnerClientId { get; set; }
-    // Null for workspaces claimed before claims carried a key: no retry can match them.
+    // Null for workspaces claimed before claims carried a key, and once the owner ended its other master tokens:
+    // no retry can match them.
     public string? ClaimKeyHash { get; set; }
     // The plain key, only in snapshots written before keys were hashed; ClaimWorkspace hashes it when it compares.
     public string? ClaimKey { get; set; }
@@ -72,7 +73,14 @@ public sealed class Workspace
         }
     }
 
-    public void Apply(MasterTokensEnded ended) => EndedMasterTokenIds.AddRange(ended.TokenIds.Except(EndedMasterTokenIds));
+    public void Apply(MasterTokensEnded ended)
+    {
+        EndedMasterTokenIds.AddRange(ended.TokenIds.Except(EndedMasterTokenIds));
+        // Each claim retry mints another master token, so a thief holding the claim's key would mint a fresh one right
+        // after the owner ended the others: ending them ends the claim's retries too (ClaimWorkspace.Decide finds no key).
+        ClaimKeyHash = null;
+        ClaimKey = null;
+    }
 
     private Member MemberFor(Guid clientId)
     {

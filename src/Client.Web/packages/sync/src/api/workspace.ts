@@ -13,7 +13,7 @@ export interface paths {
         put?: never;
         /**
          * Claim a new workspace
-         * @description The caller becomes the owner and gets the master token. A retry with the same Idempotency-Key and clientId (after a lost response) gets the owner's master token again, within the retry window after the claim (24 hours by default).
+         * @description The caller becomes the owner and gets the master token. A retry with the same Idempotency-Key and clientId (after a lost response) gets the owner's master token again, within the retry window after the claim (24 hours by default) and until the owner ends its other master tokens.
          */
         post: operations["claimWorkspace"];
         delete?: never;
@@ -193,7 +193,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Conflict: `workspace-exists`. Claimed already, by another client, with another Idempotency-Key, or longer ago than the retry window. */
+            /** @description Conflict: `workspace-exists`. Claimed already, by another client, with another Idempotency-Key, longer ago than the retry window, or the owner has ended its other master tokens since. */
             409: {
                 headers: {
                     [name: string]: unknown;

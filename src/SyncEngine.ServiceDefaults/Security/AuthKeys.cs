@@ -14,9 +14,18 @@ public static class AuthKeys
 {
     public const string JwksAddress = "http://auth/.well-known/jwks.json";
 
+    public static readonly TimeSpan FetchTimeout = TimeSpan.FromSeconds(2);
+
     public static PeriodicKeyRefresh Remote(IServiceProvider services, string issuer, TimeSpan refreshEvery)
     {
         var http = services.GetRequiredService<IHttpClientFactory>().CreateClient("auth-keys");
+        // Auth answers its JWKS in milliseconds. IdentityModel fetches keys without the request's cancellation, so a
+        // fetch that hangs holds every request waiting on it, and a stopping service waits for those requests. That
+        // was the "Failed to stop resource 'sync-…'" in RestartTests: with Auth restarting too, Aspire's proxy held the
+        // fetch open until Auth was back (9.7 s, under the standard handler's 10 s attempt timeout) and DCP killed the
+        // service 6 s after SIGTERM. A failed fetch costs nothing: the keys already known stay in use and the next
+        // request or tick asks again.
+        http.Timeout = FetchTimeout;
         var keys = new ConfigurationManager<OpenIdConnectConfiguration>(
             JwksAddress, new JwksRetriever(issuer), new HttpDocumentRetriever(http) { RequireHttps = false })
         {

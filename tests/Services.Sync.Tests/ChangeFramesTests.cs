@@ -45,4 +45,22 @@ public sealed class ChangeFramesTests
         Assert.Equal(Convert.FromHexString("01000000000000000700000000"), body.ToArray());
         Assert.Equal(13, written);
     }
+
+    [Fact]
+    public async Task a_header_then_the_payload_in_chunks_is_the_same_frame_as_one_write()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var payload = Enumerable.Range(0, 2500).Select(i => (byte)(i % 251)).ToArray();
+        using var whole = new MemoryStream();
+        await ChangeFrames.WriteAsync(whole, ChangeFrames.Snapshot, 42, payload, ct);
+
+        using var chunked = new MemoryStream();
+        await ChangeFrames.WriteHeaderAsync(chunked, ChangeFrames.Snapshot, 42, payload.Length, ct);
+        foreach (var chunk in payload.Chunk(1000))
+        {
+            await chunked.WriteAsync(chunk, ct);
+        }
+
+        Assert.Equal(whole.ToArray(), chunked.ToArray());
+    }
 }

@@ -14,6 +14,9 @@ namespace SyncEngine.EndToEnd.Tests;
 public sealed class CompactionTests(SyncEngineApp app)
 {
     private const int Attempts = 5;
+
+    /// <summary>PullChanges.SnapshotChunkBytes: how much of a snapshot Sync reads per connection.</summary>
+    private const int SnapshotChunkBytes = 1024 * 1024;
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     private static byte[] Bytes(int length, int seed) => Enumerable.Range(0, length).Select(i => (byte)((i * 31 + seed) % 251)).ToArray();
@@ -78,6 +81,24 @@ public sealed class CompactionTests(SyncEngineApp app)
         Assert.False(delta.IsSnapshot);
         Assert.Equal(changes[4], delta.Data);
         Assert.Equal(13 + 200, oneBehind.BodyBytes);
+    }
+
+    [Fact]
+    public async Task a_snapshot_larger_than_one_chunk_arrives_byte_for_byte_with_its_declared_length()
+    {
+        // Two chunks and a few bytes over (PullChanges reads a snapshot in chunks on separate connections), so the seams
+        // between chunks and a short last chunk are all crossed; the two changes it covers (4 MiB) cost more than it.
+        var snapshot = Bytes(2 * SnapshotChunkBytes + 7, 5);
+        var (workspaceId, master, changes) = await WorkspaceWithChangesAsync(3, SyncEngineApp.MaxChangeBytes);
+        await app.Api.UploadSnapshotAsync(master, workspaceId, snapshot, covers: 2, Ct);
+
+        // Whether or not seq 1 and 2 are pruned by now, a new device gets the snapshot.
+        var fresh = await app.Api.PullAsync(master, workspaceId, 0, Ct);
+
+        Assert.Equal([(true, 2L), (false, 3L)], fresh.Frames.Select(f => (f.IsSnapshot, f.Seq)));
+        Assert.Equal(snapshot, fresh.Frames[0].Data);
+        Assert.Equal(changes[2], fresh.Frames[1].Data);
+        Assert.Equal(13 + snapshot.Length + 13 + changes[2].Length, fresh.BodyBytes);
     }
 
     [Fact]

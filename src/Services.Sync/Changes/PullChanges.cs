@@ -43,9 +43,10 @@ public static class PullChanges
 
         // Nothing below holds a connection or a transaction while writing to the client: a reader that reads slowly
         // would otherwise keep a pooled connection (and a snapshot that holds back vacuum) for as long as it likes, and
-        // a few hundred of them exhausted the pool for every workspace. The head, the log and the snapshot come from one
-        // short repeatable-read transaction; the changes then come in pages, each read on its own connection and
-        // released before it is written.
+        // a few hundred of them exhausted the pool for every workspace. The head, the log and the snapshot's length and
+        // first chunk come from one short repeatable-read transaction; the rest of the snapshot, then the changes, come
+        // in chunks and pages of about 1 MiB, each read on its own connection and released before it is written, so a
+        // stalled pull holds about 1 MiB of document bytes (plus at most one change), whatever the document's size.
         var start = await StartAsync(db, workspaceId, after, ct);
         http.Response.Headers[SyncHeaders.Head] = start.Head.ToString();
         http.Response.Headers[SyncHeaders.SchemaVersion] = start.Version.ToString();
@@ -61,7 +62,27 @@ public static class PullChanges
         var from = after;
         if (start.Snapshot is { } snapshot)
         {
-            sent += await ChangeFrames.WriteAsync(body, ChangeFrames.Snapshot, snapshot.Covers, snapshot.Data, ct);
+            // The snapshot goes out in chunks, each read on its own short-lived connection and released before it is
+            // written, so a stalled reader holds one chunk rather than the whole snapshot (up to Sync:MaxSnapshotBytes:
+            // 300 stalled readers of a 16 MiB snapshot held about 5 GB).
+            await ChangeFrames.WriteHeaderAsync(body, ChangeFrames.Snapshot, snapshot.Covers, snapshot.Length, ct);
+            await body.WriteAsync(snapshot.FirstChunk, ct);
+            for (var offset = snapshot.FirstChunk.Length; offset < snapshot.Length;)
+            {
+                // Replaced (an upload for the same seq) or deleted (only the newest two are kept) since the first chunk:
+                // the rest would not belong to the bytes already sent, so break the response off and let the client
+                // pull again, as for a pruned gap below.
+                if (await SnapshotChunkAsync(db, workspaceId, snapshot, offset, ct) is not { Length: > 0 } chunk)
+                {
+                    http.Abort();
+                    return Results.Empty;
+                }
+
+                await body.WriteAsync(chunk, ct);
+                offset += chunk.Length;
+            }
+
+            sent += ChangeFrames.HeaderLength + snapshot.Length;
             from = snapshot.Covers;
         }
 
@@ -102,7 +123,19 @@ public static class PullChanges
     /// <summary>And at most this many changes, so finding a page's end never scans the rest of a long log.</summary>
     public const int PageChanges = 1000;
 
-    private sealed record Start(long Head, int Version, (long Covers, byte[] Data)? Snapshot);
+    /// <summary>
+    /// A snapshot is read in chunks of at most this many bytes, the same bound as a page of changes, so what a stalled
+    /// pull holds in memory does not grow with Sync:MaxSnapshotBytes.
+    /// </summary>
+    public const int SnapshotChunkBytes = PageBytes;
+
+    private sealed record Start(long Head, int Version, SnapshotStart? Snapshot);
+
+    /// <summary>
+    /// The snapshot being sent: its length (the frame header needs it before the first byte), the row version it was
+    /// first read from (xmin, new on every replacement), and its first chunk.
+    /// </summary>
+    private sealed record SnapshotStart(long Covers, int Length, string RowVersion, byte[] FirstChunk);
 
     private static async Task<Start> StartAsync(NpgsqlDataSource db, Guid workspaceId, long after, CancellationToken ct)
     {
@@ -110,18 +143,46 @@ public static class PullChanges
         // One snapshot of the log for the start, so head, pruned point and snapshot agree with each other.
         await using var tx = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, ct);
         var (head, version, prunedThrough) = await ReadLogAsync(connection, tx, workspaceId, ct);
-        (long, byte[])? served = null;
+        SnapshotStart? served = null;
         if (after < head && await SnapshotToServeAsync(connection, tx, workspaceId, after, prunedThrough, ct) is { } covers)
         {
             await using var snapshot = new NpgsqlCommand(
-                $"select data from {SyncSchema.Snapshots} where workspace_id = $1 and covers = $2", connection, tx);
+                $"""
+                select octet_length(data), xmin::text, substring(data from 1 for {SnapshotChunkBytes})
+                from {SyncSchema.Snapshots} where workspace_id = $1 and covers = $2
+                """, connection, tx);
             snapshot.Parameters.AddWithValue(workspaceId);
             snapshot.Parameters.AddWithValue(covers);
-            served = (covers, (byte[])(await snapshot.ExecuteScalarAsync(ct))!);
+            await using var reader = await snapshot.ExecuteReaderAsync(ct);
+            // The row was just chosen in this same transaction, so it is there.
+            await reader.ReadAsync(ct);
+            served = new SnapshotStart(covers, reader.GetInt32(0), reader.GetString(1), (byte[])reader[2]);
         }
 
         await tx.CommitAsync(ct);
         return new Start(head, version, served);
+    }
+
+    /// <summary>
+    /// The snapshot's bytes from <paramref name="offset"/>, one chunk of them, or null when the row is no longer the one
+    /// the first chunk came from. xmin changes with every replacement, even one within the same clock tick as the
+    /// first (created_at could repeat), and the length is compared too so a mismatch can never pass as a short chunk.
+    /// </summary>
+    private static async Task<byte[]?> SnapshotChunkAsync(
+        NpgsqlDataSource db, Guid workspaceId, SnapshotStart snapshot, int offset, CancellationToken ct)
+    {
+        // bytea substring is 1-based; only the chunk crosses to this process, whatever PostgreSQL detoasts to cut it.
+        await using var command = db.CreateCommand(
+            $"""
+            select substring(data from $3 for {SnapshotChunkBytes}) from {SyncSchema.Snapshots}
+            where workspace_id = $1 and covers = $2 and xmin::text = $4 and octet_length(data) = $5
+            """);
+        command.Parameters.AddWithValue(workspaceId);
+        command.Parameters.AddWithValue(snapshot.Covers);
+        command.Parameters.AddWithValue(offset + 1);
+        command.Parameters.AddWithValue(snapshot.RowVersion);
+        command.Parameters.AddWithValue(snapshot.Length);
+        return await command.ExecuteScalarAsync(ct) as byte[];
     }
 
     /// <summary>The changes after <paramref name="from"/> up to <paramref name="head"/>, oldest first, one page of them.</summary>

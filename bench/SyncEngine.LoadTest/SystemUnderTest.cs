@@ -1,6 +1,8 @@
 using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace SyncEngine.LoadTest;
 
@@ -21,8 +23,11 @@ public sealed class SystemUnderTest : IAsyncDisposable
              // The benchmark drives many requests from one address and one token per client: lift the gateway limits.
              "--Gateway:RateLimit:PermitsPerSecondPerClient=1000000", "--Gateway:RateLimit:BurstPerClient=1000000",
              "--Gateway:RateLimit:PermitsPerSecondPerAddress=1000000", "--Gateway:RateLimit:BurstPerAddress=1000000",
+             "--Gateway:ClaimsPerMinutePerAddress=1000000",
              // Start-up health probes fail until each resource is up; that is expected, not news.
              "--Logging:LogLevel:Microsoft.Extensions.Diagnostics.HealthChecks=None"], ct);
+        // Every request the load generator sends would otherwise print two HttpClient lines and bury the results.
+        builder.Services.AddLogging(logging => logging.AddFilter("System.Net.Http.HttpClient", LogLevel.Warning));
         system._app = await builder.BuildAsync(ct);
         await system._app.StartAsync(ct);
         foreach (var resource in new[] { "auth", "workspace", "sync", "gateway" })

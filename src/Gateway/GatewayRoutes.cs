@@ -3,7 +3,7 @@ using Yarp.ReverseProxy.Configuration;
 namespace Gateway;
 
 /// <summary>
-/// The public surface of DESIGN.md, route by route. Destinations are service-discovery names that Aspire resolves;
+/// The public surface of docs/design.md, route by route. Destinations are service-discovery names that Aspire resolves;
 /// more specific routes get a lower <c>Order</c> so they win over the workspace catch-all.
 /// </summary>
 public static class GatewayRoutes

@@ -9,7 +9,7 @@ public sealed class SyncEngineApiException(HttpStatusCode status, string? code, 
     /// <summary>The HTTP status.</summary>
     public HttpStatusCode Status { get; } = status;
 
-    /// <summary>The problem's machine-readable code (DESIGN.md), e.g. <c>workspace-exists</c>.</summary>
+    /// <summary>The problem's machine-readable code (docs/design.md), e.g. <c>workspace-exists</c>.</summary>
     public string? Code { get; } = code;
 
     /// <summary>The human explanation.</summary>

@@ -6,7 +6,7 @@ using SyncEngine.ServiceDefaults.Security;
 
 namespace Services.Auth.Tokens;
 
-/// <summary>Signs SyncEngine tokens (DESIGN.md claims) with the ring's active ES256 key.</summary>
+/// <summary>Signs SyncEngine tokens (docs/design.md claims) with the ring's active ES256 key.</summary>
 public sealed class TokenIssuer(SigningKeyRing keys, IConfiguration configuration)
 {
     private static readonly JsonWebTokenHandler Handler = new() { SetDefaultTimesOnTokenCreation = false };

@@ -5,7 +5,7 @@ namespace Services.Sync.Changes;
 /// <summary>
 /// The newest schema version a push may carry. Without a bound, one writer pushing <c>int.MaxValue</c> moved the
 /// workspace there and every real client was refused (outdated-version) forever. The bound is the one place to ask, so
-/// the app's own <c>maxSchemaVersion</c> (DESIGN.md, "Apps") can replace the deployment's setting here alone.
+/// the app's own <c>maxSchemaVersion</c> (docs/design.md, "Apps") can replace the deployment's setting here alone.
 /// </summary>
 public sealed class MaxSchemaVersion(IOptionsMonitor<SyncOptions> options)
 {

@@ -70,7 +70,7 @@ public static class UploadSnapshot
 
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
-        var (head, _, workspaceFormat, used) = await PushChange.LockLogAsync(connection, tx, workspaceId, ct);
+        var (head, _, workspaceFormat, used) = await WorkspaceLog.LockAsync(connection, tx, workspaceId, ct);
         var stored = await StoredAsync(connection, tx, workspaceId, ct);
         var format = LoroEnvelope.Check(data, LoroEnvelope.Mode.FastSnapshot) == LoroEnvelope.Verdict.Valid ? SyncSchema.LoroFormat : SyncSchema.OpaqueFormat;
         var limit = options.Value.MaxWorkspaceBytes;

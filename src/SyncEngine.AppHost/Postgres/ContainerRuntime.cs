@@ -3,7 +3,7 @@ using Microsoft.Extensions.Configuration;
 namespace SyncEngine.AppHost.Postgres;
 
 /// <summary>
-/// A docker CLI without a daemon makes DCP wait forever on a container (notes/aspire-here.md), so the runtime itself
+/// A docker CLI without a daemon makes DCP wait forever on a container (measured: the AppHost hung with no error), so the runtime itself
 /// is asked, with a short deadline, before a container is chosen.
 /// </summary>
 internal static class ContainerRuntime

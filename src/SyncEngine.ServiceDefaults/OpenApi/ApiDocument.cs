@@ -286,7 +286,7 @@ public static class ApiDocument
         {
             Title = title,
             Version = "v1",
-            Description = "Part of SyncEngine's public HTTP API, served through the gateway under /api (DESIGN.md). " +
+            Description = "Part of SyncEngine's public HTTP API, served through the gateway under /api (docs/design.md). " +
                 "Errors are application/problem+json with a stable `code`.",
         };
         // The address a request came in on (a random port under Aspire) would make every copy differ; paths are absolute.

@@ -1,6 +1,6 @@
 namespace SyncEngine.ServiceDefaults.Problems;
 
-/// <summary>The stable, machine-readable <c>code</c> member of every problem+json error (DESIGN.md, "Error codes").</summary>
+/// <summary>The stable, machine-readable <c>code</c> member of every problem+json error (docs/design.md, "Error codes").</summary>
 public static class ProblemCodes
 {
     public const string InvalidRequest = "invalid-request";

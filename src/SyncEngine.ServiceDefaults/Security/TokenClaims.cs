@@ -2,7 +2,7 @@ using Duende.IdentityModel;
 
 namespace SyncEngine.ServiceDefaults.Security;
 
-/// <summary>The claims of a SyncEngine token (DESIGN.md), by the JWT names Duende.IdentityModel defines where one exists.</summary>
+/// <summary>The claims of a SyncEngine token (docs/design.md), by the JWT names Duende.IdentityModel defines where one exists.</summary>
 public static class TokenClaims
 {
     public const string Subject = JwtClaimTypes.Subject;

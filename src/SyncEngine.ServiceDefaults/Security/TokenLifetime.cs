@@ -4,7 +4,7 @@ using Microsoft.IdentityModel.Tokens;
 namespace SyncEngine.ServiceDefaults.Security;
 
 /// <summary>
-/// exp and nbf are checked only when the token carries them (exp is optional, DESIGN.md). IdentityModel, when it cannot
+/// exp and nbf are checked only when the token carries them (exp is optional, docs/design.md). IdentityModel, when it cannot
 /// find a token's key, checks lifetime first and treats a missing exp as DateTime.MinValue: a non-expiring token signed
 /// by a key the validator has not fetched yet was refused as "expired", and since JwtBearer refetches keys only on
 /// key-not-found, the validator never learned the new key until its periodic refresh. Reading the claims from the

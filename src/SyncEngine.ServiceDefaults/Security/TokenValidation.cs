@@ -63,7 +63,7 @@ public static class TokenValidation
         // every published key but refused, and an unknown kid makes JwtBearer refetch the keys.
         TryAllIssuerSigningKeys = false,
         ValidateLifetime = true,
-        // exp is optional (DESIGN.md); when present it is enforced.
+        // exp is optional (docs/design.md); when present it is enforced.
         RequireExpirationTime = false,
         LifetimeValidator = TokenLifetime.Validate,
         RequireSignedTokens = true,

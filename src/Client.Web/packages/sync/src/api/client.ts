@@ -1,11 +1,9 @@
 import { ApiProblem } from "../problem.js";
 import type {
-  AccessGrant, ClaimWorkspaceRequest, ClaimedWorkspace, GrantRequest, JoinRequest, JoinedWorkspace, PushedChange, TokenSummary, WorkspaceInfo,
+  AccessGrant, ClaimWorkspaceRequest, ClaimedWorkspace, GrantRequest, JoinRequest, JoinedWorkspace, PushedChange, TokenSummary,
 } from "./schemas.js";
 
 const requestTimeoutMs = 30_000;
-
-export const changesContentType = "application/vnd.syncengine.changes";
 
 /** The head and schema version the server reports with every pull. */
 export interface PullResult {
@@ -24,10 +22,6 @@ export class SyncApi {
 
   claim(workspaceId: string, clientId: string, idempotencyKey: string): Promise<ClaimedWorkspace> {
     return this.json("POST", "/api/workspaces", { body: { workspaceId, clientId } satisfies ClaimWorkspaceRequest, headers: { "Idempotency-Key": idempotencyKey } });
-  }
-
-  workspace(token: string, workspaceId: string): Promise<WorkspaceInfo> {
-    return this.json("GET", `/api/workspaces/${workspaceId}`, { token });
   }
 
   grant(token: string, workspaceId: string, request: GrantRequest): Promise<AccessGrant> {

@@ -40,7 +40,8 @@ public static class LiveEvents
     [ProducesResponseType<string>(StatusCodes.Status200OK, "text/event-stream", Description = "An endless event stream.")]
     private static async Task Handle(
         Guid workspaceId, HttpContext http, ClaimsPrincipal user, NpgsqlDataSource db, HeadNotifications notifications,
-        IOptions<SyncOptions> options, SyncMetrics metrics, TimeProvider clock, IHostApplicationLifetime lifetime, LiveStreamLimit limit)
+        IOptions<SyncOptions> options, SyncMetrics metrics, TimeProvider clock, IHostApplicationLifetime lifetime, LiveStreamLimit limit,
+        RevocationCache revocations)
     {
         var holder = TokenHolder.From(user)!;
         using var subscription = notifications.Subscribe(workspaceId, holder.ClientId, holder.TokenId);
@@ -82,7 +83,7 @@ public static class LiveEvents
                     await beat;
                     // The NOTIFY that closes a revoked stream can be lost (a LISTEN connection dropped at that moment):
                     // each beat asks the store as well, so a revoked stream never outlives a heartbeat.
-                    if (clock.GetUtcNow() >= expiry || await RevokedAsync(http, holder, issuedAt, ends.Token))
+                    if (clock.GetUtcNow() >= expiry || await revocations.RefusesAsync(http.RequestServices, holder, issuedAt, ends.Token))
                     {
                         await ends.CancelAsync();
                         ends.Token.ThrowIfCancellationRequested();
@@ -153,10 +154,6 @@ public static class LiveEvents
     }
 
     private static readonly TimeSpan MaxTimer = TimeSpan.FromMilliseconds(uint.MaxValue - 1);
-
-    private static async Task<bool> RevokedAsync(HttpContext http, TokenHolder holder, DateTimeOffset issuedAt, CancellationToken ct) =>
-        (await http.RequestServices.GetRequiredService<RevocationCache>().FindAsync(http.RequestServices, holder.WorkspaceId, holder.ClientId, ct))
-            .Refuses(issuedAt, holder.TokenId);
 
     private static async Task WriteAsync(HttpContext http, string text, CancellationToken ct)
     {

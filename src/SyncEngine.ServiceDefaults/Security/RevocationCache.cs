@@ -37,5 +37,9 @@ public sealed class RevocationCache(TimeSpan lifetime) : IDisposable
         return revocation;
     }
 
+    /// <summary>Whether the store refuses this token: its pair revoked at or after its iat, or its own id revoked.</summary>
+    public async Task<bool> RefusesAsync(IServiceProvider services, TokenHolder holder, DateTimeOffset issuedAt, CancellationToken ct) =>
+        (await FindAsync(services, holder.WorkspaceId, holder.ClientId, ct)).Refuses(issuedAt, holder.TokenId);
+
     public void Dispose() => _entries.Dispose();
 }

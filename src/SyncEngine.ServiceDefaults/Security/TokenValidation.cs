@@ -100,9 +100,8 @@ public static class TokenValidation
         }
 
         var services = context.HttpContext.RequestServices;
-        var revocation = await services.GetRequiredService<RevocationCache>()
-            .FindAsync(services, holder.WorkspaceId, holder.ClientId, context.HttpContext.RequestAborted);
-        if (revocation.Refuses(DateTimeOffset.FromUnixTimeSeconds(iat), holder.TokenId))
+        if (await services.GetRequiredService<RevocationCache>()
+                .RefusesAsync(services, holder, DateTimeOffset.FromUnixTimeSeconds(iat), context.HttpContext.RequestAborted))
         {
             context.Fail("The token has been revoked.");
         }

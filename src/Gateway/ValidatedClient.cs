@@ -1,7 +1,7 @@
 using System.Security.Claims;
 using Microsoft.IdentityModel.Protocols;
 using Microsoft.IdentityModel.Protocols.OpenIdConnect;
-using SyncEngine.ServiceDefaults.Security;
+using SyncEngine.Tokens;
 
 namespace Gateway;
 
@@ -66,7 +66,7 @@ public static class ValidatedClient
                 return null;
             }
 
-            var parameters = TokenValidation.Parameters(issuer);
+            var parameters = TokenParameters.For(issuer);
             parameters.IssuerSigningKeys = configuration.Result.SigningKeys;
             var result = await handler.ValidateTokenAsync(authorization[Bearer.Length..].Trim(), parameters);
             return result.IsValid && TokenHolder.From(new ClaimsPrincipal(result.ClaimsIdentity)) is { } holder

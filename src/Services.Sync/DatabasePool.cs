@@ -1,5 +1,5 @@
 using Npgsql;
-using SyncEngine.ServiceDefaults.Messaging;
+using SyncEngine.Backend.Messaging;
 
 namespace Services.Sync;
 

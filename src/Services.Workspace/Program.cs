@@ -1,11 +1,11 @@
 using JasperFx;
 using JasperFx.Events.Projections;
 using Services.Workspace.Workspaces;
+using SyncEngine.Backend.Messaging;
+using SyncEngine.Backend.OpenApi;
+using SyncEngine.Backend.Security;
 using SyncEngine.Contracts.Workspaces;
-using SyncEngine.ServiceDefaults.Messaging;
-using SyncEngine.ServiceDefaults.OpenApi;
 using SyncEngine.ServiceDefaults.Problems;
-using SyncEngine.ServiceDefaults.Security;
 using Wolverine;
 using Wolverine.Http;
 using Wolverine.Postgresql;

@@ -14,7 +14,7 @@ using OpenTelemetry.Trace;
 
 namespace Microsoft.Extensions.Hosting;
 
-/// <summary>What every SyncEngine service shares: telemetry, health, service discovery, resilience, problem details.</summary>
+/// <summary>What every SyncEngine process (the services and the gateway) shares: telemetry, health, service discovery, resilience, problem details.</summary>
 public static class Extensions
 {
     private const string HealthEndpointPath = "/health";

@@ -4,7 +4,7 @@ using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Protocols;
 using Microsoft.IdentityModel.Protocols.OpenIdConnect;
 using Microsoft.IdentityModel.Tokens;
-using SyncEngine.ServiceDefaults.Security;
+using SyncEngine.Tokens;
 using Xunit;
 
 namespace Gateway.Tests;

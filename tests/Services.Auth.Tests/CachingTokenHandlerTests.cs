@@ -1,7 +1,7 @@
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 using Services.Auth.Keys;
-using SyncEngine.ServiceDefaults.Security;
+using SyncEngine.Tokens;
 using Xunit;
 
 namespace Services.Auth.Tests;
@@ -27,7 +27,7 @@ public sealed class CachingTokenHandlerTests : IDisposable
 
     private TokenValidationParameters Published(params SecurityKey[] keys)
     {
-        var parameters = TokenValidation.Parameters(TokenClaims.DefaultIssuer);
+        var parameters = TokenParameters.For(TokenClaims.DefaultIssuer);
         parameters.IssuerSigningKeys = keys.Length > 0 ? keys : [_key.PublicSecurityKey()];
         return parameters;
     }
@@ -97,7 +97,7 @@ public sealed class CachingTokenHandlerTests : IDisposable
     public async Task without_published_keys_nothing_is_remembered()
     {
         var token = Token();
-        var parameters = TokenValidation.Parameters(TokenClaims.DefaultIssuer);
+        var parameters = TokenParameters.For(TokenClaims.DefaultIssuer);
         parameters.IssuerSigningKey = _key.PublicSecurityKey();
         Assert.True((await _handler.ValidateTokenAsync(token, parameters)).IsValid);
 

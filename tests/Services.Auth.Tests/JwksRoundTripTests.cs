@@ -1,7 +1,7 @@
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 using Services.Auth.Keys;
-using SyncEngine.ServiceDefaults.Security;
+using SyncEngine.Tokens;
 using Xunit;
 
 namespace Services.Auth.Tests;
@@ -23,7 +23,7 @@ public sealed class JwksRoundTripTests
     {
         var jwks = System.Text.Json.JsonSerializer.Serialize(PublishKeys.JwksDocument([_published]));
         var configuration = AuthKeys.FromJwks(jwks, TokenClaims.DefaultIssuer);
-        var parameters = TokenValidation.Parameters(configuration.Issuer);
+        var parameters = TokenParameters.For(configuration.Issuer);
         parameters.IssuerSigningKeys = configuration.SigningKeys;
         return await Handler.ValidateTokenAsync(token, parameters);
     }

@@ -1,6 +1,6 @@
 using Microsoft.IdentityModel.Protocols;
 using Microsoft.IdentityModel.Protocols.OpenIdConnect;
-using SyncEngine.ServiceDefaults.Security;
+using SyncEngine.Tokens;
 using Xunit;
 
 namespace Services.Auth.Tests;

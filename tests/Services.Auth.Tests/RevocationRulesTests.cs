@@ -1,5 +1,5 @@
 using Services.Auth.Tokens;
-using SyncEngine.ServiceDefaults.Security;
+using SyncEngine.Backend.Security;
 using Xunit;
 
 namespace Services.Auth.Tests;

@@ -1,7 +1,7 @@
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 using Services.Auth.Keys;
-using SyncEngine.ServiceDefaults.Security;
+using SyncEngine.Tokens;
 using Xunit;
 
 namespace Services.Auth.Tests;
@@ -20,7 +20,7 @@ public sealed class TokenRoundTripTests
             Claims = new Dictionary<string, object> { ["sub"] = Guid.NewGuid().ToString(), ["iat"] = DateTimeOffset.UtcNow.ToUnixTimeSeconds() },
             SigningCredentials = new SigningCredentials(key.PrivateSecurityKey(), SecurityAlgorithms.EcdsaSha256),
         });
-        var parameters = TokenValidation.Parameters(TokenClaims.DefaultIssuer);
+        var parameters = TokenParameters.For(TokenClaims.DefaultIssuer);
         parameters.IssuerSigningKey = key.PublicSecurityKey();
 
         var result = await handler.ValidateTokenAsync(token, parameters);

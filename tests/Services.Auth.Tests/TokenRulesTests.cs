@@ -1,6 +1,6 @@
 using Services.Auth.Invites;
 using Services.Auth.Tokens;
-using SyncEngine.ServiceDefaults.Security;
+using SyncEngine.Backend.Security;
 using Xunit;
 
 namespace Services.Auth.Tests;

@@ -3,13 +3,13 @@ using System.Text;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 using Services.Auth.Keys;
-using SyncEngine.ServiceDefaults.Security;
+using SyncEngine.Tokens;
 using Xunit;
 
 namespace Services.Auth.Tests;
 
 /// <summary>
-/// The parameters every service validates with (ServiceDefaults' <see cref="TokenValidation.Parameters"/>), against a
+/// The parameters every service validates with (ServiceDefaults' <see cref="TokenParameters.For"/>), against a
 /// real ES256 key as Auth publishes it: what passes and what does not, before any service-specific check.
 /// </summary>
 public sealed class TokenValidationTests
@@ -19,7 +19,7 @@ public sealed class TokenValidationTests
 
     private TokenValidationParameters Parameters(params SecurityKey[] extraKeys)
     {
-        var parameters = TokenValidation.Parameters(TokenClaims.DefaultIssuer);
+        var parameters = TokenParameters.For(TokenClaims.DefaultIssuer);
         parameters.IssuerSigningKeys = [_key.PublicSecurityKey(), .. extraKeys];
         return parameters;
     }

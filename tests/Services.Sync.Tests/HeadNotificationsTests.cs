@@ -3,7 +3,7 @@ using Microsoft.Extensions.Options;
 using Npgsql;
 using Services.Sync.Changes;
 using Services.Sync.Live;
-using SyncEngine.ServiceDefaults.Security;
+using SyncEngine.Backend.Security;
 using Xunit;
 
 namespace Services.Sync.Tests;

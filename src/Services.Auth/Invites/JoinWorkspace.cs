@@ -3,9 +3,9 @@ using Marten;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Services.Auth.Tokens;
-using SyncEngine.ServiceDefaults.OpenApi;
+using SyncEngine.Backend.OpenApi;
 using SyncEngine.ServiceDefaults.Problems;
-using SyncEngine.ServiceDefaults.Security;
+using SyncEngine.Tokens;
 using Wolverine.Http;
 using JasperFx;
 

@@ -1,5 +1,5 @@
 using Microsoft.IdentityModel.Tokens;
-using SyncEngine.ServiceDefaults.Security;
+using SyncEngine.Tokens;
 using Wolverine.Http;
 
 namespace Services.Auth.Keys;

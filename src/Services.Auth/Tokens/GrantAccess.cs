@@ -6,10 +6,11 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Services.Auth.Invites;
 using Services.Auth.Workspaces;
+using SyncEngine.Backend.OpenApi;
+using SyncEngine.Backend.Security;
 using SyncEngine.Contracts.Auth;
-using SyncEngine.ServiceDefaults.OpenApi;
 using SyncEngine.ServiceDefaults.Problems;
-using SyncEngine.ServiceDefaults.Security;
+using SyncEngine.Tokens;
 using Wolverine;
 using Wolverine.Http;
 

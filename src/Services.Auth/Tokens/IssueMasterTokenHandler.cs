@@ -2,7 +2,7 @@ using Marten;
 using Services.Auth.Workspaces;
 using SyncEngine.Contracts.Auth;
 using SyncEngine.Contracts.Workspaces;
-using SyncEngine.ServiceDefaults.Security;
+using SyncEngine.Tokens;
 
 namespace Services.Auth.Tokens;
 

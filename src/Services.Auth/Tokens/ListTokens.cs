@@ -2,7 +2,8 @@ using System.ComponentModel.DataAnnotations;
 using Marten;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Http.HttpResults;
-using SyncEngine.ServiceDefaults.Security;
+using SyncEngine.Backend.Security;
+using SyncEngine.Tokens;
 using Wolverine.Http;
 
 namespace Services.Auth.Tokens;

@@ -3,10 +3,11 @@ using Marten;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.OpenApi;
+using SyncEngine.Backend.OpenApi;
+using SyncEngine.Backend.Security;
 using SyncEngine.Contracts.Auth;
-using SyncEngine.ServiceDefaults.OpenApi;
 using SyncEngine.ServiceDefaults.Problems;
-using SyncEngine.ServiceDefaults.Security;
+using SyncEngine.Tokens;
 using Wolverine;
 using Wolverine.Http;
 

@@ -1,6 +1,7 @@
 using Marten;
+using SyncEngine.Backend.Security;
 using SyncEngine.Contracts.Auth;
-using SyncEngine.ServiceDefaults.Security;
+using SyncEngine.Tokens;
 using Wolverine;
 
 namespace Services.Auth.Tokens;

@@ -2,7 +2,8 @@ using Marten;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 using Services.Auth.Keys;
-using SyncEngine.ServiceDefaults.Security;
+using SyncEngine.Backend.Security;
+using SyncEngine.Tokens;
 
 namespace Services.Auth.Tokens;
 

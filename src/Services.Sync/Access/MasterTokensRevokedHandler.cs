@@ -1,7 +1,7 @@
 using Marten;
 using Services.Sync.Live;
+using SyncEngine.Backend.Security;
 using SyncEngine.Contracts.Auth;
-using SyncEngine.ServiceDefaults.Security;
 
 namespace Services.Sync.Access;
 

@@ -1,9 +1,9 @@
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.OpenApi;
 using Npgsql;
-using SyncEngine.ServiceDefaults.OpenApi;
+using SyncEngine.Backend.OpenApi;
+using SyncEngine.Backend.Security;
 using SyncEngine.ServiceDefaults.Problems;
-using SyncEngine.ServiceDefaults.Security;
 
 namespace Services.Sync.Changes;
 

@@ -5,9 +5,10 @@ using Microsoft.Extensions.Options;
 using Microsoft.OpenApi;
 using Npgsql;
 using Services.Sync.Live;
-using SyncEngine.ServiceDefaults.OpenApi;
+using SyncEngine.Backend.OpenApi;
+using SyncEngine.Backend.Security;
 using SyncEngine.ServiceDefaults.Problems;
-using SyncEngine.ServiceDefaults.Security;
+using SyncEngine.Tokens;
 
 namespace Services.Sync.Changes;
 

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Threading.Channels;
 using Npgsql;
-using SyncEngine.ServiceDefaults.Security;
+using SyncEngine.Backend.Security;
 
 namespace Services.Sync.Live;
 

@@ -6,8 +6,9 @@ using Microsoft.Extensions.Options;
 using Microsoft.OpenApi;
 using Npgsql;
 using Services.Sync.Changes;
-using SyncEngine.ServiceDefaults.OpenApi;
-using SyncEngine.ServiceDefaults.Security;
+using SyncEngine.Backend.OpenApi;
+using SyncEngine.Backend.Security;
+using SyncEngine.Tokens;
 
 namespace Services.Sync.Live;
 

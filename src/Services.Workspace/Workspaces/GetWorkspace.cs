@@ -4,9 +4,10 @@ using System.Text.Json.Serialization;
 using Marten;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Http.HttpResults;
-using SyncEngine.ServiceDefaults.OpenApi;
+using SyncEngine.Backend.OpenApi;
+using SyncEngine.Backend.Security;
 using SyncEngine.ServiceDefaults.Problems;
-using SyncEngine.ServiceDefaults.Security;
+using SyncEngine.Tokens;
 using Wolverine.Http;
 
 namespace Services.Workspace.Workspaces;

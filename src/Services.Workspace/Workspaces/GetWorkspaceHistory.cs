@@ -3,9 +3,10 @@ using JasperFx.Events;
 using Marten;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Http.HttpResults;
-using SyncEngine.ServiceDefaults.OpenApi;
+using SyncEngine.Backend.OpenApi;
+using SyncEngine.Backend.Security;
 using SyncEngine.ServiceDefaults.Problems;
-using SyncEngine.ServiceDefaults.Security;
+using SyncEngine.Tokens;
 using Wolverine.Http;
 
 namespace Services.Workspace.Workspaces;

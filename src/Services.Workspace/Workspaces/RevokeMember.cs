@@ -1,6 +1,6 @@
 using Marten;
+using SyncEngine.Backend.Security;
 using SyncEngine.Contracts.Auth;
-using SyncEngine.ServiceDefaults.Security;
 
 namespace Services.Workspace.Workspaces;
 

@@ -1,5 +1,3 @@
-using JasperFx;
-using Marten.Exceptions;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http;
@@ -13,7 +11,8 @@ public static class ProblemDetailsDefaults
     /// <summary>
     /// Every error leaves a service as problem+json with a <c>code</c>: bare statuses (404 on an unknown route, 405)
     /// get one from <see cref="Problem.CodeOf"/>, and exceptions that are the client's doing (unreadable JSON, a stale
-    /// write) become 400/409 instead of a 500.
+    /// write) become 400/409 instead of a 500. Faults of libraries this project does not reference (Marten's stale
+    /// writes, in SyncEngine.Backend) come from the <see cref="ClientFault"/>s registered.
     /// </summary>
     public static IServiceCollection AddSyncEngineProblemDetails(this IServiceCollection services)
     {
@@ -34,7 +33,8 @@ public static class ProblemDetailsDefaults
         return app;
     }
 
-    private sealed class ClientFaultExceptionHandler(IProblemDetailsService problems, ILogger<ClientFaultExceptionHandler> logger)
+    private sealed class ClientFaultExceptionHandler(
+        IProblemDetailsService problems, IEnumerable<ClientFault> faults, ILogger<ClientFaultExceptionHandler> logger)
         : IExceptionHandler
     {
         public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken cancellationToken)
@@ -45,11 +45,7 @@ public static class ProblemDetailsDefaults
                     Problem.Create(413, ProblemCodes.PayloadTooLarge, "The request body is larger than this route accepts."),
                 BadHttpRequestException bad => Problem.InvalidRequest(bad.Message),
                 System.Text.Json.JsonException => Problem.InvalidRequest("The request body is not valid JSON for this route."),
-                ConcurrencyException or ExistingStreamIdCollisionException => StaleWrite(),
-                // Marten reports several stale documents of one SaveChanges together (a revoke touching two grants).
-                AggregateException { InnerExceptions: var inner } when inner.Count > 0
-                    && inner.All(e => e is ConcurrencyException or ExistingStreamIdCollisionException) => StaleWrite(),
-                _ => null,
+                _ => faults.Select(fault => fault(exception)).FirstOrDefault(p => p is not null),
             };
             if (problem is null)
             {
@@ -60,8 +56,5 @@ public static class ProblemDetailsDefaults
             context.Response.StatusCode = problem.Status!.Value;
             return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = context, ProblemDetails = problem, Exception = exception });
         }
-
-        private static Microsoft.AspNetCore.Mvc.ProblemDetails StaleWrite() =>
-            Problem.Create(409, ProblemCodes.Conflict, "A concurrent write changed this resource first; read it again and retry.");
     }
 }

@@ -1,9 +1,9 @@
-using System.Security.Claims;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using SyncEngine.Tokens;
 
-namespace SyncEngine.ServiceDefaults.Security;
+namespace SyncEngine.Backend.Security;
 
 /// <summary>Named policies for workspace routes: the token's <c>wid</c> must be the route's workspace, plus a level.</summary>
 public static class AccessPolicies
@@ -29,20 +29,6 @@ public static class AccessPolicies
 public enum AccessLevel { Member, Writer, Master }
 
 public sealed record WorkspaceAccessRequirement(AccessLevel Level) : IAuthorizationRequirement;
-
-/// <summary>What a validated token says, read once from its claims.</summary>
-public sealed record TokenHolder(Guid ClientId, Guid WorkspaceId, string Scope, bool IsMaster, Guid TokenId)
-{
-    public bool CanWrite => Scope == Scopes.ReadWrite;
-
-    public static TokenHolder? From(ClaimsPrincipal user) =>
-        Guid.TryParse(user.FindFirstValue(TokenClaims.Subject), out var client)
-        && Guid.TryParse(user.FindFirstValue(TokenClaims.WorkspaceId), out var workspace)
-        && user.FindFirstValue(TokenClaims.Scope) is { } scope && Scopes.IsKnown(scope)
-        && Guid.TryParse(user.FindFirstValue(TokenClaims.JwtId), out var tokenId)
-            ? new TokenHolder(client, workspace, scope, user.FindFirstValue(TokenClaims.Master) == "true", tokenId)
-            : null;
-}
 
 public sealed class WorkspaceAccessHandler : AuthorizationHandler<WorkspaceAccessRequirement>
 {

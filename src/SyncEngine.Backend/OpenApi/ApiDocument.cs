@@ -14,9 +14,9 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.OpenApi;
 using SyncEngine.ServiceDefaults.Problems;
-using SyncEngine.ServiceDefaults.Security;
+using SyncEngine.Backend.Security;
 
-namespace SyncEngine.ServiceDefaults.OpenApi;
+namespace SyncEngine.Backend.OpenApi;
 
 /// <summary>
 /// Each service's OpenAPI document, at /openapi/v1.json on the service's own port (the gateway routes only /api there).

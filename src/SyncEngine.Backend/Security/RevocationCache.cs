@@ -1,8 +1,9 @@
 using Marten;
 using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.DependencyInjection;
+using SyncEngine.Tokens;
 
-namespace SyncEngine.ServiceDefaults.Security;
+namespace SyncEngine.Backend.Security;
 
 /// <summary>
 /// Remembers, for a short while, what the store said about a (workspace, client) pair, so a busy client's requests do

@@ -1,6 +1,6 @@
 using Marten;
 
-namespace SyncEngine.ServiceDefaults.Security;
+namespace SyncEngine.Backend.Security;
 
 /// <summary>
 /// A revoked (workspace, client) pair, kept durably in each service's own schema: every token of the pair issued at

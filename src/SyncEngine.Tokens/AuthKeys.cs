@@ -3,7 +3,7 @@ using Microsoft.IdentityModel.Protocols;
 using Microsoft.IdentityModel.Protocols.OpenIdConnect;
 using Microsoft.IdentityModel.Tokens;
 
-namespace SyncEngine.ServiceDefaults.Security;
+namespace SyncEngine.Tokens;
 
 /// <summary>
 /// Auth's public signing keys as every service and the gateway fetch them: the JWKS straight from Auth by service

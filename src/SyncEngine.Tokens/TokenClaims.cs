@@ -1,6 +1,6 @@
 using Duende.IdentityModel;
 
-namespace SyncEngine.ServiceDefaults.Security;
+namespace SyncEngine.Tokens;
 
 /// <summary>The claims of a SyncEngine token (docs/design.md), by the JWT names Duende.IdentityModel defines where one exists.</summary>
 public static class TokenClaims

@@ -1,7 +1,7 @@
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 
-namespace SyncEngine.ServiceDefaults.Security;
+namespace SyncEngine.Tokens;
 
 /// <summary>
 /// exp and nbf are checked only when the token carries them (exp is optional, docs/design.md). IdentityModel, when it cannot

@@ -2,7 +2,7 @@ using Microsoft.Extensions.Caching.Memory;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 
-namespace SyncEngine.ServiceDefaults.Security;
+namespace SyncEngine.Tokens;
 
 /// <summary>
 /// Remembers which token strings passed validation, so a client's next requests skip the ES256 signature check: in a

@@ -3,7 +3,7 @@ using Microsoft.AspNetCore.Http.Metadata;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.OpenApi;
 
-namespace SyncEngine.ServiceDefaults.OpenApi;
+namespace SyncEngine.Backend.OpenApi;
 
 // Endpoint metadata for what the OpenAPI document cannot infer from a handler's signature: headers and query values a
 // handler reads itself, raw binary bodies, and which problem codes a status carries. ApiDocument's transformers read

@@ -12,8 +12,9 @@ using Microsoft.IdentityModel.Protocols;
 using Microsoft.IdentityModel.Protocols.OpenIdConnect;
 using Microsoft.IdentityModel.Tokens;
 using SyncEngine.ServiceDefaults.Problems;
+using SyncEngine.Tokens;
 
-namespace SyncEngine.ServiceDefaults.Security;
+namespace SyncEngine.Backend.Security;
 
 /// <summary>
 /// Every service validates tokens itself, from Auth's published keys: ES256 only (so alg=none and HS256 forgeries
@@ -34,7 +35,7 @@ public static class TokenValidation
                 options.MapInboundClaims = false;
                 options.RequireHttpsMetadata = false;
                 options.ConfigurationManager = keys?.Invoke(services) ?? AuthKeys.Remote(services, issuer, keyRefreshEvery);
-                options.TokenValidationParameters = Parameters(issuer);
+                options.TokenValidationParameters = TokenParameters.For(issuer);
                 options.TokenHandlers.Clear();
                 options.TokenHandlers.Add(services.GetRequiredService<CachingTokenHandler>());
                 options.Events = new JwtBearerEvents
@@ -51,26 +52,6 @@ public static class TokenValidation
         builder.Services.AddAuthorization(options => options.AddWorkspacePolicies());
         return builder;
     }
-
-    /// <summary>What a SyncEngine token must satisfy, whoever validates it.</summary>
-    public static TokenValidationParameters Parameters(string issuer) => new()
-    {
-        ValidAlgorithms = [TokenClaims.Algorithm],
-        ValidIssuer = issuer,
-        ValidAudience = TokenClaims.Audience,
-        ValidateIssuerSigningKey = true,
-        // Auth names its key in every token; a token without a kid (or with an unknown one) is not tried against
-        // every published key but refused, and an unknown kid makes JwtBearer refetch the keys.
-        TryAllIssuerSigningKeys = false,
-        ValidateLifetime = true,
-        // exp is optional (docs/design.md); when present it is enforced.
-        RequireExpirationTime = false,
-        LifetimeValidator = TokenLifetime.Validate,
-        RequireSignedTokens = true,
-        // Issuer and validators are our own NTP-synced servers; a long skew would only stretch expiry.
-        ClockSkew = TimeSpan.FromSeconds(5),
-        NameClaimType = TokenClaims.Subject,
-    };
 
     /// <summary>Route ids are checked before any token: a malformed workspace id is 400, whoever asks.</summary>
     public static WebApplication UseSyncEngineAuthentication(this WebApplication app)

@@ -4,7 +4,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 
-namespace SyncEngine.ServiceDefaults.Messaging;
+namespace SyncEngine.Backend.Messaging;
 
 /// <summary>
 /// Creates or updates every schema object (Marten's, Wolverine's envelopes and queue tables, a service's own tables)

@@ -1,7 +1,7 @@
 using Microsoft.IdentityModel.Protocols;
 using Microsoft.IdentityModel.Protocols.OpenIdConnect;
 
-namespace SyncEngine.ServiceDefaults.Security;
+namespace SyncEngine.Tokens;
 
 /// <summary>
 /// Refetches Auth's keys every <c>Security:KeyRefreshEvery</c> (default 10 minutes): that bounds how long a retired key's

@@ -4,11 +4,12 @@ using JasperFx.CodeGeneration;
 using Marten;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using SyncEngine.ServiceDefaults.Problems;
 using Wolverine;
 using Wolverine.Marten;
 using Wolverine.Postgresql.Transport;
 
-namespace SyncEngine.ServiceDefaults.Messaging;
+namespace SyncEngine.Backend.Messaging;
 
 /// <summary>
 /// How every service stores its data and exchanges messages: one PostgreSQL database (connection <c>syncengine</c>),
@@ -35,6 +36,7 @@ public static class MessagingDefaults
                 .ConfigureBatchFilter(_ => Activity.Current is not null));
         });
 
+        builder.Services.AddSingleton<ClientFault>(StaleWrites.ProblemOf);
         return builder.Services
             .AddMarten(options =>
             {

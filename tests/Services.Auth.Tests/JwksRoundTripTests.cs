@@ -7,7 +7,7 @@ using Xunit;
 namespace Services.Auth.Tests;
 
 /// <summary>
-/// What validators read from Auth's JWKS (ServiceDefaults' <see cref="AuthKeys"/>, now that they fetch it directly
+/// What validators read from Auth's JWKS (SyncEngine.Tokens' <see cref="AuthKeys"/>, now that they fetch it directly
 /// instead of following the discovery document): the published keys validate Auth's tokens, under our own issuer.
 /// </summary>
 public sealed class JwksRoundTripTests

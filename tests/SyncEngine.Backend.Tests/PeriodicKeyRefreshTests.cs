@@ -3,7 +3,7 @@ using Microsoft.IdentityModel.Protocols.OpenIdConnect;
 using SyncEngine.Tokens;
 using Xunit;
 
-namespace Services.Auth.Tests;
+namespace SyncEngine.Backend.Tests;
 
 /// <summary>How often validators refetch Auth's keys: what bounds the life of a retired key's tokens.</summary>
 public sealed class PeriodicKeyRefreshTests

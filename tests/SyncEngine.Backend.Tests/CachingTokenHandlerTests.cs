@@ -1,10 +1,9 @@
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
-using Services.Auth.Keys;
 using SyncEngine.Tokens;
 using Xunit;
 
-namespace Services.Auth.Tests;
+namespace SyncEngine.Backend.Tests;
 
 /// <summary>
 /// What a remembered validation may skip and what it may not. A hit is observed by handing over, under the same kid, a
@@ -12,7 +11,7 @@ namespace Services.Auth.Tests;
 /// </summary>
 public sealed class CachingTokenHandlerTests : IDisposable
 {
-    private readonly SigningKey _key = SigningKey.Generate(DateTimeOffset.UtcNow, DateTimeOffset.UtcNow);
+    private readonly TestKey _key = TestKey.Generate();
     private readonly Clock _clock = new();
     private readonly CachingTokenHandler _handler;
 
@@ -35,7 +34,7 @@ public sealed class CachingTokenHandlerTests : IDisposable
     /// <summary>Another key published under this key's kid: it cannot verify the token's signature.</summary>
     private SecurityKey Impostor()
     {
-        var other = SigningKey.Generate(DateTimeOffset.UtcNow, DateTimeOffset.UtcNow).PublicSecurityKey();
+        var other = TestKey.Generate().PublicSecurityKey();
         other.KeyId = _key.Id;
         return other;
     }
@@ -65,7 +64,7 @@ public sealed class CachingTokenHandlerTests : IDisposable
         Assert.True((await _handler.ValidateTokenAsync(token, Published())).IsValid);
 
         // Keys refetched without this token's key (it was retired), another key published instead.
-        var result = await _handler.ValidateTokenAsync(token, Published(SigningKey.Generate(DateTimeOffset.UtcNow, DateTimeOffset.UtcNow).PublicSecurityKey()));
+        var result = await _handler.ValidateTokenAsync(token, Published(TestKey.Generate().PublicSecurityKey()));
 
         Assert.False(result.IsValid);
         Assert.IsType<SecurityTokenSignatureKeyNotFoundException>(result.Exception);

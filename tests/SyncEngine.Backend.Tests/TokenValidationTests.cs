@@ -2,20 +2,19 @@ using System.Security.Cryptography;
 using System.Text;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
-using Services.Auth.Keys;
 using SyncEngine.Tokens;
 using Xunit;
 
-namespace Services.Auth.Tests;
+namespace SyncEngine.Backend.Tests;
 
 /// <summary>
-/// The parameters every service validates with (ServiceDefaults' <see cref="TokenParameters.For"/>), against a
-/// real ES256 key as Auth publishes it: what passes and what does not, before any service-specific check.
+/// The parameters every service and the gateway validate with (<see cref="TokenParameters.For"/>), against a
+/// real ES256 key like one Auth publishes: what passes and what does not, before any service-specific check.
 /// </summary>
 public sealed class TokenValidationTests
 {
     private static readonly JsonWebTokenHandler Handler = new() { SetDefaultTimesOnTokenCreation = false };
-    private readonly SigningKey _key = SigningKey.Generate(DateTimeOffset.UtcNow, DateTimeOffset.UtcNow);
+    private readonly TestKey _key = TestKey.Generate();
 
     private TokenValidationParameters Parameters(params SecurityKey[] extraKeys)
     {
@@ -118,7 +117,7 @@ public sealed class TokenValidationTests
     public async Task a_token_whose_kid_is_not_published_is_refused_for_its_key_not_as_expired()
     {
         // A validator that has not fetched a new key yet sees this; a token without exp must not be called expired then.
-        var unpublished = SigningKey.Generate(DateTimeOffset.UtcNow, DateTimeOffset.UtcNow);
+        var unpublished = TestKey.Generate();
         var token = Handler.CreateToken(Descriptor(new SigningCredentials(unpublished.PrivateSecurityKey(), SecurityAlgorithms.EcdsaSha256)));
 
         var result = await ValidateAsync(token);
@@ -130,7 +129,7 @@ public sealed class TokenValidationTests
     [Fact]
     public async Task a_token_signed_by_another_key_under_a_published_kid_is_invalid()
     {
-        var other = SigningKey.Generate(DateTimeOffset.UtcNow, DateTimeOffset.UtcNow);
+        var other = TestKey.Generate();
         var impostor = other.PrivateSecurityKey();
         impostor.KeyId = _key.Id;
 

@@ -4,12 +4,15 @@ import assert from "node:assert/strict";
 import http from "node:http";
 import { assertProblem, call, claim, newMember, newWorkspace, settings, uuid } from "../protocol.mjs";
 
+/** Keeps a flood's connections few and reused. */
+const agent = new http.Agent({ keepAlive: true, maxSockets: 50 });
+
 /** A request from another loopback address straight to the gateway, so per-address budgets are this test's own. */
 function fromAddress(localAddress, method, path, headers, body) {
   const direct = process.env.SYNCENGINE_GATEWAY_DIRECT;
   assert.ok(direct, "SYNCENGINE_GATEWAY_DIRECT (the gateway process's own URL) is not set");
   return new Promise((resolve, reject) => {
-    const request = http.request(new URL(path, direct), { method, headers, localAddress }, (response) => {
+    const request = http.request(new URL(path, direct), { method, headers, localAddress, agent }, (response) => {
       let text = "";
       response.setEncoding("utf8");
       response.on("data", (chunk) => (text += chunk));
@@ -48,6 +51,23 @@ describe("§ Limits", () => {
     await assertProblem(limited, 429, "rate-limited");
     // Another client of the same workspace, from the same address, has its own bucket.
     await assertProblem(await call("GET", "/api/no-such-route", { token: other.token }), 404, "not-found");
+  });
+
+  test("requests without a validated token are one client per address: the per-client rate, not the address's", async () => {
+    const rate = settings["Gateway:RateLimit:PermitsPerSecondPerClient"];
+    const burst = settings["Gateway:RateLimit:BurstPerClient"];
+    const started = Date.now();
+    const statuses = [];
+    while (!statuses.includes(429) && statuses.length < 4 * burst) {
+      // No token, or an invented one each time: minting headers buys no bucket of its own.
+      const wave = await Promise.all(Array.from({ length: 50 }, (_, i) => fromAddress("127.0.0.78", "GET", "/api/no-such-route",
+        i % 2 === 0 ? {} : { authorization: `Bearer invented-${uuid()}` })));
+      statuses.push(...wave.map((r) => r.status));
+    }
+    const elapsed = (Date.now() - started) / 1000;
+    assert.ok(statuses.includes(429), `${statuses.length} anonymous requests in ${elapsed} s, none limited`);
+    const passed = statuses.filter((s) => s === 404).length;
+    assert.ok(passed >= burst && passed <= burst + rate * elapsed + 50, `${passed} passed in ${elapsed} s`);
   });
 
   test("claims per address: every claim counts, valid or not; past the budget they are 429 and store nothing", async () => {

@@ -105,6 +105,8 @@ public static class Extensions
     /// /health (ready: every check), /alive (the process answers) and /metrics (Prometheus text, for scrapers that do
     /// not take OTLP). With <see cref="ManagementPortSetting"/> set they answer only on that port, and elsewhere the
     /// paths are 404 problems: metrics name routes, clients and internal ports, which the public has no business reading.
+    /// The management port serves nothing else either: a scraper's network is not where the public API should be
+    /// reachable too, past whatever fronts the public port.
     /// </summary>
     public static WebApplication MapDefaultEndpoints(this WebApplication app)
     {
@@ -117,7 +119,7 @@ public static class Extensions
             // Routing has chosen the endpoint by now and only it runs after this; the port a request came in on is the
             // listener's, which no header can change.
             app.Use(next => context =>
-                context.GetEndpoint()?.Metadata.GetMetadata<ManagementEndpoint>() is not null && context.Connection.LocalPort != port
+                (context.GetEndpoint()?.Metadata.GetMetadata<ManagementEndpoint>() is not null) != (context.Connection.LocalPort == port)
                     ? Problem.Result(Problem.Create(StatusCodes.Status404NotFound, ProblemCodes.NotFound, "No such route.")).ExecuteAsync(context)
                     : next(context));
         }

@@ -38,6 +38,19 @@ public sealed class GatewayTests(SyncEngineApp app)
     }
 
     [Theory]
+    [InlineData("/api/workspaces/00000000-0000-0000-0000-000000000001/changes?after=0")]
+    [InlineData("/.well-known/jwks.json")]
+    [InlineData("/")]
+    public async Task management_port_serves_neither_the_api_nor_the_web_client(string path)
+    {
+        using var management = app.CreateServiceClient("gateway", "management");
+
+        using var response = await management.GetAsync(path, TestContext.Current.CancellationToken);
+
+        await Problems.AssertProblem(response, HttpStatusCode.NotFound, "not-found");
+    }
+
+    [Theory]
     [InlineData("auth")]
     [InlineData("workspace")]
     [InlineData("sync")]

@@ -9,7 +9,6 @@ using SyncEngine.Contracts.Auth;
 using SyncEngine.ServiceDefaults.Problems;
 using Wolverine;
 using Wolverine.Http;
-using Wolverine.Postgresql;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
@@ -27,14 +26,14 @@ builder.AddSyncEngineAuthentication(services => services.GetRequiredService<Sign
 
 builder.Host.UseWolverine(opts =>
 {
-    opts.UseSyncEngineDefaults("auth");
+    opts.UseSyncEngineDefaults("auth", builder.Configuration);
     // Consumes WorkspaceClaimed (from Workspace) and answers IssueMasterToken (Workspace's request/reply).
-    opts.ListenToPostgresqlQueue("auth");
-    opts.PublishMessage<AccessGranted>().ToPostgresqlQueue("workspace");
-    opts.PublishMessage<AccessRevoked>().ToPostgresqlQueue("workspace");
-    opts.PublishMessage<AccessRevoked>().ToPostgresqlQueue("sync");
-    opts.PublishMessage<MasterTokensRevoked>().ToPostgresqlQueue("workspace");
-    opts.PublishMessage<MasterTokensRevoked>().ToPostgresqlQueue("sync");
+    opts.ListenToServiceQueue("auth");
+    opts.PublishMessage<AccessGranted>().ToServiceQueue("workspace");
+    opts.PublishMessage<AccessRevoked>().ToServiceQueue("workspace");
+    opts.PublishMessage<AccessRevoked>().ToServiceQueue("sync");
+    opts.PublishMessage<MasterTokensRevoked>().ToServiceQueue("workspace");
+    opts.PublishMessage<MasterTokensRevoked>().ToServiceQueue("sync");
 });
 builder.Services.AddWolverineHttp();
 builder.AddApiDocument("SyncEngine Auth API");

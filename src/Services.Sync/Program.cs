@@ -9,7 +9,6 @@ using SyncEngine.Backend.Security;
 using SyncEngine.ServiceDefaults.Problems;
 using Wolverine;
 using Wolverine.Http;
-using Wolverine.Postgresql;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
@@ -25,9 +24,9 @@ builder.Services.AddHostedService<ClampUnreleasedVersions>().AddHostedService<Pr
 
 builder.Host.UseWolverine(opts =>
 {
-    opts.UseSyncEngineDefaults("sync");
+    opts.UseSyncEngineDefaults("sync", builder.Configuration);
     // Consumes WorkspaceClaimed (from Workspace), AccessRevoked and MasterTokensRevoked (from Auth).
-    opts.ListenToPostgresqlQueue("sync");
+    opts.ListenToServiceQueue("sync");
 });
 builder.Services.AddWolverineHttp();
 builder.AddApiDocument("SyncEngine Sync API");

@@ -8,7 +8,6 @@ using SyncEngine.Contracts.Workspaces;
 using SyncEngine.ServiceDefaults.Problems;
 using Wolverine;
 using Wolverine.Http;
-using Wolverine.Postgresql;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
@@ -18,12 +17,12 @@ builder.Services.Configure<ClaimOptions>(builder.Configuration.GetSection("Works
 
 builder.Host.UseWolverine(opts =>
 {
-    opts.UseSyncEngineDefaults("workspace");
+    opts.UseSyncEngineDefaults("workspace", builder.Configuration);
     // Consumes AccessGranted, AccessRevoked and MasterTokensRevoked from Auth; also receives the replies to IssueMasterToken.
-    opts.ListenToPostgresqlQueue("workspace").UseForReplies();
-    opts.PublishMessage<WorkspaceClaimed>().ToPostgresqlQueue("auth");
-    opts.PublishMessage<WorkspaceClaimed>().ToPostgresqlQueue("sync");
-    opts.PublishMessage<IssueMasterToken>().ToPostgresqlQueue("auth");
+    opts.ListenToServiceQueue("workspace", replies: true);
+    opts.PublishMessage<WorkspaceClaimed>().ToServiceQueue("auth");
+    opts.PublishMessage<WorkspaceClaimed>().ToServiceQueue("sync");
+    opts.PublishMessage<IssueMasterToken>().ToServiceQueue("auth");
 });
 builder.Services.AddWolverineHttp();
 builder.AddApiDocument("SyncEngine Workspace API");

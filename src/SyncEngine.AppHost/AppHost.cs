@@ -1,14 +1,18 @@
 using SyncEngine.AppHost;
 using Microsoft.Extensions.Configuration;
+using SyncEngine.AppHost.Messaging;
 using SyncEngine.AppHost.Postgres;
 
 var builder = DistributedApplication.CreateBuilder(args);
 
 IResourceBuilder<IResourceWithConnectionString> database;
+IResourceBuilder<IResourceWithConnectionString>? broker;
 IResourceBuilder<ExecutableResource> web;
 try
 {
     database = builder.AddSyncEngineDatabase();
+    // Null unless Messaging:Transport=rabbitmq: the queues are in PostgreSQL then.
+    broker = builder.AddSyncEngineMessaging();
     web = builder.AddWebClient("web");
 }
 catch (PrerequisiteMissingException missing)
@@ -17,11 +21,11 @@ catch (PrerequisiteMissingException missing)
     return 1;
 }
 
-var auth = builder.AddSyncEngineService<Projects.Services_Auth>("auth", database).WithKeyEncryptionKey();
+var auth = builder.AddSyncEngineService<Projects.Services_Auth>("auth", database).WithMessaging(broker).WithKeyEncryptionKey();
 // Workspace and Sync validate tokens with Auth's published keys, so they find Auth by service discovery.
-var workspace = builder.AddSyncEngineService<Projects.Services_Workspace>("workspace", database).WithReference(auth).WaitFor(auth)
+var workspace = builder.AddSyncEngineService<Projects.Services_Workspace>("workspace", database).WithMessaging(broker).WithReference(auth).WaitFor(auth)
     .WithSectionEnvironment(builder.Configuration, "Workspace");
-var sync = builder.AddSyncEngineService<Projects.Services_Sync>("sync", database).WithReference(auth).WaitFor(auth)
+var sync = builder.AddSyncEngineService<Projects.Services_Sync>("sync", database).WithMessaging(broker).WithReference(auth).WaitFor(auth)
     // Two replicas from the start, so sequence numbers and live events are proven across replicas, not assumed.
     .WithReplicas(builder.Configuration.GetValue("Sync:Replicas", 2))
     .WithSectionEnvironment(builder.Configuration, "Sync", appHostOnly: "Replicas");

@@ -6,7 +6,7 @@ using Xunit;
 namespace SyncEngine.EndToEnd.Tests;
 
 [Collection(SyncEngineCollection.Name)]
-public sealed class ClaimWorkspaceTests(SyncEngineApp app)
+public class ClaimWorkspaceTests(SyncEngineApp app)
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 

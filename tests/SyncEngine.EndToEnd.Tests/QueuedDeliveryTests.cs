@@ -7,16 +7,17 @@ using Xunit;
 namespace SyncEngine.EndToEnd.Tests;
 
 /// <summary>
-/// A message for a stopped service is not lost: it waits in PostgreSQL and is handled once the service is back.
-/// Auth's revocation is one-way (Auth answers the owner without waiting for Workspace), so Workspace can be down.
+/// A message for a stopped service is not lost: it waits in the service's queue (in PostgreSQL, or in RabbitMQ on
+/// <see cref="QueuedDeliveryOnRabbitMqTests"/>) and is handled once the service is back. Auth's revocation is one-way
+/// (Auth answers the owner without waiting for Workspace), so Workspace can be down.
 /// </summary>
 [Collection(SyncEngineCollection.Name)]
-public sealed class QueuedDeliveryTests(SyncEngineApp app)
+public class QueuedDeliveryTests(SyncEngineApp app)
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
-    public async Task a_revocation_published_while_workspace_is_stopped_waits_in_postgres_and_lands_after_it_starts()
+    public async Task a_revocation_published_while_workspace_is_stopped_waits_in_its_queue_and_lands_after_it_starts()
     {
         var (workspaceId, _, master) = await app.NewWorkspaceAsync(Ct);
         var (member, _) = await app.NewMemberAsync(workspaceId, master, "read_write", Ct);
@@ -38,7 +39,7 @@ public sealed class QueuedDeliveryTests(SyncEngineApp app)
             await app.Api.RevokeAsync(master, workspaceId, member, Ct);
 
             await using var db = await app.OpenDatabaseAsync(Ct);
-            var waiting = await Eventually.Until(token => QueuedForWorkspaceAsync(db, workspaceId, token),
+            var waiting = await Eventually.Until(token => WaitingForWorkspaceAsync(db, workspaceId, token),
                 count => count > 0, TimeSpan.FromSeconds(10), Ct);
             Assert.True(waiting > 0, "no message about the workspace waits in Workspace's queue while Workspace is stopped");
             Assert.DoesNotContain("revoked", await HistoryRowsAsync(db, workspaceId, Ct));
@@ -56,7 +57,7 @@ public sealed class QueuedDeliveryTests(SyncEngineApp app)
             types => types.Contains("revoked"), TimeSpan.FromSeconds(30), Ct);
         Assert.Contains("revoked", history);
         await using var after = await app.OpenDatabaseAsync(Ct);
-        Assert.Equal(0, await Eventually.Until(token => QueuedForWorkspaceAsync(after, workspaceId, token),
+        Assert.Equal(0, await Eventually.Until(token => WaitingForWorkspaceAsync(after, workspaceId, token),
             count => count == 0, TimeSpan.FromSeconds(10), Ct));
     }
 
@@ -79,16 +80,22 @@ public sealed class QueuedDeliveryTests(SyncEngineApp app)
     }
 
     /// <summary>
-    /// Messages naming the workspace that wait for Workspace: in its transport queue, or still in Auth's outbox if
-    /// Auth has not moved them there yet.
+    /// Messages naming the workspace that wait for Workspace: in its queue, or still in Auth's outbox if Auth has not
+    /// moved them there yet.
     /// </summary>
-    private static async Task<long> QueuedForWorkspaceAsync(Npgsql.NpgsqlConnection db, Guid workspaceId, CancellationToken ct) =>
+    private async Task<long> WaitingForWorkspaceAsync(Npgsql.NpgsqlConnection db, Guid workspaceId, CancellationToken ct) =>
         (await db.QueryAsync(
             """
-            select (select count(*) from wolverine_queues.wolverine_queue_workspace where position(convert_to($1, 'UTF8') in body) > 0)
-                 + (select count(*) from auth.wolverine_outgoing_envelopes
-                    where destination like '%workspace%' and position(convert_to($1, 'UTF8') in body) > 0)
+            select count(*) from auth.wolverine_outgoing_envelopes
+            where destination like '%workspace%' and position(convert_to($1, 'UTF8') in body) > 0
             """,
+            r => r.GetInt64(0), ct, workspaceId.ToString())).Single()
+        + await QueuedForWorkspaceAsync(db, workspaceId, ct);
+
+    /// <summary>Messages naming the workspace in Workspace's PostgreSQL queue table.</summary>
+    protected virtual async Task<long> QueuedForWorkspaceAsync(Npgsql.NpgsqlConnection db, Guid workspaceId, CancellationToken ct) =>
+        (await db.QueryAsync(
+            "select count(*) from wolverine_queues.wolverine_queue_workspace where position(convert_to($1, 'UTF8') in body) > 0",
             r => r.GetInt64(0), ct, workspaceId.ToString())).Single();
 
     /// <summary>Workspace's own event types for the stream, read from its schema while the service is down.</summary>

@@ -6,7 +6,7 @@ namespace SyncEngine.EndToEnd.Tests;
 
 /// <summary>DESIGN's one second, held by every service that accepts tokens, each Sync replica on its own.</summary>
 [Collection(SyncEngineCollection.Name)]
-public sealed class RevocationTests(SyncEngineApp app)
+public class RevocationTests(SyncEngineApp app)
 {
     private static readonly TimeSpan Budget = TimeSpan.FromSeconds(1);
 

@@ -11,9 +11,10 @@ namespace SyncEngine.EndToEnd.Tests;
 
 /// <summary>
 /// The whole system, started once per collection by the real AppHost: PostgreSQL in a throwaway cluster, the three
-/// services, the gateway, the web client and the dashboard (whose telemetry API lets tests read traces).
+/// services, the gateway, the web client and the dashboard (whose telemetry API lets tests read traces). The services'
+/// queues are in PostgreSQL unless <see cref="Transport"/> says otherwise (RabbitMqApp, in OnRabbitMqTests.cs).
 /// </summary>
-public sealed class SyncEngineApp : IAsyncLifetime
+public class SyncEngineApp : IAsyncLifetime
 {
     private const string Dashboard = "aspire-dashboard";
 
@@ -57,7 +58,10 @@ public sealed class SyncEngineApp : IAsyncLifetime
     public SyncEngine.Client.SyncEngineClient Api { get; private set; } = null!;
     public DashboardTelemetry Telemetry { get; private set; } = null!;
 
-    public async ValueTask InitializeAsync()
+    /// <summary>Messaging:Transport here.</summary>
+    public virtual string Transport => "postgresql";
+
+    public virtual async ValueTask InitializeAsync()
     {
         var dashboardUrl = $"http://127.0.0.1:{FreePort()}";
         var apiKey = Guid.NewGuid().ToString("N");
@@ -68,6 +72,9 @@ public sealed class SyncEngineApp : IAsyncLifetime
             // (auto then picks a container or local binaries, in the throwaway directory above), and checked below.
             "--Postgres:Mode=auto",
             $"--ConnectionStrings:{SyncEngine.AppHost.Postgres.PostgresSetup.ConnectionName}=",
+            // Likewise a configured broker: with rabbitmq, the AppHost runs a node of its own in the directory above.
+            $"--{SyncEngine.AppHost.Messaging.MessagingSetup.Setting}={Transport}",
+            $"--ConnectionStrings:{SyncEngine.AppHost.Messaging.MessagingSetup.ConnectionName}=",
             "--ASPIRE_ALLOW_UNSECURED_TRANSPORT=true",
             $"--ASPNETCORE_URLS={dashboardUrl}",
             $"--ASPIRE_DASHBOARD_OTLP_ENDPOINT_URL=http://127.0.0.1:{FreePort()}",
@@ -103,6 +110,11 @@ public sealed class SyncEngineApp : IAsyncLifetime
         if (!builder.Resources.Any(r => r is SyncEngine.AppHost.Postgres.PostgresProcessResource or PostgresDatabaseResource))
         {
             throw new InvalidOperationException("The tests would run against a configured external PostgreSQL server; refusing.");
+        }
+
+        if (Transport == "rabbitmq" && !builder.Resources.Any(r => r is SyncEngine.AppHost.Messaging.RabbitMqProcessResource or RabbitMQServerResource))
+        {
+            throw new InvalidOperationException("The tests would run against a configured external RabbitMQ broker; refusing.");
         }
 
         _app = await builder.BuildAsync(cts.Token);

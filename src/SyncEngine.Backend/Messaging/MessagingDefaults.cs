@@ -2,19 +2,22 @@ using System.Diagnostics;
 using JasperFx;
 using JasperFx.CodeGeneration;
 using Marten;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using SyncEngine.ServiceDefaults.Problems;
 using Wolverine;
 using Wolverine.Marten;
 using Wolverine.Postgresql.Transport;
+using Wolverine.RabbitMQ;
 
 namespace SyncEngine.Backend.Messaging;
 
 /// <summary>
 /// How every service stores its data and exchanges messages: one PostgreSQL database (connection <c>syncengine</c>),
-/// one schema per service holding Marten's tables and Wolverine's envelope tables, and the shared PostgreSQL queue
-/// transport (schema <c>wolverine_queues</c>) woken by LISTEN/NOTIFY instead of polling.
+/// one schema per service holding Marten's tables and Wolverine's envelope tables (its durable outbox and inbox), and
+/// the queues: by default the shared PostgreSQL queue transport (schema <c>wolverine_queues</c>) woken by LISTEN/NOTIFY
+/// instead of polling, or RabbitMQ when <c>Messaging:Transport</c> says so.
 /// </summary>
 public static class MessagingDefaults
 {
@@ -64,16 +67,34 @@ public static class MessagingDefaults
             .IntegrateWithWolverine(wolverine => wolverine.MessageStorageSchemaName = schema);
     }
 
-    /// <summary>The Wolverine policy every service runs with; the service's own publish and listen rules stay in its Program.cs.</summary>
-    public static WolverineOptions UseSyncEngineDefaults(this WolverineOptions opts, string serviceName)
+    /// <summary>
+    /// The Wolverine policy every service runs with, on the transport <c>Messaging:Transport</c> names
+    /// (<see cref="MessagingTransport"/>); the service's own publish and listen rules stay in its Program.cs
+    /// (<see cref="ServiceQueues"/>). An unusable messaging setting throws here, naming it, before anything starts.
+    /// </summary>
+    public static WolverineOptions UseSyncEngineDefaults(this WolverineOptions opts, string serviceName, IConfiguration configuration)
     {
         opts.ServiceName = serviceName;
 
-        var transport = opts.Transports.GetOrCreate<PostgresqlTransport>();
-        transport.TransportSchemaName = TransportSchema;
-        // The transport's default is to poll every 5 s; notifications bring a hop down to ~10 ms (measured here: p50 10.6 ms, p99 24.5 ms one way).
-        transport.EnableQueueNotifications = true;
-        transport.AutoProvision = true;
+        var chosen = MessagingTransport.From(configuration);
+        ServiceQueues.Remember(opts, chosen);
+        if (chosen.Broker is { } broker)
+        {
+            opts.UseRabbitMq(broker)
+                // Queues are declared durable (Wolverine's default) when the service starts, as the PostgreSQL queue tables are.
+                .AutoProvision()
+                // A message that keeps failing goes to the service's own wolverine_dead_letters table, as on PostgreSQL,
+                // not to a dead-letter queue in the broker that nobody reads.
+                .CustomizeDeadLetterQueueing(new DeadLetterQueue(Wolverine.RabbitMQ.Internal.RabbitMqTransport.DeadLetterQueueName, DeadLetterQueueMode.WolverineStorage));
+        }
+        else
+        {
+            var transport = opts.Transports.GetOrCreate<PostgresqlTransport>();
+            transport.TransportSchemaName = TransportSchema;
+            // The transport's default is to poll every 5 s; notifications bring a hop down to ~10 ms (measured here: p50 10.6 ms, p99 24.5 ms one way).
+            transport.EnableQueueNotifications = true;
+            transport.AutoProvision = true;
+        }
 
         opts.Policies.AutoApplyTransactions();
         opts.Policies.UseDurableOutboxOnAllSendingEndpoints();

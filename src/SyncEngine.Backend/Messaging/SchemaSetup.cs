@@ -1,4 +1,5 @@
 using JasperFx.Resources;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -17,6 +18,8 @@ public static class SchemaSetup
     // Any fixed number shared by all SyncEngine services; "SyncEngn" in ASCII.
     private const long LockId = 0x53796E63456E676EL;
 
+    private static readonly TimeSpan BrokerTimeout = TimeSpan.FromSeconds(5);
+
     public static async Task SetupSchemaExclusivelyAsync(this IHost host, string[] args, CancellationToken ct = default)
     {
         // Command-line verbs (codegen, resources, keys, ...) manage their own needs; only a plain run sets up here.
@@ -24,6 +27,10 @@ public static class SchemaSetup
         {
             return;
         }
+
+        // A broker that cannot be reached stops the service now, naming its setting; the queue set-up below would otherwise
+        // wait on it under the lock every other service needs.
+        await MessagingTransport.From(host.Services.GetRequiredService<IConfiguration>()).EnsureBrokerReachableAsync(BrokerTimeout, ct);
 
         var logger = host.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(SchemaSetup));
         await using var connection = await host.Services.GetRequiredService<NpgsqlDataSource>().OpenConnectionAsync(ct);

@@ -10,9 +10,10 @@ IResourceBuilder<IResourceWithConnectionString>? broker;
 IResourceBuilder<ExecutableResource> web;
 try
 {
-    database = builder.AddSyncEngineDatabase();
-    // Null unless Messaging:Transport=rabbitmq: the queues are in PostgreSQL then.
+    // Null unless Messaging:Transport=rabbitmq: the queues are in PostgreSQL then. Checked first, so a wrong setting
+    // stops the AppHost before a PostgreSQL cluster is prepared.
     broker = builder.AddSyncEngineMessaging();
+    database = builder.AddSyncEngineDatabase();
     web = builder.AddWebClient("web");
 }
 catch (PrerequisiteMissingException missing)

@@ -153,12 +153,15 @@ export class SyncClient {
     return watch(() => this.store.workspaces.orderBy("createdAt").toArray(), listener);
   }
 
-  /** Calls `listener` with one workspace (its access and sync state), now and whenever it changes; undefined while this device does not know it. */
+  /**
+   * Calls `listener` with one workspace (its access and sync state), now and whenever it changes; undefined while this
+   * device does not know it.
+   */
   watchWorkspace(workspaceId: string, listener: (workspace: WorkspaceRecord | undefined) => void): () => void {
     return watch(() => this.store.workspaces.get(workspaceId), listener);
   }
 
-  /** Calls `listener` with how many local changes of a workspace the server has not acknowledged yet, now and whenever that changes. */
+  /** Calls `listener` with how many local changes of a workspace wait for the server, now and whenever that changes. */
   watchPendingCount(workspaceId: string, listener: (count: number) => void): () => void {
     return watch(() => this.store.pending.where("workspaceId").equals(workspaceId).count(), listener);
   }

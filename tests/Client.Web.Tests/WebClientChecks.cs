@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Xunit;
 
 namespace SyncEngine.ClientWeb.Tests;
@@ -37,21 +36,6 @@ public sealed class WebClientChecks
     {
         var scriptPath = Path.Combine(ClientWeb, script);
         Assert.True(File.Exists(scriptPath), $"{scriptPath} is missing: run `npm ci` in src/Client.Web first (.ci/run does).");
-        var start = new ProcessStartInfo("node") { WorkingDirectory = ClientWeb, RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(scriptPath);
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        start.Environment["NO_COLOR"] = "1";
-        start.Environment["CI"] = "1";
-        using var process = Process.Start(start) ?? throw new InvalidOperationException("node did not start");
-        var stdout = process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
-        var stderr = process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
-        await process.WaitForExitAsync(TestContext.Current.CancellationToken);
-        var report = $"{await stdout}\n{await stderr}";
-        TestContext.Current.TestOutputHelper?.WriteLine(report);
-        Assert.True(process.ExitCode == 0, $"`node {script} {string.Join(' ', arguments)}` exited with {process.ExitCode}:\n{report}");
+        await Node.RunAsync(ClientWeb, scriptPath, arguments);
     }
 }

@@ -1,13 +1,13 @@
 import { BrowserRouter, Link, Route, Routes } from "react-router";
+import { useSyncClient } from "@syncengine/sync/react";
 import { HomePage } from "./pages/HomePage";
 import { JoinPage } from "./pages/JoinPage";
 import { JournalPage } from "./pages/JournalPage";
 import { SharePage } from "./pages/SharePage";
 import { currentVersion } from "./schema";
-import { useSync } from "./sync";
 
 export function App() {
-  const client = useSync();
+  const client = useSyncClient();
   return (
     <BrowserRouter>
       <header className="top">

@@ -1,5 +1,5 @@
-import type { SyncState, WorkspaceRecord } from "@syncengine/sync";
-import { usePendingCount } from "./sync";
+import type { SyncState } from "@syncengine/sync";
+import { usePendingCount, useSyncState } from "@syncengine/sync/react";
 
 const labels: Record<SyncState, string> = {
   local: "Not synced yet",
@@ -12,13 +12,15 @@ const labels: Record<SyncState, string> = {
   error: "Sync problem",
 };
 
-export function SyncStatus({ workspace }: { workspace: WorkspaceRecord }) {
-  const pending = usePendingCount(workspace.workspaceId);
+export function SyncStatus({ workspaceId }: { workspaceId: string }) {
+  const sync = useSyncState(workspaceId);
+  const pending = usePendingCount(workspaceId);
+  if (!sync) return null;
   return (
-    <div className={`status status-${workspace.state}`} data-testid="sync-status" data-state={workspace.state} role="status">
-      <strong>{labels[workspace.state]}</strong>
+    <div className={`status status-${sync.state}`} data-testid="sync-status" data-state={sync.state} role="status">
+      <strong>{labels[sync.state]}</strong>
       {pending > 0 && <span data-testid="pending-count"> · {pending} local change{pending === 1 ? "" : "s"} waiting</span>}
-      {workspace.detail && <p data-testid="sync-detail">{workspace.detail}</p>}
+      {sync.detail && <p data-testid="sync-detail">{sync.detail}</p>}
     </div>
   );
 }

@@ -1,9 +1,9 @@
 import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
 import { SyncClient } from "@syncengine/sync";
+import { SyncProvider } from "@syncengine/sync/react";
 import { App } from "./App";
 import { currentVersion, mealJournalSchema } from "./schema";
-import { SyncContext } from "./sync";
 import "./styles.css";
 
 // `?schemaVersion=1` runs this tab as the app was at that version (kept for the tab's session): it shows what an
@@ -19,8 +19,8 @@ const client = await SyncClient.open({ schema: mealJournalSchema(version) });
 void client.ready.then(() => (document.documentElement.dataset.syncReady = "true"));
 createRoot(document.getElementById("root")!).render(
   <StrictMode>
-    <SyncContext value={client}>
+    <SyncProvider client={client}>
       <App />
-    </SyncContext>
+    </SyncProvider>
   </StrictMode>,
 );

@@ -1,11 +1,11 @@
 import { useState, type FormEvent } from "react";
 import { Link, useNavigate } from "react-router";
+import { useSyncClient, useWorkspaces } from "@syncengine/sync/react";
 import { setTitle } from "../journal";
 import { StateBadge } from "../SyncStatus";
-import { useSync, useWorkspaces } from "../sync";
 
 export function HomePage() {
-  const client = useSync();
+  const client = useSyncClient();
   const workspaces = useWorkspaces();
   const navigate = useNavigate();
   const [name, setName] = useState("");

@@ -1,12 +1,12 @@
 import { useEffect, useRef, useState } from "react";
 import { Link, useNavigate, useParams } from "react-router";
 import { ApiProblem } from "@syncengine/sync";
-import { useSync } from "../sync";
+import { useSyncClient } from "@syncengine/sync/react";
 
 /** Opened from a join link: redeems the invite (in the fragment, never sent to a server log) with this device's id. */
 export function JoinPage() {
   const { workspaceId = "" } = useParams();
-  const client = useSync();
+  const client = useSyncClient();
   const navigate = useNavigate();
   const [error, setError] = useState<string>();
   const started = useRef(false);

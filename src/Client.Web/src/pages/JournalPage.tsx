@@ -1,15 +1,15 @@
 import { useEffect, useState, type FormEvent } from "react";
 import { Link, useParams } from "react-router";
+import { useDocument, useSyncClient, useWorkspace } from "@syncengine/sync/react";
 import { addMeal, meals, removeMeal, title } from "../journal";
 import type { MealKind } from "../schema";
 import { SyncStatus } from "../SyncStatus";
-import { useDocument, useSync, useWorkspace } from "../sync";
 
 const kinds: MealKind[] = ["breakfast", "lunch", "dinner", "snack"];
 
 export function JournalPage() {
   const { workspaceId = "" } = useParams();
-  const client = useSync();
+  const client = useSyncClient();
   const workspace = useWorkspace(workspaceId);
   const { handle } = useDocument(workspaceId);
   const [name, setName] = useState("");
@@ -50,7 +50,7 @@ export function JournalPage() {
           {workspace.role === "owner" && <Link className="button" to={`/w/${workspaceId}/share`} data-testid="share">Share</Link>}
         </div>
       </header>
-      <SyncStatus workspace={workspace} />
+      <SyncStatus workspaceId={workspaceId} />
       {!readOnly && (
         <form onSubmit={add} className="row">
           <input aria-label="Meal" placeholder="What did you eat?" value={name} onChange={(e) => setName(e.target.value)} data-testid="meal-name" />

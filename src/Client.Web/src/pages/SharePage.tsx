@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useState, type FormEvent } from "react";
 import { Link, useParams } from "react-router";
 import type { Invitation, Scope, TokenSummary } from "@syncengine/sync";
-import { useSync, useWorkspace } from "../sync";
+import { useSyncClient, useWorkspace } from "@syncengine/sync/react";
 
 const expiries: { label: string; seconds?: number }[] = [
   { label: "never" },
@@ -12,7 +12,7 @@ const expiries: { label: string; seconds?: number }[] = [
 
 export function SharePage() {
   const { workspaceId = "" } = useParams();
-  const client = useSync();
+  const client = useSyncClient();
   const workspace = useWorkspace(workspaceId);
   const [tokens, setTokens] = useState<TokenSummary[]>();
   const [guest, setGuest] = useState("");

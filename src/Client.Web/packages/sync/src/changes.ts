@@ -27,3 +27,14 @@ export function mergeChanges(committed: LoroDoc, changes: readonly Uint8Array[])
   }
   return doc.export({ mode: "update", from: before });
 }
+
+/**
+ * Imports into the committed state, refusing bytes whose dependencies are missing: Loro would keep them aside and a
+ * snapshot would silently drop them, so the seq must not move past them.
+ */
+export function importComplete(doc: LoroDoc, updates: Uint8Array[]): void {
+  const status = doc.importBatch(updates);
+  if (status.pending && status.pending.size > 0) {
+    throw new Error("Received changes whose history this device lacks; keeping the previous state and retrying.");
+  }
+}

@@ -43,7 +43,7 @@ export class SyncClient {
 
   private constructor(
     readonly clientId: string,
-    readonly store: SyncStore,
+    private readonly store: SyncStore,
     private readonly options: SyncClientOptions,
     private readonly api: SyncApi,
   ) {
@@ -148,10 +148,22 @@ export class SyncClient {
     }
   }
 
-  /** Calls `listener` with every workspace this device knows, now and whenever one changes. */
+  /** Calls `listener` with every workspace this device knows, oldest first, now and whenever one changes. */
   watchWorkspaces(listener: (workspaces: WorkspaceRecord[]) => void): () => void {
-    const subscription = liveQuery(() => this.store.workspaces.orderBy("createdAt").toArray()).subscribe({ next: listener });
-    return () => subscription.unsubscribe();
+    return watch(() => this.store.workspaces.orderBy("createdAt").toArray(), listener);
+  }
+
+  /**
+   * Calls `listener` with one workspace (its access and sync state), now and whenever it changes; undefined while this
+   * device does not know it.
+   */
+  watchWorkspace(workspaceId: string, listener: (workspace: WorkspaceRecord | undefined) => void): () => void {
+    return watch(() => this.store.workspaces.get(workspaceId), listener);
+  }
+
+  /** Calls `listener` with how many local changes of a workspace wait for the server, now and whenever that changes. */
+  watchPendingCount(workspaceId: string, listener: (count: number) => void): () => void {
+    return watch(() => this.store.pending.where("workspaceId").equals(workspaceId).count(), listener);
   }
 
   async setLabel(workspaceId: string, label: string): Promise<void> {
@@ -266,6 +278,12 @@ export class SyncClient {
       this.outbox.push(message);
     }
   }
+}
+
+/** Runs `query` now and again whenever what it read changes in IndexedDB (in any tab or the worker). */
+function watch<T>(query: () => Promise<T>, listener: (value: T) => void): () => void {
+  const subscription = liveQuery(query).subscribe({ next: listener });
+  return () => subscription.unsubscribe();
 }
 
 function defaultWorker(): Worker | undefined {

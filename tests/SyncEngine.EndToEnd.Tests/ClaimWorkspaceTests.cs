@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text;
 using SyncEngine.Client;
+using SyncEngine.Testing;
 using Xunit;
 
 namespace SyncEngine.EndToEnd.Tests;

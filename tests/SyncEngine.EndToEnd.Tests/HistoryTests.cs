@@ -1,4 +1,5 @@
 using System.Text.Json;
+using SyncEngine.Testing;
 using Xunit;
 
 namespace SyncEngine.EndToEnd.Tests;

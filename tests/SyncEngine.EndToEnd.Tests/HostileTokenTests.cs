@@ -1,5 +1,6 @@
 using System.Net;
 using SyncEngine.Client;
+using SyncEngine.Testing;
 using Xunit;
 
 namespace SyncEngine.EndToEnd.Tests;

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
+using SyncEngine.Testing;
 using Xunit;
 
 namespace SyncEngine.EndToEnd.Tests;

@@ -1,4 +1,4 @@
-namespace SyncEngine.EndToEnd.Tests;
+namespace SyncEngine.Testing;
 
 /// <summary>Waits on a condition with a deadline, polling, instead of sleeping for a guessed time.</summary>
 public static class Eventually

@@ -1,7 +1,7 @@
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 
-namespace SyncEngine.EndToEnd.Tests;
+namespace SyncEngine.Testing;
 
 /// <summary>Raw requests for tests that need the status and problem of an answer, not the typed client's exception.</summary>
 public static class Requests

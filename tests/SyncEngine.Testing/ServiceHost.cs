@@ -1,0 +1,86 @@
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
+using Wolverine;
+using Wolverine.Tracking;
+using Xunit;
+
+namespace SyncEngine.Testing;
+
+/// <summary>
+/// One service started in process (its own Program, through WebApplicationFactory) against a <see cref="TestPostgres"/>
+/// of its own, connected as the service's own role. Wolverine runs in solo mode with its external transports stubbed:
+/// what the service publishes to the other services is recorded by tracked sessions, not delivered, and what they would
+/// send it is handed to it through <see cref="InvokeAsync"/>. Unless it is Auth, the service fetches Auth's keys from
+/// <see cref="Signer"/>, which signs the tests' tokens. Meant as an xunit assembly fixture: one per test assembly.
+/// </summary>
+public abstract class ServiceHost<TEntryPoint>(string service, IReadOnlyDictionary<string, string?>? settings = null)
+    : WebApplicationFactory<TEntryPoint>, IAsyncLifetime where TEntryPoint : class
+{
+    private static readonly TimeSpan MessageTimeout = TimeSpan.FromSeconds(15);
+    private TestPostgres? _database;
+
+    public TestSigner Signer { get; } = new();
+
+    public TestPostgres Database => _database ?? throw new InvalidOperationException("The database has not started.");
+
+    /// <summary>The service's HTTP API, in memory (no port): raw, for status codes and problems.</summary>
+    public HttpClient Http { get; private set; } = null!;
+
+    /// <summary>The same, through the typed client the end-to-end tests use.</summary>
+    public SyncEngine.Client.SyncEngineClient Api { get; private set; } = null!;
+
+    public virtual async ValueTask InitializeAsync()
+    {
+        // The services end their Program with RunJasperFxCommands, which would read WebApplicationFactory's arguments
+        // as a command line; this makes it start the host instead, as a plain run does.
+        JasperFx.CommandLine.JasperFxEnvironment.AutoStartHost = true;
+        _database = await TestPostgres.StartAsync();
+        // The host builds and starts on first use; the service's Program sets up its schema before it runs.
+        Http = await Task.Run(() => CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false }));
+        Api = new SyncEngine.Client.SyncEngineClient(Http);
+    }
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseEnvironment("Testing");
+        builder.UseSetting("ConnectionStrings:syncengine", Database.ConnectionStringOf(service));
+        // Service discovery needs an address for "auth" before the handler below answers in its place.
+        builder.UseSetting("services:auth:http:0", "http://auth.test");
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+        {
+            builder.UseSetting(key, value);
+        }
+
+        builder.ConfigureTestServices(services =>
+        {
+            // Under a test runner Wolverine cannot tell which assembly is the application's, and so finds neither the
+            // service's handlers nor its pre-generated code.
+            services.ConfigureWolverine(opts => opts.ApplicationAssembly = typeof(TEntryPoint).Assembly);
+            services.RunWolverineInSoloMode();
+            services.DisableAllExternalWolverineTransports();
+            services.AddHttpClient("auth-keys").ConfigurePrimaryHttpMessageHandler(() => new TestSigner.JwksHandler(Signer));
+        });
+    }
+
+    /// <summary>Hands the service a message another service would send it, and waits until it and what it cascades are handled.</summary>
+    public Task<ITrackedSession> InvokeAsync(object message) =>
+        Services.TrackActivity().Timeout(MessageTimeout).InvokeMessageAndWaitAsync(message);
+
+    /// <summary>Runs <paramref name="action"/> (typically an HTTP request) and waits for the messages it causes; the session records them.</summary>
+    public Task<ITrackedSession> TrackAsync(Func<Task> action) =>
+        Services.TrackActivity().Timeout(MessageTimeout).ExecuteAndWaitAsync((Func<IMessageContext, Task>)(_ => action()));
+
+    public override async ValueTask DisposeAsync()
+    {
+        Http?.Dispose();
+        await base.DisposeAsync();
+        if (_database is not null)
+        {
+            await _database.DisposeAsync();
+        }
+
+        GC.SuppressFinalize(this);
+    }
+}

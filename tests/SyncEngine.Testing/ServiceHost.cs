@@ -19,6 +19,7 @@ public abstract class ServiceHost<TEntryPoint>(string service, IReadOnlyDictiona
     : WebApplicationFactory<TEntryPoint>, IAsyncLifetime where TEntryPoint : class
 {
     private static readonly TimeSpan MessageTimeout = TimeSpan.FromSeconds(15);
+    private readonly SemaphoreSlim _tracking = new(1, 1);
     private TestPostgres? _database;
 
     public TestSigner Signer { get; } = new();
@@ -66,11 +67,30 @@ public abstract class ServiceHost<TEntryPoint>(string service, IReadOnlyDictiona
 
     /// <summary>Hands the service a message another service would send it, and waits until it and what it cascades are handled.</summary>
     public Task<ITrackedSession> InvokeAsync(object message) =>
-        Services.TrackActivity().Timeout(MessageTimeout).InvokeMessageAndWaitAsync(message);
+        OneSessionAtATimeAsync(() => Services.TrackActivity().Timeout(MessageTimeout).InvokeMessageAndWaitAsync(message));
 
     /// <summary>Runs <paramref name="action"/> (typically an HTTP request) and waits for the messages it causes; the session records them.</summary>
     public Task<ITrackedSession> TrackAsync(Func<Task> action) =>
-        Services.TrackActivity().Timeout(MessageTimeout).ExecuteAndWaitAsync((Func<IMessageContext, Task>)(_ => action()));
+        OneSessionAtATimeAsync(() => Services.TrackActivity().Timeout(MessageTimeout)
+            .ExecuteAndWaitAsync((Func<IMessageContext, Task>)(_ => action())));
+
+    /// <summary>
+    /// A host has one active tracked session: a second one started meanwhile takes over its recording, and the first
+    /// then waits for an end it never sees (seen here as a timeout when test classes ran in parallel). A session
+    /// records whatever the host does while it runs, so tests look for their own messages, not the only ones.
+    /// </summary>
+    private async Task<ITrackedSession> OneSessionAtATimeAsync(Func<Task<ITrackedSession>> track)
+    {
+        await _tracking.WaitAsync(TestContext.Current.CancellationToken);
+        try
+        {
+            return await track();
+        }
+        finally
+        {
+            _tracking.Release();
+        }
+    }
 
     public override async ValueTask DisposeAsync()
     {

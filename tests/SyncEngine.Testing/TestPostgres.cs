@@ -38,6 +38,14 @@ public sealed class TestPostgres : IAsyncDisposable
     /// <summary>What a service gets as <c>ConnectionStrings:syncengine</c>: its own role, as in production.</summary>
     public string ConnectionStringOf(string service) => Connection($"syncengine_{service}", _passwords[service], DatabaseName);
 
+    /// <summary>A connection as the superuser, for tests that look at what a service stored.</summary>
+    public async Task<NpgsqlConnection> OpenAsync(CancellationToken ct)
+    {
+        var connection = new NpgsqlConnection(SuperuserConnectionString);
+        await connection.OpenAsync(ct);
+        return connection;
+    }
+
     public static async Task<TestPostgres> StartAsync(CancellationToken ct = default)
     {
         var binaries = PostgresBinaries.FindSystem(Environment.GetEnvironmentVariable("SYNCENGINE_POSTGRES_BIN"))

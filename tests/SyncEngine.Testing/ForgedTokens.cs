@@ -1,9 +1,8 @@
-using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 
-namespace SyncEngine.EndToEnd.Tests;
+namespace SyncEngine.Testing;
 
 /// <summary>Tokens an attacker could make: right claims, wrong or no signature.</summary>
 public static class ForgedTokens
@@ -48,11 +47,15 @@ public static class ForgedTokens
     }
 
     /// <summary>A published key's public x coordinate: the secret of the classic HS256 key-confusion forgery.</summary>
-    public static async Task<byte[]> PublicKeyBytesAsync(HttpClient gateway, string kid, CancellationToken ct)
+    public static async Task<byte[]> PublicKeyBytesAsync(HttpClient auth, string kid, CancellationToken ct)
     {
-        using var response = await gateway.GetAsync("/.well-known/jwks.json", ct);
-        var jwks = await response.Content.ReadFromJsonAsync<JsonElement>(ct);
-        var key = jwks.GetProperty("keys").EnumerateArray().First(k => k.GetProperty("kid").GetString() == kid);
+        using var response = await auth.GetAsync("/.well-known/jwks.json", ct);
+        return PublicKeyBytes(await response.Content.ReadAsStringAsync(ct), kid);
+    }
+
+    public static byte[] PublicKeyBytes(string jwks, string kid)
+    {
+        var key = JsonDocument.Parse(jwks).RootElement.GetProperty("keys").EnumerateArray().First(k => k.GetProperty("kid").GetString() == kid);
         return Jwt.FromBase64Url(key.GetProperty("x").GetString()!);
     }
 

@@ -1,7 +1,7 @@
 using System.Text;
 using System.Text.Json;
 
-namespace SyncEngine.EndToEnd.Tests;
+namespace SyncEngine.Testing;
 
 /// <summary>Reads a JWT's parts without validating it: what a client (or an attacker) can see in any token.</summary>
 public static class Jwt

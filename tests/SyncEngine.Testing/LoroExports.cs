@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.IO.Hashing;
 
-namespace SyncEngine.EndToEnd.Tests;
+namespace SyncEngine.Testing;
 
 /// <summary>The exports loro-crdt itself wrote (LoroVectors/generate.mjs), and envelopes derived from them.</summary>
 public static class LoroExports

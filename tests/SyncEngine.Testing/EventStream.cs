@@ -1,6 +1,6 @@
 using System.Net.Http.Headers;
 
-namespace SyncEngine.EndToEnd.Tests;
+namespace SyncEngine.Testing;
 
 /// <summary>A Server-Sent Events subscription read line by line, as a browser's EventSource would.</summary>
 public sealed class EventStream : IAsyncDisposable

@@ -69,6 +69,13 @@ public abstract class ServiceHost<TEntryPoint>(string service, IReadOnlyDictiona
     public Task<ITrackedSession> InvokeAsync(object message) =>
         OneSessionAtATimeAsync(() => Services.TrackActivity().Timeout(MessageTimeout).InvokeMessageAndWaitAsync(message));
 
+    /// <summary>Hands the service a request another service would send it (request/reply), and returns its reply.</summary>
+    public async Task<T> InvokeAsync<T>(object request)
+    {
+        var (_, reply) = await OneSessionAtATimeAsync(() => Services.TrackActivity().Timeout(MessageTimeout).InvokeAndWaitAsync<T>(request));
+        return reply ?? throw new InvalidOperationException($"{request.GetType().Name} got no {typeof(T).Name}.");
+    }
+
     /// <summary>Runs <paramref name="action"/> (typically an HTTP request) and waits for the messages it causes; the session records them.</summary>
     public Task<ITrackedSession> TrackAsync(Func<Task> action) =>
         OneSessionAtATimeAsync(() => Services.TrackActivity().Timeout(MessageTimeout)
@@ -79,7 +86,7 @@ public abstract class ServiceHost<TEntryPoint>(string service, IReadOnlyDictiona
     /// then waits for an end it never sees (seen here as a timeout when test classes ran in parallel). A session
     /// records whatever the host does while it runs, so tests look for their own messages, not the only ones.
     /// </summary>
-    private async Task<ITrackedSession> OneSessionAtATimeAsync(Func<Task<ITrackedSession>> track)
+    private async Task<TSession> OneSessionAtATimeAsync<TSession>(Func<Task<TSession>> track)
     {
         await _tracking.WaitAsync(TestContext.Current.CancellationToken);
         try

@@ -1,4 +1,4 @@
-namespace SyncEngine.EndToEnd.Tests;
+namespace SyncEngine.Testing;
 
 /// <summary>The checkout the tests run from, for files they keep current (OpenAPI documents, screenshots).</summary>
 public static class Repository

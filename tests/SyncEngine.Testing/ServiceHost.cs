@@ -10,9 +10,11 @@ namespace SyncEngine.Testing;
 
 /// <summary>
 /// One service started in process (its own Program, through WebApplicationFactory) against a <see cref="TestPostgres"/>
-/// of its own, connected as the service's own role. Wolverine runs in solo mode with its external transports stubbed:
-/// what the service publishes to the other services is recorded by tracked sessions, not delivered, and what they would
-/// send it is handed to it through <see cref="InvokeAsync"/>. Unless it is Auth, the service fetches Auth's keys from
+/// of its own, connected as the service's own role, with its own Wolverine set-up: the PostgreSQL queues, in solo mode.
+/// No other service runs, so what it sends them waits in their queues, and tracked sessions record it; what they would
+/// send it is handed to it through <see cref="InvokeAsync"/>. (Wolverine's DisableAllExternalWolverineTransports would
+/// also stub its transports, but then left its handler stubs uninitialised: a NullReferenceException in
+/// StubWolverineMessageHandling, Wolverine 6.62.) Unless it is Auth, the service fetches Auth's keys from
 /// <see cref="Signer"/>, which signs the tests' tokens. Meant as an xunit assembly fixture: one per test assembly.
 /// </summary>
 public abstract class ServiceHost<TEntryPoint>(string service, IReadOnlyDictionary<string, string?>? settings = null)
@@ -60,7 +62,6 @@ public abstract class ServiceHost<TEntryPoint>(string service, IReadOnlyDictiona
             // service's handlers nor its pre-generated code.
             services.ConfigureWolverine(opts => opts.ApplicationAssembly = typeof(TEntryPoint).Assembly);
             services.RunWolverineInSoloMode();
-            services.DisableAllExternalWolverineTransports();
             services.AddHttpClient("auth-keys").ConfigurePrimaryHttpMessageHandler(() => new TestSigner.JwksHandler(Signer));
         });
     }

@@ -33,6 +33,24 @@ public static class Requests
         this HttpClient http, HttpMethod method, string path, string? token, string json, CancellationToken ct) =>
         http.SendAsync(method, path, token, ct, new StringContent(json, System.Text.Encoding.UTF8, "application/json"));
 
+    /// <summary>
+    /// A push with its raw answer, for tests of refusals (the typed client throws instead): a new Idempotency-Key unless
+    /// one is given or <paramref name="withoutIdempotencyKey"/>, no Sync-Schema-Version when <paramref name="schemaVersion"/> is null.
+    /// </summary>
+    public static Task<HttpResponseMessage> PushChangeAsync(this HttpClient http, object workspaceId, string? token, HttpContent body,
+        CancellationToken ct, string? schemaVersion = "1", string? idempotencyKey = null, bool withoutIdempotencyKey = false) =>
+        http.SendAsync(HttpMethod.Post, $"/api/workspaces/{workspaceId}/changes", token, ct, body,
+        [
+            .. withoutIdempotencyKey ? Array.Empty<(string, string)>() : [("Idempotency-Key", idempotencyKey ?? Guid.NewGuid().ToString())],
+            .. schemaVersion is null ? Array.Empty<(string, string)>() : [("Sync-Schema-Version", schemaVersion)],
+        ]);
+
+    /// <summary>A snapshot upload with its raw answer.</summary>
+    public static Task<HttpResponseMessage> UploadSnapshotAsync(this HttpClient http, object workspaceId, string? token, HttpContent body,
+        long covers, CancellationToken ct) =>
+        http.SendAsync(HttpMethod.Post, $"/api/workspaces/{workspaceId}/snapshots", token, ct, body,
+            ("Sync-Covers", covers.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+
     /// <summary>The status of a GET, or 503 when the connection is refused (a replica restarted by a test may still be starting).</summary>
     public static async Task<System.Net.HttpStatusCode> StatusAsync(this HttpClient http, string path, string token, CancellationToken ct)
     {

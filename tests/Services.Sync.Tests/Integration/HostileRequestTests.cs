@@ -119,11 +119,9 @@ public sealed class HostileRequestTests(SyncService sync)
     private IEnumerable<(string Route, Func<string?, Task<HttpResponseMessage>> Send)> SyncRoutes(object workspaceId)
     {
         var path = $"/api/workspaces/{workspaceId}";
-        yield return ("push", token => sync.Http.SendAsync(HttpMethod.Post, $"{path}/changes", token, Ct, new ByteArrayContent([9, 9, 9]),
-            ("Idempotency-Key", Guid.NewGuid().ToString()), ("Sync-Schema-Version", "1")));
+        yield return ("push", token => sync.Http.PushChangeAsync(workspaceId, token, new ByteArrayContent([9, 9, 9]), Ct));
         yield return ("pull", token => sync.Http.SendAsync(HttpMethod.Get, $"{path}/changes?after=0", token, Ct));
-        yield return ("snapshot", token => sync.Http.SendAsync(HttpMethod.Post, $"{path}/snapshots", token, Ct, new ByteArrayContent([8, 8]),
-            ("Sync-Covers", "1")));
+        yield return ("snapshot", token => sync.Http.UploadSnapshotAsync(workspaceId, token, new ByteArrayContent([8, 8]), covers: 1, Ct));
         yield return ("events", token => sync.Http.SendAsync(HttpMethod.Get, $"{path}/events", token, Ct, null, ("Accept", "text/event-stream")));
     }
 

@@ -73,6 +73,22 @@ public sealed class LiveEventsTests(SyncService sync)
     }
 
     [Fact]
+    public async Task rapid_sequential_pushes_reach_a_subscriber_as_one_head_event_per_seq_in_order()
+    {
+        const int burst = 30;
+        var (workspaceId, _, master) = await sync.NewWorkspaceAsync();
+        await using var stream = await OpenAsync(workspaceId, master);
+        Assert.Equal([0L], await HeadIdsUntilAsync(stream, 0));
+
+        for (var i = 1; i <= burst; i++)
+        {
+            await sync.Api.PushAsync(master, workspaceId, [(byte)i], Guid.NewGuid(), 1, Ct);
+        }
+
+        Assert.Equal(Enumerable.Range(1, burst).Select(i => (long)i), await HeadIdsUntilAsync(stream, burst));
+    }
+
+    [Fact]
     public async Task a_resuming_subscriber_gets_every_seq_it_missed_then_the_new_ones_and_nothing_when_it_missed_nothing()
     {
         var (workspaceId, _, master) = await sync.NewWorkspaceAsync();

@@ -90,7 +90,7 @@ public sealed class PushAndPullTests(SyncService sync)
         var streamedBody = new StreamContent(new MemoryStream(new byte[SyncService.MaxChangeBytes + 1]));
         using var streamed = await sync.PushAsync(workspaceId, master, streamedBody);
         using var empty = await sync.PushAsync(workspaceId, master, []);
-        using var noKey = await sync.PushAsync(workspaceId, master, new ByteArrayContent(Bytes(10, 1)), key: null);
+        using var noKey = await sync.PushAsync(workspaceId, master, new ByteArrayContent(Bytes(10, 1)), withoutKey: true);
 
         var problem = await Problems.AssertProblem(declared, HttpStatusCode.RequestEntityTooLarge, "payload-too-large");
         Assert.Contains(SyncService.MaxChangeBytes.ToString(System.Globalization.CultureInfo.InvariantCulture), problem.GetProperty("detail").GetString());

@@ -57,20 +57,16 @@ public sealed class SyncService() : ServiceHost<Program>("sync", new Dictionary<
     }
 
     /// <summary>A push with the raw answer, for its status and problem.</summary>
-    public Task<HttpResponseMessage> PushAsync(Guid workspaceId, string? token, HttpContent body, string? version = "1", string? key = "new") =>
-        Http.SendAsync(HttpMethod.Post, $"/api/workspaces/{workspaceId}/changes", token, TestContext.Current.CancellationToken, body,
-            [.. Header("Idempotency-Key", key == "new" ? Guid.NewGuid().ToString() : key), .. Header("Sync-Schema-Version", version)]);
+    public Task<HttpResponseMessage> PushAsync(Guid workspaceId, string? token, HttpContent body, string? version = "1", bool withoutKey = false) =>
+        Http.PushChangeAsync(workspaceId, token, body, TestContext.Current.CancellationToken, version, withoutIdempotencyKey: withoutKey);
 
     public Task<HttpResponseMessage> PushAsync(Guid workspaceId, string? token, byte[] change, string? version = "1") =>
         PushAsync(workspaceId, token, new ByteArrayContent(change), version);
 
     /// <summary>A snapshot upload with the raw answer.</summary>
     public Task<HttpResponseMessage> UploadAsync(Guid workspaceId, string? token, HttpContent body, long covers) =>
-        Http.SendAsync(HttpMethod.Post, $"/api/workspaces/{workspaceId}/snapshots", token, TestContext.Current.CancellationToken, body,
-            ("Sync-Covers", covers.ToString(CultureInfo.InvariantCulture)));
+        Http.UploadSnapshotAsync(workspaceId, token, body, covers, TestContext.Current.CancellationToken);
 
     public Task<HttpResponseMessage> UploadAsync(Guid workspaceId, string? token, byte[] snapshot, long covers) =>
         UploadAsync(workspaceId, token, new ByteArrayContent(snapshot), covers);
-
-    private static (string, string)[] Header(string name, string? value) => value is null ? [] : [(name, value)];
 }

@@ -119,7 +119,7 @@ public sealed class TestPostgres : IAsyncDisposable
         }
     }
 
-    /// <summary>The database, then service-roles.sql with this run's passwords, as the AppHost's ServiceRoles runs it.</summary>
+    /// <summary>The database, then service-roles.sql with this run's passwords, as the AppHost runs it.</summary>
     private async Task ProvisionAsync(CancellationToken ct)
     {
         await using (var admin = new NpgsqlConnection(Connection("postgres", _superuserPassword, "postgres")))
@@ -129,31 +129,7 @@ public sealed class TestPostgres : IAsyncDisposable
             await create.ExecuteNonQueryAsync(ct);
         }
 
-        await using var connection = new NpgsqlConnection(SuperuserConnectionString);
-        await connection.OpenAsync(ct);
-        await using var transaction = await connection.BeginTransactionAsync(ct);
-        foreach (var (service, password) in _passwords)
-        {
-            await using var set = new NpgsqlCommand("select set_config($1, $2, true)", connection, transaction);
-            set.Parameters.AddWithValue($"syncengine.{service}_password");
-            set.Parameters.AddWithValue(password);
-            await set.ExecuteNonQueryAsync(ct);
-        }
-
-        await using (var provision = new NpgsqlCommand(ServiceRolesScript(), connection, transaction))
-        {
-            await provision.ExecuteNonQueryAsync(ct);
-        }
-
-        await transaction.CommitAsync(ct);
-    }
-
-    private static string ServiceRolesScript()
-    {
-        using var stream = typeof(TestPostgres).Assembly.GetManifestResourceStream("SyncEngine.AppHost.Postgres.service-roles.sql")
-            ?? throw new InvalidOperationException("service-roles.sql is not embedded in SyncEngine.Testing.");
-        using var reader = new StreamReader(stream);
-        return reader.ReadToEnd();
+        await ServiceRoleProvisioning.RunAsync(SuperuserConnectionString, _passwords, ct);
     }
 
     public async ValueTask DisposeAsync()

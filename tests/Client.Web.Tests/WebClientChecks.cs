@@ -8,7 +8,7 @@ namespace SyncEngine.ClientWeb.Tests;
 /// </summary>
 public sealed class WebClientChecks
 {
-    private static readonly string ClientWeb = Path.Combine(SyncEngine.EndToEnd.Tests.Repository.Root, "src", "Client.Web");
+    private static readonly string ClientWeb = Path.Combine(SyncEngine.Testing.Repository.Root, "src", "Client.Web");
 
     public static TheoryData<string> VitestFiles()
     {

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using SyncEngine.EndToEnd.Tests;
+using SyncEngine.Testing;
 using Xunit;
 
 namespace SyncEngine.Protocol.Conformance;

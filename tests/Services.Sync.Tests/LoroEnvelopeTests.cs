@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using Services.Sync.Changes;
+using SyncEngine.Testing;
 using Xunit;
 using static Services.Sync.Changes.LoroEnvelope;
 
@@ -8,8 +9,6 @@ namespace Services.Sync.Tests;
 /// <summary>Against exports loro-crdt 1.17.1 wrote itself (LoroVectors/generate.mjs), then tampered with.</summary>
 public sealed class LoroEnvelopeTests
 {
-    private static byte[] Vector(string name) => File.ReadAllBytes(Path.Combine(AppContext.BaseDirectory, "LoroVectors", name));
-
     private static byte[] WithMode(byte[] export, ushort mode)
     {
         var tampered = export.ToArray();
@@ -21,8 +20,8 @@ public sealed class LoroEnvelopeTests
     [Fact]
     public void loros_own_update_and_snapshot_exports_are_valid_for_their_routes_and_carry_the_modes_loro_writes()
     {
-        var update = Vector("update.bin");
-        var snapshot = Vector("snapshot.bin");
+        var update = LoroExports.Vector("update.bin");
+        var snapshot = LoroExports.Vector("snapshot.bin");
 
         Assert.Equal(Verdict.Valid, Check(update, Mode.FastUpdates));
         Assert.Equal(Verdict.Valid, Check(snapshot, Mode.FastSnapshot));
@@ -33,8 +32,8 @@ public sealed class LoroEnvelopeTests
     [Fact]
     public void an_intact_export_of_the_other_kind_is_the_wrong_mode()
     {
-        Assert.Equal(Verdict.WrongMode, Check(Vector("snapshot.bin"), Mode.FastUpdates));
-        Assert.Equal(Verdict.WrongMode, Check(Vector("update.bin"), Mode.FastSnapshot));
+        Assert.Equal(Verdict.WrongMode, Check(LoroExports.Vector("snapshot.bin"), Mode.FastUpdates));
+        Assert.Equal(Verdict.WrongMode, Check(LoroExports.Vector("update.bin"), Mode.FastSnapshot));
     }
 
     [Theory]
@@ -46,7 +45,7 @@ public sealed class LoroEnvelopeTests
     [InlineData(ushort.MaxValue)]
     public void a_mode_loro_does_not_export_is_corrupt_even_with_a_recomputed_checksum(ushort mode)
     {
-        var tampered = WithMode(Vector("update.bin"), mode);
+        var tampered = WithMode(LoroExports.Vector("update.bin"), mode);
 
         Assert.Equal(Verdict.Corrupt, Check(tampered, Mode.FastUpdates));
         Assert.Equal(Verdict.Corrupt, Check(tampered, Mode.FastSnapshot));
@@ -55,7 +54,7 @@ public sealed class LoroEnvelopeTests
     [Fact]
     public void the_recomputed_checksum_helper_matches_loros_own()
     {
-        Assert.Equal(Verdict.Valid, Check(WithMode(Vector("update.bin"), 4), Mode.FastUpdates));
+        Assert.Equal(Verdict.Valid, Check(WithMode(LoroExports.Vector("update.bin"), 4), Mode.FastUpdates));
     }
 
     [Theory]
@@ -65,7 +64,7 @@ public sealed class LoroEnvelopeTests
     [InlineData(21)]
     public void a_checksum_or_mode_byte_flipped_is_corrupt(int index)
     {
-        var tampered = Vector("update.bin");
+        var tampered = LoroExports.Vector("update.bin");
         tampered[index] ^= 0x01;
 
         Assert.Equal(Verdict.Corrupt, Check(tampered, Mode.FastUpdates));
@@ -74,7 +73,7 @@ public sealed class LoroEnvelopeTests
     [Fact]
     public void a_flipped_body_byte_is_corrupt()
     {
-        var tampered = Vector("snapshot.bin");
+        var tampered = LoroExports.Vector("snapshot.bin");
         tampered[^1] ^= 0x80;
 
         Assert.Equal(Verdict.Corrupt, Check(tampered, Mode.FastSnapshot));
@@ -86,13 +85,13 @@ public sealed class LoroEnvelopeTests
     [InlineData(30)]
     public void a_body_cut_short_is_corrupt(int length)
     {
-        Assert.Equal(Verdict.Corrupt, Check(Vector("snapshot.bin")[..length], Mode.FastSnapshot));
+        Assert.Equal(Verdict.Corrupt, Check(LoroExports.Vector("snapshot.bin")[..length], Mode.FastSnapshot));
     }
 
     [Fact]
     public void non_zero_bytes_where_loro_writes_zeros_are_corrupt()
     {
-        var tampered = Vector("update.bin");
+        var tampered = LoroExports.Vector("update.bin");
         tampered[10] = 1;
         BinaryPrimitives.WriteUInt32LittleEndian(tampered.AsSpan(16, 4), Checksum(tampered));
 

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Headers;
+using SyncEngine.Testing;
 using Xunit;
 
 namespace SyncEngine.EndToEnd.Tests;

@@ -1,4 +1,5 @@
 using System.Net;
+using SyncEngine.Testing;
 using Xunit;
 
 namespace SyncEngine.EndToEnd.Tests;

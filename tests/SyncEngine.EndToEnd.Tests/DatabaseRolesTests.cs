@@ -1,4 +1,5 @@
 using Npgsql;
+using SyncEngine.Testing;
 using Xunit;
 
 namespace SyncEngine.EndToEnd.Tests;

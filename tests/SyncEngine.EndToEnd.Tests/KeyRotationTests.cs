@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
 using System.Net;
-using System.Reflection;
+using SyncEngine.Testing;
 using Xunit;
 
 namespace SyncEngine.EndToEnd.Tests;
@@ -28,7 +27,7 @@ public sealed class KeyRotationTests(SyncEngineApp app)
         var oldKid = Jwt.KeyId(old.Master);
 
         var added = await KeysCommandAsync(["add", "--activate-in", "0"]);
-        var newKid = added.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1].TrimEnd(',');
+        var newKid = AuthKeysCommand.AddedKid(added);
         Assert.NotEqual(oldKid, newKid);
 
         Assert.Contains(newKid, await Eventually.Until(PublishedKidsAsync, kids => kids.Contains(newKid), Settle, Ct));
@@ -91,42 +90,6 @@ public sealed class KeyRotationTests(SyncEngineApp app)
     }
 
     /// <summary>Runs `Services.Auth keys ...` as the README shows, against the database the app under test uses.</summary>
-    private async Task<string> KeysCommandAsync(string[] arguments)
-    {
-        var configuration = typeof(KeyRotationTests).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Debug";
-        var start = new ProcessStartInfo("dotnet")
-        {
-            ArgumentList = { "run", "--project", Path.Combine(Repository.Root, "src", "Services.Auth"), "--no-build", "--no-launch-profile", "-c", configuration, "--", "keys" },
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            // As an operator runs it: as Auth's own role, with the secret Auth's keys are sealed with.
-            Environment =
-            {
-                ["ConnectionStrings__syncengine"] = await app.ServiceConnectionStringAsync("auth", Ct),
-                ["Auth__KeyEncryptionKey"] = app.KeyEncryptionKey,
-            },
-        };
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync(Ct);
-        var error = process.StandardError.ReadToEndAsync(Ct);
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(Ct);
-        deadline.CancelAfter(TimeSpan.FromMinutes(2));
-        try
-        {
-            await process.WaitForExitAsync(deadline.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw;
-        }
-
-        Assert.True(process.ExitCode == 0, $"keys {string.Join(' ', arguments)} exited {process.ExitCode}: {await output} {await error}");
-        return (await output).Split('\n').Last(line => line.StartsWith(arguments[0] == "add" ? "added " : "retired ", StringComparison.Ordinal));
-    }
+    private async Task<string> KeysCommandAsync(string[] arguments) =>
+        await AuthKeysCommand.RunAsync(await app.ServiceConnectionStringAsync("auth", Ct), app.KeyEncryptionKey, arguments, Ct);
 }

@@ -1,5 +1,5 @@
 using System.Net;
-using System.Net.Http.Headers;
+using SyncEngine.Testing;
 using Xunit;
 
 namespace SyncEngine.EndToEnd.Tests;
@@ -13,15 +13,7 @@ public sealed class MetricsTests(SyncEngineApp app)
 
     private async Task<HttpStatusCode> PushAsync(Guid workspaceId, string? token, byte[] body, string version)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Post, $"/api/workspaces/{workspaceId}/changes") { Content = new ByteArrayContent(body) };
-        if (token is not null)
-        {
-            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        }
-
-        request.Headers.TryAddWithoutValidation("Idempotency-Key", Guid.NewGuid().ToString());
-        request.Headers.TryAddWithoutValidation("Sync-Schema-Version", version);
-        using var response = await app.Gateway.SendAsync(request, Ct);
+        using var response = await app.Gateway.PushChangeAsync(workspaceId, token, new ByteArrayContent(body), Ct, version);
         return response.StatusCode;
     }
 

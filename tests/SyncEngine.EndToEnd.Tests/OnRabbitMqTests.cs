@@ -38,9 +38,9 @@ public sealed class RabbitMqApp : SyncEngineApp
 }
 
 /// <summary>
-/// The journeys whose messages cross services, on RabbitMQ: a claim (Workspace asks Auth for the master token and waits
-/// for the reply; Auth and Sync learn of the workspace), revocations (Auth to Sync and Workspace, within DESIGN's
-/// second), and a message that waits for a stopped service. Same tests as on PostgreSQL, one more app start.
+/// The journeys whose messages cross services, on RabbitMQ: a claim and an invite (Workspace asks Auth for the master
+/// token and waits for the reply, a retry asks again; Auth and Sync learn of the workspace; Workspace of the grant),
+/// revocations (Auth to Sync and Workspace, within DESIGN's second), and a message that waits for a stopped service. Same tests as on PostgreSQL, one more app start.
 /// </summary>
 [CollectionDefinition(Name)]
 public sealed class RabbitMqCollection : ICollectionFixture<RabbitMqApp>
@@ -49,10 +49,10 @@ public sealed class RabbitMqCollection : ICollectionFixture<RabbitMqApp>
 }
 
 [Collection(RabbitMqCollection.Name)]
-public sealed class ClaimWorkspaceOnRabbitMqTests(RabbitMqApp app) : ClaimWorkspaceTests(app);
+public sealed class InviteJourneyOnRabbitMqTests(RabbitMqApp app) : InviteJourneyTests(app);
 
 [Collection(RabbitMqCollection.Name)]
-public sealed class RevocationOnRabbitMqTests(RabbitMqApp app) : RevocationTests(app);
+public sealed class RevocationJourneyOnRabbitMqTests(RabbitMqApp app) : RevocationJourneyTests(app);
 
 [Collection(RabbitMqCollection.Name)]
 public sealed class QueuedDeliveryOnRabbitMqTests(RabbitMqApp app) : QueuedDeliveryTests(app)

@@ -1,5 +1,6 @@
 using System.Net;
 using Aspire.Hosting.Testing;
+using SyncEngine.Testing;
 using Xunit;
 
 namespace SyncEngine.EndToEnd.Tests;

@@ -2,6 +2,7 @@ using System.Net;
 using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
 using Microsoft.Extensions.DependencyInjection;
+using SyncEngine.Testing;
 using Xunit;
 
 namespace SyncEngine.EndToEnd.Tests;

@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Npgsql;
+using SyncEngine.Testing;
 using Xunit;
 
 namespace SyncEngine.EndToEnd.Tests;

@@ -5,6 +5,7 @@ using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using SyncEngine.Testing;
 using Xunit;
 
 namespace SyncEngine.EndToEnd.Tests;
@@ -27,10 +28,10 @@ public class SyncEngineApp : IAsyncLifetime
     /// <summary>Sync:MaxSnapshotBytes here, below the 16 MiB default and the gateway's body limit, so Sync's own check answers.</summary>
     public const int MaxSnapshotBytes = 3 * 1024 * 1024;
 
-    /// <summary>Sync:MaxSchemaVersion here: the newest any test pushes (SyncTests goes up to 3).</summary>
+    /// <summary>Sync:MaxSchemaVersion here, not the default 2, so RestartTests sees a workspace clamped to the configured bound.</summary>
     public const int MaxSchemaVersion = 3;
 
-    /// <summary>Sync:MaxWorkspaceBytes here, not the 1 GiB default: a test can fill a workspace (WorkspaceQuotaTests).</summary>
+    /// <summary>Sync:MaxWorkspaceBytes here, not the 1 GiB default, as a deployment would set it.</summary>
     public const long MaxWorkspaceBytes = 24L * 1024 * 1024;
 
     /// <summary>Sync:DatabasePoolSize here: few enough that slow readers could hold them all (SlowReaderTests).</summary>

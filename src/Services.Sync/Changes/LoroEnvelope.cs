@@ -5,7 +5,7 @@ namespace Services.Sync.Changes;
 
 /// <summary>
 /// Loro's export header, as loro-crdt 1.x writes it (loro's docs/encoding.md; the committed test vectors come from
-/// tests/SyncEngine.EndToEnd.Tests/LoroVectors/generate.mjs): "loro", 12 zero bytes, a little-endian xxHash32 (seed
+/// tests/SyncEngine.Testing/LoroVectors/generate.mjs): "loro", 12 zero bytes, a little-endian xxHash32 (seed
 /// "LORO") of everything from byte 20 on, then a big-endian encode mode. Checking it costs one hash pass and catches
 /// truncated or corrupted uploads without parsing the document; bytes that do not start with the magic are some other
 /// app's format and are stored as they are.

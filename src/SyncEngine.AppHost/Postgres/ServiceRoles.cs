@@ -1,5 +1,4 @@
 using System.Security.Cryptography;
-using Npgsql;
 
 namespace SyncEngine.AppHost.Postgres;
 
@@ -24,14 +23,6 @@ public sealed class ServiceRoles : IResourceAnnotation
 
     public string PasswordOf(string service) => _passwords[service];
 
-    public static string Script()
-    {
-        using var stream = typeof(ServiceRoles).Assembly.GetManifestResourceStream("SyncEngine.AppHost.Postgres.service-roles.sql")
-            ?? throw new InvalidOperationException("service-roles.sql is not embedded in the AppHost.");
-        using var reader = new StreamReader(stream);
-        return reader.ReadToEnd();
-    }
-
     /// <summary>Runs service-roles.sql once per AppHost run, as the superuser of <paramref name="superuserConnectionString"/>.</summary>
     public async Task ProvisionAsync(string superuserConnectionString, CancellationToken ct)
     {
@@ -43,24 +34,7 @@ public sealed class ServiceRoles : IResourceAnnotation
                 return;
             }
 
-            var builder = new NpgsqlConnectionStringBuilder(superuserConnectionString) { Pooling = false };
-            await using var connection = new NpgsqlConnection(builder.ConnectionString);
-            await connection.OpenAsync(ct);
-            await using var transaction = await connection.BeginTransactionAsync(ct);
-            foreach (var (service, password) in _passwords)
-            {
-                await using var set = new NpgsqlCommand("select set_config($1, $2, true)", connection, transaction);
-                set.Parameters.AddWithValue($"syncengine.{service}_password");
-                set.Parameters.AddWithValue(password);
-                await set.ExecuteNonQueryAsync(ct);
-            }
-
-            await using (var provision = new NpgsqlCommand(Script(), connection, transaction))
-            {
-                await provision.ExecuteNonQueryAsync(ct);
-            }
-
-            await transaction.CommitAsync(ct);
+            await ServiceRoleProvisioning.RunAsync(superuserConnectionString, _passwords, ct);
             _provisioned = true;
         }
         finally

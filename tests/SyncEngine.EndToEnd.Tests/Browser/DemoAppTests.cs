@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text;
+using SyncEngine.Testing;
 using Xunit;
 
 namespace SyncEngine.EndToEnd.Tests.Browser;

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Microsoft.Playwright;
+using SyncEngine.Testing;
 using static Microsoft.Playwright.Assertions;
 
 namespace SyncEngine.EndToEnd.Tests.Browser;

@@ -1,0 +1,72 @@
+using System.Globalization;
+using SyncEngine.Contracts.Workspaces;
+using SyncEngine.Testing;
+using SyncEngine.Tokens;
+using Xunit;
+
+[assembly: AssemblyFixture(typeof(Services.Sync.Tests.Integration.SyncService))]
+
+namespace Services.Sync.Tests.Integration;
+
+/// <summary>Sync alone, in process, on its own PostgreSQL: once for this test assembly, its limits small enough to reach.</summary>
+public sealed class SyncService() : ServiceHost<Program>("sync", new Dictionary<string, string?>
+{
+    ["Sync:MaxSchemaVersion"] = MaxSchemaVersion.ToString(CultureInfo.InvariantCulture),
+    ["Sync:MaxWorkspaceBytes"] = MaxWorkspaceBytes.ToString(CultureInfo.InvariantCulture),
+    ["Sync:MaxChangeBytes"] = MaxChangeBytes.ToString(CultureInfo.InvariantCulture),
+    ["Sync:MaxSnapshotBytes"] = MaxSnapshotBytes.ToString(CultureInfo.InvariantCulture),
+    ["Sync:MaxLiveStreamsPerToken"] = MaxLiveStreamsPerToken.ToString(CultureInfo.InvariantCulture),
+    ["Sync:CoveredChangeRetention"] = CoveredChangeRetention.ToString("c", CultureInfo.InvariantCulture),
+    ["Sync:PruneEvery"] = "00:00:01",
+    ["Sync:HeartbeatEvery"] = HeartbeatEvery.ToString("c", CultureInfo.InvariantCulture),
+})
+{
+    /// <summary>Sync:MaxSchemaVersion here (2 by default): the newest any test pushes.</summary>
+    public const int MaxSchemaVersion = 3;
+
+    /// <summary>Sync:MaxChangeBytes here, not the 4 MiB default, so a test proves the limit is read from configuration.</summary>
+    public const int MaxChangeBytes = 2 * 1024 * 1024;
+
+    /// <summary>Sync:MaxSnapshotBytes here, not the 16 MiB default, likewise; above two pull chunks (1 MiB each).</summary>
+    public const int MaxSnapshotBytes = 3 * 1024 * 1024;
+
+    /// <summary>Sync:MaxWorkspaceBytes here, not the 1 GiB default: a test fills a workspace in a dozen pushes.</summary>
+    public const long MaxWorkspaceBytes = 24L * 1024 * 1024;
+
+    /// <summary>Sync:MaxLiveStreamsPerToken here, not the default 4.</summary>
+    public const int MaxLiveStreamsPerToken = 2;
+
+    /// <summary>Sync:CoveredChangeRetention here: short enough to watch covered changes being pruned within a test.</summary>
+    public static readonly TimeSpan CoveredChangeRetention = TimeSpan.FromSeconds(3);
+
+    public static readonly TimeSpan HeartbeatEvery = TimeSpan.FromSeconds(1);
+
+    /// <summary>A workspace Workspace has announced (its WorkspaceClaimed handled here) and its owner's master token.</summary>
+    public async Task<(Guid WorkspaceId, Guid Owner, string Master)> NewWorkspaceAsync()
+    {
+        var (workspaceId, owner) = (Guid.NewGuid(), Guid.NewGuid());
+        await InvokeAsync(new WorkspaceClaimed(workspaceId, owner, DateTimeOffset.UtcNow));
+        return (workspaceId, owner, Signer.Issue(workspaceId, owner, Scopes.ReadWrite, master: true));
+    }
+
+    /// <summary>A member's token as Auth would issue it after a join: Sync learns of members only through their tokens.</summary>
+    public (Guid Client, Guid TokenId, string Token) NewMember(Guid workspaceId, string scope, DateTimeOffset? expires = null)
+    {
+        var (client, tokenId) = (Guid.NewGuid(), Guid.NewGuid());
+        return (client, tokenId, Signer.Issue(workspaceId, client, scope, tokenId: tokenId, expires: expires));
+    }
+
+    /// <summary>A push with the raw answer, for its status and problem.</summary>
+    public Task<HttpResponseMessage> PushAsync(Guid workspaceId, string? token, HttpContent body, string? version = "1", bool withoutKey = false) =>
+        Http.PushChangeAsync(workspaceId, token, body, TestContext.Current.CancellationToken, version, withoutIdempotencyKey: withoutKey);
+
+    public Task<HttpResponseMessage> PushAsync(Guid workspaceId, string? token, byte[] change, string? version = "1") =>
+        PushAsync(workspaceId, token, new ByteArrayContent(change), version);
+
+    /// <summary>A snapshot upload with the raw answer.</summary>
+    public Task<HttpResponseMessage> UploadAsync(Guid workspaceId, string? token, HttpContent body, long covers) =>
+        Http.UploadSnapshotAsync(workspaceId, token, body, covers, TestContext.Current.CancellationToken);
+
+    public Task<HttpResponseMessage> UploadAsync(Guid workspaceId, string? token, byte[] snapshot, long covers) =>
+        UploadAsync(workspaceId, token, new ByteArrayContent(snapshot), covers);
+}

@@ -3,6 +3,7 @@ using Services.Sync;
 using Services.Sync.Changes;
 using Services.Sync.Live;
 using Services.Sync.Snapshots;
+using SyncEngine.Backend.Apps;
 using SyncEngine.Backend.Messaging;
 using SyncEngine.Backend.OpenApi;
 using SyncEngine.Backend.Security;
@@ -15,6 +16,7 @@ var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
 builder.LimitDatabasePool();
 builder.AddServiceStore("sync", marten => marten.AddSyncTables());
+builder.AddAppDirectory();
 builder.AddSyncEngineAuthentication();
 builder.Services.Configure<SyncOptions>(builder.Configuration.GetSection("Sync"));
 builder.Services.AddSingleton<SyncMetrics>().AddSingleton<SyncProblems>().AddSingleton<MaxSchemaVersion>().AddHttpContextAccessor();
@@ -27,6 +29,8 @@ builder.Host.UseWolverine(opts =>
 {
     opts.UseSyncEngineDefaults("sync");
     // Consumes WorkspaceClaimed (from Workspace), AccessRevoked and MasterTokensRevoked (from Auth).
+    // Also AppSettingsChanged (from Workspace): the apps this service knows, kept in its own schema.
+    opts.Discovery.IncludeType(typeof(AppSettingsChangedHandler));
     opts.ListenToPostgresqlQueue("sync");
 });
 builder.Services.AddWolverineHttp();
@@ -42,6 +46,7 @@ app.MapUploadSnapshot();
 app.MapLiveEvents();
 app.MapWolverineEndpoints();
 app.MapApiDocument();
+app.MapAppDirectory();
 app.MapDefaultEndpoints();
 await app.SetupSchemaExclusivelyAsync(args);
 return await app.RunJasperFxCommands(args);

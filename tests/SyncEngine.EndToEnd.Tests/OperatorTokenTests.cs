@@ -87,7 +87,14 @@ public sealed class OperatorTokenTests(SyncEngineApp app)
     [Fact]
     public async Task an_oauth_client_library_reads_a_refusal_as_an_oauth_error()
     {
-        var response = await app.Gateway.RequestClientCredentialsTokenAsync(new ClientCredentialsTokenRequest
+        var wrongScope = await app.Gateway.RequestClientCredentialsTokenAsync(new ClientCredentialsTokenRequest
+        {
+            Address = TokenAddress,
+            ClientId = SyncEngineApp.OperatorClientId,
+            ClientSecret = app.OperatorSecret,
+            Scope = "openid",
+        }, Ct);
+        var wrongSecret = await app.Gateway.RequestClientCredentialsTokenAsync(new ClientCredentialsTokenRequest
         {
             Address = TokenAddress,
             ClientId = SyncEngineApp.OperatorClientId,
@@ -95,10 +102,15 @@ public sealed class OperatorTokenTests(SyncEngineApp app)
             Scope = "syncengine.admin",
         }, Ct);
 
-        Assert.True(response.IsError);
-        Assert.Equal(HttpStatusCode.Unauthorized, response.HttpStatusCode);
-        Assert.Equal("invalid_client", response.Error);
-        Assert.Null(response.AccessToken);
+        Assert.True(wrongScope.IsError);
+        Assert.Equal(ResponseErrorType.Protocol, wrongScope.ErrorType);
+        Assert.Equal("invalid_scope", wrongScope.Error);
+        Assert.Null(wrongScope.AccessToken);
+        // A 401 is an HTTP error to the library (Error is the reason phrase); the OAuth error is still in the body.
+        Assert.True(wrongSecret.IsError);
+        Assert.Equal(HttpStatusCode.Unauthorized, wrongSecret.HttpStatusCode);
+        Assert.Equal("invalid_client", wrongSecret.Json?.GetProperty("error").GetString());
+        Assert.Null(wrongSecret.AccessToken);
     }
 
     private static void AssertOperatorToken(string token)

@@ -10,14 +10,16 @@ namespace Gateway;
 /// seconds). Every request to the claim route counts, valid or not; over the limit is the same 429
 /// <c>rate-limited</c> with Retry-After as any other rate, before the request reaches Workspace, so nothing is stored.
 /// A link in the gateway's chain of limiters (<see cref="ClientRateLimiting"/>) that lets every other route through.
+/// Operator token requests (<c>/connect/token</c>) get a link of their own, built the same way
+/// (<c>Gateway:TokenRequestsPerMinutePerAddress</c>): anonymous too, and each one checks a secret.
 /// </summary>
 public static class ClaimRateLimit
 {
     public const int DefaultPerMinute = 30;
 
-    public static PartitionedRateLimiter<HttpContext> Create(int perMinute) =>
-        PartitionedRateLimiter.Create<HttpContext, string>(context => IsClaim(context)
-            ? RateLimitPartition.GetTokenBucketLimiter("claims:" + ClientRateLimiting.AddressKey(context), _ => new TokenBucketRateLimiterOptions
+    public static PartitionedRateLimiter<HttpContext> Create(int perMinute, string routeId = GatewayRoutes.ClaimRoute) =>
+        PartitionedRateLimiter.Create<HttpContext, string>(context => IsRoute(context, routeId)
+            ? RateLimitPartition.GetTokenBucketLimiter($"{routeId}:" + ClientRateLimiting.AddressKey(context), _ => new TokenBucketRateLimiterOptions
             {
                 TokenLimit = perMinute,
                 TokensPerPeriod = perMinute,
@@ -27,6 +29,6 @@ public static class ClaimRateLimit
             })
             : RateLimitPartition.GetNoLimiter(""));
 
-    private static bool IsClaim(HttpContext context) =>
-        context.GetEndpoint()?.Metadata.GetMetadata<RouteModel>()?.Config.RouteId == GatewayRoutes.ClaimRoute;
+    private static bool IsRoute(HttpContext context, string routeId) =>
+        context.GetEndpoint()?.Metadata.GetMetadata<RouteModel>()?.Config.RouteId == routeId;
 }

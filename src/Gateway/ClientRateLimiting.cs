@@ -24,6 +24,7 @@ public static class ClientRateLimiting
     {
         var options = configuration.GetSection("Gateway:RateLimit").Get<Options>() ?? new Options();
         var claimsPerMinute = configuration.GetValue("Gateway:ClaimsPerMinutePerAddress", ClaimRateLimit.DefaultPerMinute);
+        var tokenRequestsPerMinute = configuration.GetValue("Gateway:TokenRequestsPerMinutePerAddress", ClaimRateLimit.DefaultPerMinute);
         services.AddRateLimiter(limiter =>
         {
             limiter.GlobalLimiter = PartitionedRateLimiter.CreateChained(
@@ -31,7 +32,8 @@ public static class ClientRateLimiting
                     Bucket(ClientKey(context), options.PermitsPerSecondPerClient, options.BurstPerClient)),
                 PartitionedRateLimiter.Create<HttpContext, string>(context =>
                     Bucket(AddressKey(context), options.PermitsPerSecondPerAddress, options.BurstPerAddress)),
-                ClaimRateLimit.Create(claimsPerMinute));
+                ClaimRateLimit.Create(claimsPerMinute),
+                ClaimRateLimit.Create(tokenRequestsPerMinute, GatewayRoutes.TokenRoute));
             limiter.OnRejected = async (rejected, ct) =>
             {
                 var response = rejected.HttpContext.Response;

@@ -16,6 +16,9 @@ public static class GatewayRoutes
     /// <summary>The claim route's id: claims have a rate of their own (<see cref="ClaimRateLimit"/>).</summary>
     public const string ClaimRoute = "claim";
 
+    /// <summary>The operator token route's id: limited per address like claims (anonymous, and it checks a secret).</summary>
+    public const string TokenRoute = "connect-token";
+
     public static IReadOnlyList<RouteConfig> Routes { get; } =
     [
         Route(ClaimRoute, Workspace, "/api/workspaces", order: 0, methods: ["POST"]),
@@ -26,6 +29,10 @@ public static class GatewayRoutes
         Route("events", Sync, "/api/workspaces/{workspaceId}/events", order: 0),
         Route("workspace", Workspace, "/api/workspaces/{workspaceId}/{**rest}", order: 10),
         Route("well-known", Auth, "/.well-known/{**rest}", order: 0),
+        // Operators: their tokens from Auth, the apps at Workspace (docs/design.md, "Operators").
+        Route(TokenRoute, Auth, "/connect/token", order: 0, methods: ["POST"]),
+        Route("admin-apps", Workspace, "/admin/apps", order: 0),
+        Route("admin-app", Workspace, "/admin/apps/{**rest}", order: 0),
         // Everything that is not the API is the web client.
         Route("web", Web, "/{**rest}", order: 100),
     ];

@@ -15,8 +15,11 @@ app.UseValidatedClient();
 app.UseRateLimiter();
 app.UseRequestBodyLimit(builder.Configuration);
 app.MapReverseProxy();
-// Unknown API routes get a problem, not the web client's index page; the YARP routes above are more specific.
-app.Map("/api/{**rest}", () => Problem.Result(Problem.Create(StatusCodes.Status404NotFound, ProblemCodes.NotFound, "No such API route.")))
-    .WithOrder(50);
+// Unknown API and admin routes get a problem, not the web client's index page; the YARP routes above are more specific.
+foreach (var prefix in new[] { "/api", "/admin", "/connect" })
+{
+    app.Map(prefix + "/{**rest}", () => Problem.Result(Problem.Create(StatusCodes.Status404NotFound, ProblemCodes.NotFound, "No such API route.")))
+        .WithOrder(50);
+}
 app.MapDefaultEndpoints();
 app.Run();

@@ -1,7 +1,9 @@
 using JasperFx;
 using Services.Auth.Keys;
+using Services.Auth.Operators;
 using Services.Auth.Tokens;
 using Services.Auth.Workspaces;
+using SyncEngine.Backend.Apps;
 using SyncEngine.Backend.Messaging;
 using SyncEngine.Backend.OpenApi;
 using SyncEngine.Backend.Security;
@@ -22,12 +24,17 @@ builder.AddServiceStore("auth", marten =>
 // Resolved by the key ring at start: a missing Auth:KeyEncryptionKey stops Auth before it takes a request.
 builder.Services.AddSingleton(services => KeyEncryptionKey.FromConfiguration(services.GetRequiredService<IConfiguration>()));
 builder.Services.AddSingleton<SigningKeyRing>().AddHostedService<SigningKeyInitializer>().AddSingleton<TokenIssuer>();
+// Operators get their tokens here (POST /connect/token); only the secret's hash is configured.
+builder.Services.AddSingleton(services => OperatorCredentials.FromConfiguration(services.GetRequiredService<IConfiguration>()));
+builder.AddAppDirectory();
 builder.AddSyncEngineAuthentication(services => services.GetRequiredService<SigningKeyRing>());
 
 builder.Host.UseWolverine(opts =>
 {
     opts.UseSyncEngineDefaults("auth", builder.Configuration);
     // Consumes WorkspaceClaimed (from Workspace) and answers IssueMasterToken (Workspace's request/reply).
+    // Also AppSettingsChanged (from Workspace): the apps this service knows, kept in its own schema.
+    opts.Discovery.IncludeType(typeof(AppSettingsChangedHandler));
     opts.ListenToServiceQueue("auth");
     opts.PublishMessage<AccessGranted>().ToServiceQueue("workspace");
     opts.PublishMessage<AccessRevoked>().ToServiceQueue("workspace");
@@ -44,6 +51,7 @@ app.UseSyncEngineProblemDetails();
 app.UseSyncEngineAuthentication();
 app.MapWolverineEndpoints();
 app.MapApiDocument();
+app.MapAppDirectory();
 app.MapDefaultEndpoints();
 await app.SetupSchemaExclusivelyAsync(args);
 return await app.RunJasperFxCommands(args);

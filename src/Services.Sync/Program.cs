@@ -3,6 +3,7 @@ using Services.Sync;
 using Services.Sync.Changes;
 using Services.Sync.Live;
 using Services.Sync.Snapshots;
+using SyncEngine.Backend.Apps;
 using SyncEngine.Backend.Messaging;
 using SyncEngine.Backend.OpenApi;
 using SyncEngine.Backend.Security;
@@ -14,6 +15,7 @@ var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
 builder.LimitDatabasePool();
 builder.AddServiceStore("sync", marten => marten.AddSyncTables());
+builder.AddAppDirectory();
 builder.AddSyncEngineAuthentication();
 builder.Services.Configure<SyncOptions>(builder.Configuration.GetSection("Sync"));
 builder.Services.AddSingleton<SyncMetrics>().AddSingleton<SyncProblems>().AddSingleton<MaxSchemaVersion>().AddHttpContextAccessor();
@@ -26,6 +28,8 @@ builder.Host.UseWolverine(opts =>
 {
     opts.UseSyncEngineDefaults("sync", builder.Configuration);
     // Consumes WorkspaceClaimed (from Workspace), AccessRevoked and MasterTokensRevoked (from Auth).
+    // Also AppSettingsChanged (from Workspace): the apps this service knows, kept in its own schema.
+    opts.Discovery.IncludeType(typeof(AppSettingsChangedHandler));
     opts.ListenToServiceQueue("sync");
 });
 builder.Services.AddWolverineHttp();
@@ -41,6 +45,7 @@ app.MapUploadSnapshot();
 app.MapLiveEvents();
 app.MapWolverineEndpoints();
 app.MapApiDocument();
+app.MapAppDirectory();
 app.MapDefaultEndpoints();
 await app.SetupSchemaExclusivelyAsync(args);
 return await app.RunJasperFxCommands(args);

@@ -1,6 +1,8 @@
 using JasperFx;
 using JasperFx.Events.Projections;
+using Services.Workspace.Apps;
 using Services.Workspace.Workspaces;
+using SyncEngine.Backend.Apps;
 using SyncEngine.Backend.Messaging;
 using SyncEngine.Backend.OpenApi;
 using SyncEngine.Backend.Security;
@@ -8,11 +10,20 @@ using SyncEngine.Contracts.Workspaces;
 using SyncEngine.ServiceDefaults.Problems;
 using Wolverine;
 using Wolverine.Http;
+using AppSettingsChanged = SyncEngine.Contracts.Apps.AppSettingsChanged;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
-builder.AddServiceStore("workspace", marten => marten.Projections.Snapshot<Workspace>(SnapshotLifecycle.Inline));
+builder.AddServiceStore("workspace", marten =>
+{
+    marten.Projections.Snapshot<Workspace>(SnapshotLifecycle.Inline);
+    marten.Projections.Snapshot<App>(SnapshotLifecycle.Inline);
+});
 builder.AddSyncEngineAuthentication();
+builder.AddOperatorAuthentication();
+// Workspace owns apps: its directory reads them directly; Apps:CreateDefault registers Apps:Default at start.
+builder.AddAppDirectory(AppDirectorySource.LoadAsync);
+builder.Services.AddHostedService<DefaultApp>();
 builder.Services.Configure<ClaimOptions>(builder.Configuration.GetSection("Workspace"));
 
 builder.Host.UseWolverine(opts =>
@@ -23,6 +34,9 @@ builder.Host.UseWolverine(opts =>
     opts.PublishMessage<WorkspaceClaimed>().ToServiceQueue("auth");
     opts.PublishMessage<WorkspaceClaimed>().ToServiceQueue("sync");
     opts.PublishMessage<IssueMasterToken>().ToServiceQueue("auth");
+    // Every register, change, suspend and resume of an app, in the transaction that records it.
+    opts.PublishMessage<AppSettingsChanged>().ToServiceQueue("auth");
+    opts.PublishMessage<AppSettingsChanged>().ToServiceQueue("sync");
 });
 builder.Services.AddWolverineHttp();
 builder.AddApiDocument("SyncEngine Workspace API");
@@ -32,6 +46,7 @@ app.UseSyncEngineProblemDetails();
 app.UseSyncEngineAuthentication();
 app.MapWolverineEndpoints();
 app.MapApiDocument();
+app.MapAppDirectory();
 app.MapDefaultEndpoints();
 await app.SetupSchemaExclusivelyAsync(args);
 return await app.RunJasperFxCommands(args);

@@ -22,14 +22,15 @@ catch (PrerequisiteMissingException missing)
     return 1;
 }
 
-var auth = builder.AddSyncEngineService<Projects.Services_Auth>("auth", database).WithMessaging(broker).WithKeyEncryptionKey();
+var auth = builder.AddSyncEngineService<Projects.Services_Auth>("auth", database).WithMessaging(broker).WithKeyEncryptionKey()
+    .WithOperatorSecret(out var operatorCredentials).WithApps();
 // Workspace and Sync validate tokens with Auth's published keys, so they find Auth by service discovery.
 var workspace = builder.AddSyncEngineService<Projects.Services_Workspace>("workspace", database).WithMessaging(broker).WithReference(auth).WaitFor(auth)
-    .WithSectionEnvironment(builder.Configuration, "Workspace");
+    .WithSectionEnvironment(builder.Configuration, "Workspace").WithApps(owner: true);
 var sync = builder.AddSyncEngineService<Projects.Services_Sync>("sync", database).WithMessaging(broker).WithReference(auth).WaitFor(auth)
     // Two replicas from the start, so sequence numbers and live events are proven across replicas, not assumed.
     .WithReplicas(builder.Configuration.GetValue("Sync:Replicas", 2))
-    .WithSectionEnvironment(builder.Configuration, "Sync", appHostOnly: "Replicas");
+    .WithSectionEnvironment(builder.Configuration, "Sync", appHostOnly: "Replicas").WithApps();
 
 var gateway = builder.AddProject<Projects.Gateway>("gateway")
     .WithHttpEndpoint(port: builder.Configuration.GetValue("Gateway:Port", 8080), name: "http")
@@ -44,7 +45,7 @@ var gateway = builder.AddProject<Projects.Gateway>("gateway")
     .WithSectionEnvironment(builder.Configuration, "Security")
     .WithReference(auth).WithReference(workspace).WithReference(sync).WithReference(web.GetEndpoint("http"))
     .WaitFor(auth).WaitFor(workspace).WaitFor(sync)
-    .AnnounceWhenReady(web, builder.Configuration);
+    .AnnounceWhenReady(web, builder.Configuration, operatorCredentials);
 gateway.WithEnvironment("Management__Port", gateway.GetEndpoint("management").Property(EndpointProperty.TargetPort));
 // Auth's discovery document names the public origin, whatever Host a request claims.
 auth.WithEnvironment("Auth__PublicOrigin", gateway.GetEndpoint("http"));

@@ -9,7 +9,8 @@ namespace SyncEngine.AppHost;
 public static class WhereThingsAre
 {
     public static IResourceBuilder<ProjectResource> AnnounceWhenReady(
-        this IResourceBuilder<ProjectResource> gateway, IResourceBuilder<ExecutableResource> web, IConfiguration configuration)
+        this IResourceBuilder<ProjectResource> gateway, IResourceBuilder<ExecutableResource> web, IConfiguration configuration,
+        OperatorSecret.Credentials operatorCredentials)
     {
         var dashboard = (configuration["ASPNETCORE_URLS"] ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries).FirstOrDefault();
         var waiting = 2;
@@ -19,7 +20,7 @@ public static class WhereThingsAre
             {
                 var url = gateway.GetEndpoint("http").Url;
                 Console.WriteLine($"SyncEngine is ready: gateway {url} (API under {url}/api), web client {url}/, " +
-                    $"dashboard {dashboard ?? "(disabled)"}");
+                    $"dashboard {dashboard ?? "(disabled)"}{Environment.NewLine}{OperatorSecret.Hint(operatorCredentials, url)}");
             }
         }
 

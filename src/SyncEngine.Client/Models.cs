@@ -14,3 +14,31 @@ public sealed record JoinedWorkspace(string Token, Guid TokenId, string Scope, D
 public sealed record TokenSummary(
     Guid TokenId, Guid ClientId, string Scope, bool IsMaster, string Status, DateTimeOffset GrantedAt,
     DateTimeOffset? IssuedAt, DateTimeOffset? ExpiresAt, DateTimeOffset? RevokedAt, DateTimeOffset? InviteExpiresAt);
+
+/// <summary>An operator's access token from <c>/connect/token</c> (OAuth 2.0 client credentials).</summary>
+public sealed record OperatorToken(
+    [property: System.Text.Json.Serialization.JsonPropertyName("access_token")] string AccessToken,
+    [property: System.Text.Json.Serialization.JsonPropertyName("token_type")] string TokenType,
+    [property: System.Text.Json.Serialization.JsonPropertyName("expires_in")] int ExpiresIn,
+    [property: System.Text.Json.Serialization.JsonPropertyName("scope")] string Scope);
+
+/// <summary>An app's settings as the admin API shows them (docs/design.md, "Apps on one backend").</summary>
+public sealed record AppSettings(
+    string AppId,
+    string Name,
+    string ClaimPolicy = "open",
+    string? Issuer = null,
+    string? Audience = null,
+    IReadOnlyList<string>? AllowedOrigins = null,
+    int MaxSchemaVersion = 1,
+    AppQuotas? Quotas = null,
+    bool Suspended = false);
+
+/// <summary>An app's quotas; null is the deployment's default.</summary>
+public sealed record AppQuotas(
+    long? MaxWorkspaces = null,
+    long? MaxWorkspaceBytes = null,
+    long? MaxAppBytes = null,
+    long? MaxChangeBytes = null,
+    int? MaxLiveStreamsPerClient = null,
+    int? ClaimsPerMinutePerAddress = null);

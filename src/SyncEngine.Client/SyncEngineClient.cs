@@ -83,6 +83,46 @@ public sealed class SyncEngineClient(HttpClient http)
         await ThrowIfProblemAsync(response, ct);
     }
 
+    /// <summary>
+    /// An operator token (OAuth 2.0 client credentials at <c>/connect/token</c>) for the admin calls below. Refusals
+    /// throw with the problem's code; the OAuth <c>error</c> is in its detail's problem body too.
+    /// </summary>
+    public async Task<OperatorToken> GetOperatorTokenAsync(string clientId, string clientSecret, CancellationToken ct = default)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/connect/token")
+        {
+            Content = new FormUrlEncodedContent(new Dictionary<string, string>
+            {
+                ["grant_type"] = "client_credentials",
+                ["client_id"] = clientId,
+                ["client_secret"] = clientSecret,
+                ["scope"] = "syncengine.admin",
+            }),
+        };
+        using var response = await http.SendAsync(request, ct);
+        await ThrowIfProblemAsync(response, ct);
+        return (await response.Content.ReadFromJsonAsync<OperatorToken>(Json, ct))!;
+    }
+
+    /// <summary>Every registered app (operator token required).</summary>
+    public Task<IReadOnlyList<AppSettings>> ListAppsAsync(string operatorToken, CancellationToken ct = default) =>
+        SendAsync<IReadOnlyList<AppSettings>>(HttpMethod.Get, "/admin/apps", operatorToken, null, ct);
+
+    /// <summary>One app's settings (operator token required); 404 <c>app-not-found</c> throws.</summary>
+    public Task<AppSettings> GetAppAsync(string operatorToken, string appId, CancellationToken ct = default) =>
+        SendAsync<AppSettings>(HttpMethod.Get, $"/admin/apps/{Uri.EscapeDataString(appId)}", operatorToken, null, ct);
+
+    /// <summary>Registers an app (operator token required); 409 <c>app-exists</c> throws.</summary>
+    public Task<AppSettings> RegisterAppAsync(string operatorToken, AppSettings settings, CancellationToken ct = default) =>
+        SendAsync<AppSettings>(HttpMethod.Post, "/admin/apps", operatorToken, settings, ct);
+
+    /// <summary>
+    /// Changes an app (operator token required) with a JSON merge patch: the members given replace the stored ones, and
+    /// a quota set to null returns to the deployment's default, e.g. <c>{"quotas": {"maxWorkspaces": null}}</c>.
+    /// </summary>
+    public Task<AppSettings> ChangeAppAsync(string operatorToken, string appId, System.Text.Json.Nodes.JsonObject patch, CancellationToken ct = default) =>
+        SendAsync<AppSettings>(HttpMethod.Patch, $"/admin/apps/{Uri.EscapeDataString(appId)}", operatorToken, patch, ct);
+
     private static async Task ThrowIfProblemAsync(HttpResponseMessage response, CancellationToken ct)
     {
         if (response.IsSuccessStatusCode)

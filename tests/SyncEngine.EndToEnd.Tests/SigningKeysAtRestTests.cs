@@ -1,5 +1,4 @@
 using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Npgsql;
@@ -140,11 +139,5 @@ public sealed class SigningKeysAtRestTests(SyncEngineApp app)
         data[name] = value;
     }
 
-    private byte[] Unseal(string kid, byte[] sealedKey)
-    {
-        var plain = new byte[sealedKey.Length - 28];
-        using var aes = new AesGcm(Convert.FromBase64String(app.KeyEncryptionKey), 16);
-        aes.Decrypt(sealedKey.AsSpan(0, 12), sealedKey.AsSpan(28), sealedKey.AsSpan(12, 16), plain, Encoding.UTF8.GetBytes(kid));
-        return plain;
-    }
+    private byte[] Unseal(string kid, byte[] sealedKey) => AuthSigningKey.Unseal(app.KeyEncryptionKey, kid, sealedKey);
 }

@@ -46,10 +46,22 @@ public class SyncEngineApp : IAsyncLifetime
     /// <summary>Workspace:ClaimRetryWindow here, not the 24 h default, so a test sees a claim's key stop minting master tokens.</summary>
     public static readonly TimeSpan ClaimRetryWindow = TimeSpan.FromSeconds(10);
 
+    /// <summary>Gateway:TokenRequestsPerMinutePerAddress here: like claims, far above what the suite spends from 127.0.0.1.</summary>
+    public const int TokenRequestsPerMinutePerAddress = 120;
+
+    /// <summary>Apps:Default here, as the AppHost sets it by default.</summary>
+    public const string DefaultApp = "default";
+
+    /// <summary>The operator client's id (the default).</summary>
+    public const string OperatorClientId = "operator";
+
     private static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(3);
 
     /// <summary>Auth:KeyEncryptionKey here: the fixture's own, so tests can run the keys command and check what is sealed.</summary>
     public string KeyEncryptionKey { get; } = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+
+    /// <summary>Operator:Secret here: the fixture's own, so tests can get operator tokens (Auth sees only its hash).</summary>
+    public string OperatorSecret { get; } = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
 
     private readonly string _clusterDirectory = Path.Combine(Path.GetTempPath(), $"syncengine-e2e-{Guid.NewGuid():N}");
     private DistributedApplication? _app;
@@ -90,6 +102,9 @@ public class SyncEngineApp : IAsyncLifetime
             $"--Sync:MaxWorkspaceBytes={MaxWorkspaceBytes}",
             $"--Sync:DatabasePoolSize={SyncPoolSize}",
             $"--Gateway:ClaimsPerMinutePerAddress={ClaimsPerMinutePerAddress}",
+            $"--Gateway:TokenRequestsPerMinutePerAddress={TokenRequestsPerMinutePerAddress}",
+            $"--Operator:Secret={OperatorSecret}",
+            $"--Apps:Default={DefaultApp}",
             "--Sync:HeartbeatEvery=00:00:02",
             $"--Workspace:ClaimRetryWindow={ClaimRetryWindow:c}",
             // Key rotation within a test's patience (KeyRotationTests): Auth rereads its ring every second and the
@@ -154,6 +169,10 @@ public class SyncEngineApp : IAsyncLifetime
         var owner = Guid.NewGuid();
         return (workspaceId, owner, (await Api.ClaimAsync(workspaceId, owner, Guid.NewGuid().ToString(), ct)).Token);
     }
+
+    /// <summary>A fresh operator token, through the gateway like any operator's (SyncEngine.Client's form post).</summary>
+    public async Task<string> OperatorTokenAsync(CancellationToken ct) =>
+        (await Api.GetOperatorTokenAsync(OperatorClientId, OperatorSecret, ct)).AccessToken;
 
     /// <summary>A new client granted <paramref name="scope"/> that has redeemed its invite.</summary>
     public async Task<(Guid Client, string Token)> NewMemberAsync(

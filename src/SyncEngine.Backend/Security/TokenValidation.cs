@@ -88,7 +88,7 @@ public static class TokenValidation
         }
     }
 
-    private static async Task WriteUnauthorized(JwtBearerChallengeContext context)
+    internal static async Task WriteUnauthorized(JwtBearerChallengeContext context)
     {
         context.HandleResponse();
         var detail = context.AuthenticateFailure switch

@@ -6,4 +6,5 @@ namespace SyncEngine.Contracts.Workspaces;
 /// </summary>
 /// <param name="WorkspaceId">The claimed workspace.</param>
 /// <param name="OwnerClientId">Its owner, the token's subject.</param>
-public sealed record IssueMasterToken(Guid WorkspaceId, Guid OwnerClientId);
+/// <param name="AppId">The workspace's app, for the token's <c>app</c> claim; null in messages sent before apps existed (the default app).</param>
+public sealed record IssueMasterToken(Guid WorkspaceId, Guid OwnerClientId, string? AppId = null);

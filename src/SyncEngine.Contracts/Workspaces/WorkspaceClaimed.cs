@@ -7,4 +7,7 @@ namespace SyncEngine.Contracts.Workspaces;
 /// <param name="WorkspaceId">The workspace that was claimed.</param>
 /// <param name="OwnerClientId">The client that owns it from now on.</param>
 /// <param name="ClaimedAt">When Workspace committed the claim.</param>
-public sealed record WorkspaceClaimed(Guid WorkspaceId, Guid OwnerClientId, DateTimeOffset ClaimedAt);
+/// <param name="AppId">The app the workspace belongs to; null in messages sent before apps existed (the default app).</param>
+/// <param name="OwnerSubject">The <c>sub</c> of the app's own JWT the claim carried (app-token apps), else null.</param>
+public sealed record WorkspaceClaimed(
+    Guid WorkspaceId, Guid OwnerClientId, DateTimeOffset ClaimedAt, string? AppId = null, string? OwnerSubject = null);

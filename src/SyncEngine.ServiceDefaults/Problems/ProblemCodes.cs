@@ -9,8 +9,11 @@ public static class ProblemCodes
     public const string Forbidden = "forbidden";
     public const string NotFound = "not-found";
     public const string WorkspaceNotFound = "workspace-not-found";
+    public const string AppNotFound = "app-not-found";
     public const string InviteInvalid = "invite-invalid";
     public const string WorkspaceExists = "workspace-exists";
+    public const string AppExists = "app-exists";
+    public const string AppSuspended = "app-suspended";
     public const string Conflict = "conflict";
     public const string IdempotencyConflict = "idempotency-conflict";
     public const string OutdatedVersion = "outdated-version";

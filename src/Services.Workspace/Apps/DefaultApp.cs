@@ -1,0 +1,65 @@
+using Marten;
+using Marten.Exceptions;
+using SyncEngine.Backend.Apps;
+using SyncEngine.Contracts.Apps;
+using Wolverine;
+using Contract = SyncEngine.Contracts.Apps;
+
+namespace Services.Workspace.Apps;
+
+/// <summary>Registers the deployment's default app (<c>Apps:Default</c>) when <c>Apps:CreateDefault</c> is set and it is missing.</summary>
+public sealed record RegisterDefaultApp(string AppId);
+
+public static class RegisterDefaultAppHandler
+{
+    /// <summary>Open, no quotas: the behaviour of a deployment before apps existed, so the demo runs with no step added.</summary>
+    public static AppSettings Settings(string appId) =>
+        new(appId, "Default app", AppSettings.OpenPolicy, null, null, [], 1, new AppQuotas(), false);
+
+    public static async Task<OutgoingMessages> Handle(RegisterDefaultApp command, IDocumentSession session, TimeProvider clock, CancellationToken ct)
+    {
+        var settings = Settings(command.AppId);
+        if (RegisterApp.Decide(await session.LoadAsync<App>(App.StreamId(command.AppId), ct), settings, clock.GetUtcNow())
+            is not RegisterDecision.Start start)
+        {
+            return [];
+        }
+
+        session.Events.StartStream<App>(App.StreamId(command.AppId), start.Registered);
+        AppDirectoryRefresh.NotifyOnCommit(session, command.AppId);
+        return [new Contract.AppSettingsChanged(settings, Version: 1, start.Registered.At)];
+    }
+}
+
+/// <summary>Asks for the default app once the service (and Wolverine with it) has started.</summary>
+public sealed class DefaultApp(IConfiguration configuration, IServiceProvider services, IHostApplicationLifetime lifetime, ILogger<DefaultApp> logger)
+    : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (!configuration.GetValue("Apps:CreateDefault", false) || configuration["Apps:Default"] is not { Length: > 0 } appId)
+        {
+            return;
+        }
+
+        var started = new TaskCompletionSource();
+        await using (lifetime.ApplicationStarted.Register(started.SetResult))
+        {
+            await started.Task.WaitAsync(stoppingToken);
+        }
+
+        try
+        {
+            await services.GetRequiredService<IMessageBus>().InvokeAsync(new RegisterDefaultApp(appId), stoppingToken);
+        }
+        catch (Exception e) when (e is ExistingStreamIdCollisionException or JasperFx.ConcurrencyException)
+        {
+            logger.LogInformation("Another replica registered the default app {AppId}", appId);
+        }
+        catch (Exception e) when (!stoppingToken.IsCancellationRequested)
+        {
+            // Not fatal to the service: workspaces and other apps work without it, and the next start tries again.
+            logger.LogError(e, "Could not register the default app {AppId}", appId);
+        }
+    }
+}

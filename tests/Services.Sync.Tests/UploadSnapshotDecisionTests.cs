@@ -54,4 +54,23 @@ public sealed class UploadSnapshotDecisionTests
         Assert.IsType<Decision.Store>(Decide(4, size: 500, stored: [(4, 400)], used: 9_900));
         Assert.IsType<Decision.OverQuota>(Decide(4, size: 501, stored: [(4, 400)], used: 9_900));
     }
+
+    [Theory]
+    [InlineData("1", 1L)]
+    [InlineData("42", 42L)]
+    public void sync_covers_is_the_positive_seq_of_the_last_change_included(string header, long covers) =>
+        Assert.Equal(Validated.Valid(covers), UploadSnapshot.Validate(header));
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("0")]
+    [InlineData("-3")]
+    [InlineData("seven")]
+    public void a_missing_or_non_positive_sync_covers_is_an_invalid_request(string? header)
+    {
+        var problem = Assert.IsType<Validated<long>.Invalid>(UploadSnapshot.Validate(header)).Problem;
+
+        Assert.Equal(400, problem.Status);
+        Assert.Equal("invalid-request", problem.Extensions["code"]);
+    }
 }

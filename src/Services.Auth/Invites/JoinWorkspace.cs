@@ -17,6 +17,21 @@ public sealed record JoinWorkspaceRequest(Guid ClientId, [property: Required] st
 public sealed record JoinedWorkspace(
     string Token, Guid TokenId, [property: AllowedValues(Scopes.Read, Scopes.ReadWrite)] string Scope, DateTimeOffset? ExpiresAt);
 
+/// <summary>What redeeming an invite amounts to, given the grant its code hashes to.</summary>
+public abstract record JoinDecision
+{
+    private JoinDecision() { }
+
+    /// <summary>No invite with this code, or it is another workspace's or another client's: all look the same, so a guesser learns nothing.</summary>
+    public sealed record Unknown : JoinDecision;
+
+    /// <summary>Used, revoked or expired.</summary>
+    public sealed record Spent : JoinDecision;
+
+    /// <summary>Issue the grant's token.</summary>
+    public sealed record Redeem(AccessToken Access) : JoinDecision;
+}
+
 public static class JoinWorkspace
 {
     public static ProblemDetails Validate(JoinWorkspaceRequest? request) =>
@@ -24,6 +39,11 @@ public static class JoinWorkspace
         : request.ClientId == Guid.Empty ? Problem.InvalidRequest("clientId must be a non-empty UUID.")
         : string.IsNullOrWhiteSpace(request.InviteCode) || request.InviteCode.Length > 200 ? Problem.InvalidRequest("inviteCode is required.")
         : WolverineContinue.NoProblems;
+
+    public static JoinDecision Decide(AccessToken? invite, Guid workspaceId, Guid clientId, DateTimeOffset now) =>
+        invite is null || invite.WorkspaceId != workspaceId || invite.ClientId != clientId ? new JoinDecision.Unknown()
+        : invite.IssuedAt is not null || invite.RevokedAt is not null || invite.InviteExpiresAt <= now ? new JoinDecision.Spent()
+        : new JoinDecision.Redeem(invite);
 
     /// <summary>
     /// Redeems a single-use invite. Unknown codes, codes of another workspace and codes named for another client are
@@ -40,29 +60,33 @@ public static class JoinWorkspace
         Guid workspaceId, JoinWorkspaceRequest request, IDocumentSession session, TokenIssuer issuer, TimeProvider clock, CancellationToken ct)
     {
         var hash = InviteCode.Hash(request.InviteCode!);
-        var access = await session.Query<AccessToken>().FirstOrDefaultAsync(t => t.InviteCodeHash == hash, ct);
-        if (access is null || access.WorkspaceId != workspaceId || access.ClientId != request.ClientId)
-        {
-            return Invalid(StatusCodes.Status404NotFound, "No invite with this code exists for this workspace and client.");
-        }
-
+        var invite = await session.Query<AccessToken>().FirstOrDefaultAsync(t => t.InviteCodeHash == hash, ct);
         var now = clock.GetUtcNow();
-        if (access.IssuedAt is not null || access.RevokedAt is not null || access.InviteExpiresAt <= now)
+        return Decide(invite, workspaceId, request.ClientId, now) switch
         {
-            return Invalid(StatusCodes.Status410Gone, "This invite was already used, revoked or has expired; ask the owner for a new one.");
-        }
+            JoinDecision.Redeem(var access) => await RedeemAsync(access, session, issuer, now, ct),
+            JoinDecision.Spent => Invalid(StatusCodes.Status410Gone, "This invite was already used, revoked or has expired; ask the owner for a new one."),
+            _ => Invalid(StatusCodes.Status404NotFound, "No invite with this code exists for this workspace and client."),
+        };
+    }
 
+    private static async Task<Results<Ok<JoinedWorkspace>, ProblemHttpResult>> RedeemAsync(
+        AccessToken access, IDocumentSession session, TokenIssuer issuer, DateTimeOffset now, CancellationToken ct)
+    {
         var (token, issuedAt) = await issuer.IssueAsync(access, now, session, ct);
         access.IssuedAt = issuedAt;
         session.Update(access);
         try
         {
+            // Committed here, not by Wolverine's transactional middleware (which also commits before answering): a
+            // concurrent redemption fails at commit, and it must answer 410 like any spent invite, where the
+            // middleware's failure is the 409 `conflict` of every other stale write (StaleWrites). Nothing is published
+            // here, so there is no outgoing message to commit with it.
             await session.SaveChangesAsync(ct);
         }
         catch (ConcurrencyException)
         {
-            // Drop the stale update: otherwise Wolverine's own SaveChangesAsync after the endpoint tries it again and
-            // the loser answers 409 `conflict` instead of this 410.
+            // Drop the stale update: otherwise Wolverine's own SaveChangesAsync after the endpoint tries it again.
             session.EjectAllPendingChanges();
             return Invalid(StatusCodes.Status410Gone, "This invite was redeemed concurrently.");
         }

@@ -29,6 +29,18 @@ public sealed record AccessGrantedResponse(
     DateTimeOffset InviteExpiresAt,
     string JoinPath);
 
+/// <summary>What a grant amounts to, given who owns the workspace.</summary>
+public abstract record GrantDecision
+{
+    private GrantDecision() { }
+
+    /// <summary>The named client is the owner, who has full access already.</summary>
+    public sealed record OwnerHasAccess : GrantDecision;
+
+    /// <summary>Record the grant with its invite, and tell Workspace.</summary>
+    public sealed record Grant(AccessToken Access, AccessGranted Granted, AccessGrantedResponse Response) : GrantDecision;
+}
+
 public static class GrantAccess
 {
     private const long MaxExpiresInSeconds = 10L * 366 * 24 * 3600;
@@ -40,50 +52,59 @@ public static class GrantAccess
         : request.ExpiresInSeconds is <= 0 or > MaxExpiresInSeconds ? Problem.InvalidRequest("expiresInSeconds must be between 1 and ten years.")
         : WolverineContinue.NoProblems;
 
+    /// <summary>
+    /// The invite lasts <see cref="InviteCode.DefaultLifetime"/>, or until the grant expires if sooner. The token id and
+    /// the invite code are random, so they come in from outside.
+    /// </summary>
+    public static GrantDecision Decide(
+        Guid workspaceId, GrantAccessRequest request, TokenHolder caller, WorkspaceOwner? owner, Guid tokenId, string inviteCode,
+        DateTimeOffset now)
+    {
+        // The caller's own client id is the owner's even before WorkspaceClaimed has reached Auth.
+        if (request.ClientId == caller.ClientId || owner?.OwnerClientId == request.ClientId)
+        {
+            return new GrantDecision.OwnerHasAccess();
+        }
+
+        DateTimeOffset? expiresAt = request.ExpiresInSeconds is { } seconds ? now.AddSeconds(seconds) : null;
+        var inviteExpiresAt = expiresAt < now + InviteCode.DefaultLifetime ? expiresAt.Value : now + InviteCode.DefaultLifetime;
+        var access = new AccessToken
+        {
+            Id = tokenId,
+            WorkspaceId = workspaceId,
+            ClientId = request.ClientId,
+            Scope = request.Scope!,
+            GrantedBy = caller.ClientId,
+            GrantedAt = now,
+            ExpiresAt = expiresAt,
+            InviteCodeHash = InviteCode.Hash(inviteCode),
+            InviteExpiresAt = inviteExpiresAt,
+        };
+        return new GrantDecision.Grant(
+            access,
+            new AccessGranted(workspaceId, tokenId, request.ClientId, access.Scope, expiresAt, caller.ClientId, now),
+            new AccessGrantedResponse(
+                tokenId, request.ClientId, access.Scope, expiresAt, inviteCode, inviteExpiresAt, InviteCode.JoinPath(workspaceId, inviteCode)));
+    }
+
     [WolverinePost("/api/workspaces/{workspaceId}/tokens", OperationId = "grantAccess", Summary = "Grant a client access",
         Description = "Records the grant and returns a single-use invite code that only the named client can redeem (joinWorkspace); " +
             "joinPath is the web client's join link, with the code in the fragment.")]
     [Tags("Access")]
     [Authorize(Policy = AccessPolicies.Master)]
     [ProblemResponse(StatusCodes.Status400BadRequest, ProblemCodes.InvalidRequest)]
-    public static async Task<Results<Created<AccessGrantedResponse>, ProblemHttpResult>> Post(
-        Guid workspaceId, GrantAccessRequest request, ClaimsPrincipal user, IDocumentSession session, IMessageBus bus,
-        TimeProvider clock, CancellationToken ct)
+    public static async Task<(Results<Created<AccessGrantedResponse>, ProblemHttpResult>, OutgoingMessages)> Post(
+        Guid workspaceId, GrantAccessRequest request, ClaimsPrincipal user, IDocumentSession session, TimeProvider clock, CancellationToken ct)
     {
-        var owner = TokenHolder.From(user)!;
-        if (request.ClientId == owner.ClientId
-            || (await session.LoadAsync<WorkspaceOwner>(workspaceId, ct))?.OwnerClientId == request.ClientId)
+        var owner = await session.LoadAsync<WorkspaceOwner>(workspaceId, ct);
+        switch (Decide(workspaceId, request, TokenHolder.From(user)!, owner, Guid.CreateVersion7(), InviteCode.New(), clock.GetUtcNow()))
         {
-            return Problem.Result(Problem.InvalidRequest("The owner already has full access; grant access to another client."));
+            case GrantDecision.Grant grant:
+                session.Insert(grant.Access);
+                // Wolverine's transactional middleware commits the grant and this message together (the outbox).
+                return (TypedResults.Created($"/api/workspaces/{workspaceId}/tokens", grant.Response), [grant.Granted]);
+            default:
+                return (Problem.Result(Problem.InvalidRequest("The owner already has full access; grant access to another client.")), []);
         }
-
-        var now = clock.GetUtcNow();
-        DateTimeOffset? expiresAt = request.ExpiresInSeconds is { } seconds ? now.AddSeconds(seconds) : null;
-        var code = InviteCode.New();
-        var inviteExpiresAt = now + InviteCode.DefaultLifetime;
-        if (expiresAt < inviteExpiresAt)
-        {
-            inviteExpiresAt = expiresAt.Value;
-        }
-
-        var access = new AccessToken
-        {
-            Id = Guid.CreateVersion7(),
-            WorkspaceId = workspaceId,
-            ClientId = request.ClientId,
-            Scope = request.Scope!,
-            GrantedBy = owner.ClientId,
-            GrantedAt = now,
-            ExpiresAt = expiresAt,
-            InviteCodeHash = InviteCode.Hash(code),
-            InviteExpiresAt = inviteExpiresAt,
-        };
-        session.Insert(access);
-        await bus.PublishAsync(new AccessGranted(workspaceId, access.Id, access.ClientId, access.Scope, expiresAt, owner.ClientId, now));
-        await session.SaveChangesAsync(ct);
-
-        return TypedResults.Created(
-            $"/api/workspaces/{workspaceId}/tokens",
-            new AccessGrantedResponse(access.Id, access.ClientId, access.Scope, expiresAt, code, inviteExpiresAt, InviteCode.JoinPath(workspaceId, code)));
     }
 }

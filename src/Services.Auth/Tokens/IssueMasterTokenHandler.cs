@@ -6,32 +6,42 @@ using SyncEngine.Tokens;
 
 namespace Services.Auth.Tokens;
 
+/// <summary>A master token to issue, and the owner to record first when WorkspaceClaimed has not arrived yet.</summary>
+public sealed record MasterGrant(WorkspaceOwner? RecordOwner, AccessToken Access);
+
 /// <summary>Answers Workspace's request for the owner's master token once a claim is committed (also on a retried claim).</summary>
 public static class IssueMasterTokenHandler
 {
+    /// <summary>Workspace decides who owns the workspace; every request mints a new master token (a claim retry gets its own).</summary>
+    public static MasterGrant Decide(IssueMasterToken request, WorkspaceOwner? owner, Guid tokenId, DateTimeOffset now) =>
+        new(
+            // WorkspaceClaimed may arrive after this request: record the owner here too (the same facts it will upsert).
+            owner is null ? new WorkspaceOwner(request.WorkspaceId, request.OwnerClientId, now) : null,
+            new AccessToken
+            {
+                Id = tokenId,
+                WorkspaceId = request.WorkspaceId,
+                ClientId = request.OwnerClientId,
+                Scope = Scopes.ReadWrite,
+                IsMaster = true,
+                GrantedBy = request.OwnerClientId,
+                GrantedAt = now,
+            });
+
     public static async Task<MasterTokenIssued> Handle(
         IssueMasterToken request, IDocumentSession session, TokenIssuer issuer, TimeProvider clock, CancellationToken ct)
     {
         var now = clock.GetUtcNow();
-        // WorkspaceClaimed may arrive after this request: record the owner here too (an upsert of the same facts).
-        if (await session.LoadAsync<WorkspaceOwner>(request.WorkspaceId, ct) is null)
+        var grant = Decide(request, await session.LoadAsync<WorkspaceOwner>(request.WorkspaceId, ct), Guid.CreateVersion7(), now);
+        if (grant.RecordOwner is { } owner)
         {
-            session.Store(new WorkspaceOwner(request.WorkspaceId, request.OwnerClientId, now));
+            session.Store(owner);
         }
 
-        var access = new AccessToken
-        {
-            Id = Guid.CreateVersion7(),
-            WorkspaceId = request.WorkspaceId,
-            ClientId = request.OwnerClientId,
-            Scope = Scopes.ReadWrite,
-            IsMaster = true,
-            GrantedBy = request.OwnerClientId,
-            GrantedAt = now,
-        };
-        var (token, issuedAt) = await issuer.IssueAsync(access, now, session, ct);
-        access.IssuedAt = issuedAt;
-        session.Insert(access);
-        return new MasterTokenIssued(request.WorkspaceId, access.Id, token, issuedAt);
+        var (token, issuedAt) = await issuer.IssueAsync(grant.Access, now, session, ct);
+        grant.Access.IssuedAt = issuedAt;
+        session.Insert(grant.Access);
+        // The reply; Wolverine's transactional middleware commits the rows before sending it.
+        return new MasterTokenIssued(request.WorkspaceId, grant.Access.Id, token, issuedAt);
     }
 }

@@ -29,14 +29,17 @@ public static class ListTokens
     [Authorize(Policy = AccessPolicies.Master)]
     public static async Task<Ok<List<TokenSummary>>> Get(Guid workspaceId, IQuerySession session, TimeProvider clock, CancellationToken ct)
     {
-        var now = clock.GetUtcNow();
         var tokens = await session.Query<AccessToken>()
             .Where(t => t.WorkspaceId == workspaceId)
             .OrderBy(t => t.GrantedAt)
             .ToListAsync(ct);
-        return TypedResults.Ok(tokens.Select(t => new TokenSummary(
+        return TypedResults.Ok(View(tokens, clock.GetUtcNow()));
+    }
+
+    /// <summary>What the owner sees at <paramref name="now"/>: an invite's expiry only while it is still to be redeemed.</summary>
+    public static List<TokenSummary> View(IEnumerable<AccessToken> tokens, DateTimeOffset now) =>
+        tokens.Select(t => new TokenSummary(
                 t.Id, t.ClientId, t.Scope, t.IsMaster, t.StatusAt(now), t.GrantedAt, t.IssuedAt, t.ExpiresAt, t.RevokedAt,
                 t.IssuedAt is null ? t.InviteExpiresAt : null))
-            .ToList());
-    }
+            .ToList();
 }

@@ -1,11 +1,11 @@
-using Marten;
 using SyncEngine.Contracts.Workspaces;
+using Wolverine.Marten;
 
 namespace Services.Auth.Workspaces;
 
 public static class WorkspaceClaimedHandler
 {
     // Store is an upsert, so a redelivered message changes nothing.
-    public static void Handle(WorkspaceClaimed claimed, IDocumentSession session) =>
-        session.Store(new WorkspaceOwner(claimed.WorkspaceId, claimed.OwnerClientId, claimed.ClaimedAt));
+    public static IMartenOp Handle(WorkspaceClaimed claimed) =>
+        MartenOps.Store(new WorkspaceOwner(claimed.WorkspaceId, claimed.OwnerClientId, claimed.ClaimedAt));
 }

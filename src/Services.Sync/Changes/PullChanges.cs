@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Primitives;
 using Microsoft.OpenApi;
 using Npgsql;
 using SyncEngine.Backend.OpenApi;
@@ -34,11 +35,9 @@ public static class PullChanges
     private static async Task<IResult> Handle(
         Guid workspaceId, HttpContext http, NpgsqlDataSource db, SyncProblems problems, SyncMetrics metrics, CancellationToken ct)
     {
-        var afterText = http.Request.Query["after"];
-        long after = 0;
-        if (afterText.Count > 1 || (afterText.Count == 1 && (!long.TryParse(afterText, out after) || after < 0)))
+        if (Validate(http.Request.Query["after"]).IsInvalid(out var problem, out var after))
         {
-            return problems.Invalid("after must be a single non-negative integer (the last seq the client has).");
+            return problems.Reject(problem);
         }
 
         // Nothing below holds a connection or a transaction while writing to the client: a reader that reads slowly
@@ -50,7 +49,7 @@ public static class PullChanges
         var start = await StartAsync(db, workspaceId, after, ct);
         http.Response.Headers[SyncHeaders.Head] = start.Head.ToString();
         http.Response.Headers[SyncHeaders.SchemaVersion] = start.Version.ToString();
-        if (after >= start.Head)
+        if (start.Plan is PullPlan.UpToDate)
         {
             metrics.Pulled(0);
             return Results.NoContent();
@@ -114,6 +113,27 @@ public static class PullChanges
         return Results.Empty;
     }
 
+    /// <summary>The last seq the caller has, from <c>after</c>: absent is 0 (everything).</summary>
+    public static Validated<long> Validate(StringValues after)
+    {
+        long seq = 0;
+        return after.Count > 1 || (after.Count == 1 && (!long.TryParse(after, out seq) || seq < 0))
+            ? Validated.Invalid<long>(SyncProblems.Invalid("after must be a single non-negative integer (the last seq the client has)."))
+            : Validated.Valid(seq);
+    }
+
+    /// <summary>
+    /// What to send a caller that has every seq up to <paramref name="after"/>, given the log (<paramref name="head"/>,
+    /// and changes up to <paramref name="prunedThrough"/> deleted) and its newest snapshot covering more than the caller
+    /// has (null: none). The snapshot and the changes after it, when a change the caller lacks is pruned or the changes it
+    /// replaces cost more bytes than it; otherwise the changes after <paramref name="after"/>.
+    /// </summary>
+    public static PullPlan Decide(long after, long head, long prunedThrough, NewestSnapshot? newest) =>
+        after >= head ? new PullPlan.UpToDate()
+        : newest is not null && newest.Covers > after && (after < prunedThrough || newest.ReplacedBytes > newest.Bytes)
+            ? new PullPlan.SnapshotThenChanges(newest.Covers)
+        : new PullPlan.Changes();
+
     /// <summary>
     /// At most this many bytes of changes are read per page (plus one change, so a page always moves on): memory per pull
     /// stays near the largest change, and a connection is held for one short read.
@@ -129,7 +149,7 @@ public static class PullChanges
     /// </summary>
     public const int SnapshotChunkBytes = PageBytes;
 
-    private sealed record Start(long Head, int Version, SnapshotStart? Snapshot);
+    private sealed record Start(long Head, int Version, PullPlan Plan, SnapshotStart? Snapshot);
 
     /// <summary>
     /// The snapshot being sent: its length (the frame header needs it before the first byte), the row version it was
@@ -143,8 +163,10 @@ public static class PullChanges
         // One snapshot of the log for the start, so head, pruned point and snapshot agree with each other.
         await using var tx = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, ct);
         var (head, version, prunedThrough) = await ReadLogAsync(connection, tx, workspaceId, ct);
+        var newest = after < head ? await NewestSnapshotAsync(connection, tx, workspaceId, after, ct) : null;
+        var plan = Decide(after, head, prunedThrough, newest);
         SnapshotStart? served = null;
-        if (after < head && await SnapshotToServeAsync(connection, tx, workspaceId, after, prunedThrough, ct) is { } covers)
+        if (plan is PullPlan.SnapshotThenChanges(var covers))
         {
             await using var snapshot = new NpgsqlCommand(
                 $"""
@@ -160,7 +182,7 @@ public static class PullChanges
         }
 
         await tx.CommitAsync(ct);
-        return new Start(head, version, served);
+        return new Start(head, version, plan, served);
     }
 
     /// <summary>
@@ -214,13 +236,13 @@ public static class PullChanges
     }
 
     /// <summary>
-    /// The newest snapshot's seq when the caller should get it instead of the changes it covers: it covers more than the
-    /// caller has, and the changes in between are pruned or would cost more bytes (payloads plus framing) than the
-    /// snapshot. Otherwise null: deltas only. Sizes come from octet_length, which reads a stored value's length from
-    /// its header without fetching or decompressing it, so the comparison costs one index range scan.
+    /// The newest snapshot covering more than <paramref name="after"/>, with its framed size and that of the changes it
+    /// would replace (after <paramref name="after"/> up to it, those still stored), or null. Sizes come from
+    /// octet_length, which reads a stored value's length from its header without fetching or decompressing it, so this
+    /// costs one index range scan.
     /// </summary>
-    private static async Task<long?> SnapshotToServeAsync(
-        NpgsqlConnection connection, NpgsqlTransaction tx, Guid workspaceId, long after, long prunedThrough, CancellationToken ct)
+    private static async Task<NewestSnapshot?> NewestSnapshotAsync(
+        NpgsqlConnection connection, NpgsqlTransaction tx, Guid workspaceId, long after, CancellationToken ct)
     {
         await using var command = new NpgsqlCommand(
             $"""
@@ -234,13 +256,7 @@ public static class PullChanges
         command.Parameters.AddWithValue(workspaceId);
         command.Parameters.AddWithValue(after);
         await using var reader = await command.ExecuteReaderAsync(ct);
-        if (!await reader.ReadAsync(ct))
-        {
-            return null;
-        }
-
-        var (covers, snapshotBytes, deltaBytes) = (reader.GetInt64(0), reader.GetInt32(1), reader.GetInt64(2));
-        return after < prunedThrough || deltaBytes > snapshotBytes ? covers : null;
+        return await reader.ReadAsync(ct) ? new NewestSnapshot(reader.GetInt64(0), reader.GetInt32(1), reader.GetInt64(2)) : null;
     }
 
     private static async Task<(long Head, int Version, long PrunedThrough)> ReadLogAsync(
@@ -253,4 +269,22 @@ public static class PullChanges
         // No row yet: claimed a moment ago (the token proves it) and nothing pushed.
         return await reader.ReadAsync(ct) ? (reader.GetInt64(0), reader.GetInt32(1), reader.GetInt64(2)) : (0, 0, 0);
     }
+}
+
+/// <summary>The newest snapshot a pull could send: the seq it covers, its bytes and the changes' it replaces, framed.</summary>
+public sealed record NewestSnapshot(long Covers, long Bytes, long ReplacedBytes);
+
+/// <summary>What a pull sends.</summary>
+public abstract record PullPlan
+{
+    private PullPlan() { }
+
+    /// <summary>Nothing: 204.</summary>
+    public sealed record UpToDate : PullPlan;
+
+    /// <summary>The changes after the caller's seq.</summary>
+    public sealed record Changes : PullPlan;
+
+    /// <summary>The snapshot covering <paramref name="Covers"/>, then the changes after it.</summary>
+    public sealed record SnapshotThenChanges(long Covers) : PullPlan;
 }

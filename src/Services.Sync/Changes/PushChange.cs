@@ -2,6 +2,7 @@ using System.Security.Claims;
 using System.Security.Cryptography;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Primitives;
 using Microsoft.OpenApi;
 using Npgsql;
 using Services.Sync.Live;
@@ -13,11 +14,11 @@ using SyncEngine.Tokens;
 namespace Services.Sync.Changes;
 
 /// <summary>
-/// Appends one change with a single call of <c>sync.append_change</c> (SyncSchema.cs): under the workspace's log row lock,
-/// the idempotency check, the format, the schema-version gate, the stored-bytes quota, the next seq and the insert, all
-/// in one transaction, so the 201
-/// follows a durable commit and sequence numbers are gap-free whichever replica takes the push. The new head is then
-/// announced to live streams on every replica (HeadAnnouncer).
+/// Appends one change: <see cref="Validate"/> the headers and <see cref="RequestBody.Check"/> the body (pure), then one
+/// call of <c>sync.append_change</c> (SyncSchema.cs), which decides what the push amounts to (<see cref="PushOutcome"/>:
+/// the idempotency check, the format, the schema-version gate, the stored-bytes quota) and appends under the workspace's
+/// log row lock, in one transaction, so the 201 follows a durable commit and sequence numbers are gap-free whichever
+/// replica takes the push. The new head is then announced to live streams on every replica (HeadAnnouncer).
 /// </summary>
 public static class PushChange
 {
@@ -51,82 +52,148 @@ public static class PushChange
         Guid workspaceId, HttpRequest request, ClaimsPrincipal user, NpgsqlDataSource db, IOptions<SyncOptions> options,
         MaxSchemaVersion maxSchemaVersion, SyncProblems problems, SyncMetrics metrics, HeadAnnouncer announcer, CancellationToken ct)
     {
-        if (!Guid.TryParse(request.Headers[SyncHeaders.IdempotencyKey], out var key))
+        // The headers first: an unknown version is refused before the body is read.
+        if (Validate(request.Headers[SyncHeaders.IdempotencyKey], request.Headers[SyncHeaders.SchemaVersion], maxSchemaVersion.For(workspaceId))
+            .IsInvalid(out var problem, out var headers))
         {
-            return problems.Invalid($"The {SyncHeaders.IdempotencyKey} header must be a UUID.");
-        }
-
-        if (request.Headers[SyncHeaders.SchemaVersion].Count == 0)
-        {
-            return problems.Reject(StatusCodes.Status400BadRequest, ProblemCodes.MissingVersion,
-                $"The {SyncHeaders.SchemaVersion} header (the app's document schema version) is required.");
-        }
-
-        if (!int.TryParse(request.Headers[SyncHeaders.SchemaVersion], out var version) || version < 0)
-        {
-            return problems.Invalid($"{SyncHeaders.SchemaVersion} must be a non-negative integer.");
-        }
-
-        if (maxSchemaVersion.For(workspaceId) is var newest && !MaxSchemaVersion.Allows(version, newest))
-        {
-            return problems.Reject(StatusCodes.Status400BadRequest, ProblemCodes.UnknownVersion,
-                $"Schema version {version} has not been released here (the newest is {newest}). Keep the change and push it again later.",
-                problem => problem.Extensions["maxSchemaVersion"] = newest);
+            return problems.Reject(problem);
         }
 
         var max = options.Value.MaxChangeBytes;
-        var data = await RequestBody.ReadBoundedAsync(request, max, ct);
-        if (data is null)
+        if (RequestBody.Check(await RequestBody.ReadBoundedAsync(request, max, ct), max, LoroEnvelope.Mode.FastUpdates, "A change cannot be empty.")
+            .IsInvalid(out problem, out var body))
         {
-            return problems.TooLarge(max);
+            return problems.Reject(problem);
         }
 
-        if (data.Length == 0)
-        {
-            return problems.Invalid("A change cannot be empty.");
-        }
-
-        if (problems.InvalidLoro(data, LoroEnvelope.Mode.FastUpdates) is { } invalid)
-        {
-            return invalid;
-        }
-
-        var format = LoroEnvelope.Check(data, LoroEnvelope.Mode.FastUpdates) == LoroEnvelope.Verdict.Valid ? SyncSchema.LoroFormat : SyncSchema.OpaqueFormat;
         var maxBytes = options.Value.MaxWorkspaceBytes;
+        var outcome = await AppendAsync(db, workspaceId, headers, body, TokenHolder.From(user)!.ClientId, maxBytes, ct);
+        switch (outcome)
+        {
+            case PushOutcome.Appended(var seq):
+                metrics.Pushed(body.Data.Length);
+                announcer.Announce(workspaceId, seq);
+                return Results.Created($"/api/workspaces/{workspaceId}/changes?after={seq - 1}", new PushedChange(seq));
+            case PushOutcome.Replayed(var seq):
+                return Results.Ok(new PushedChange(seq));
+            default:
+                return problems.Reject(Refusal(outcome, headers, maxBytes));
+        }
+    }
+
+    /// <summary>The request's headers, or the problem with them; <paramref name="maxSchemaVersion"/> is the newest released.</summary>
+    public static Validated<PushHeaders> Validate(StringValues idempotencyKey, StringValues schemaVersion, int maxSchemaVersion)
+    {
+        if (!Guid.TryParse(idempotencyKey, out var key))
+        {
+            return Validated.Invalid<PushHeaders>(SyncProblems.Invalid($"The {SyncHeaders.IdempotencyKey} header must be a UUID."));
+        }
+
+        if (schemaVersion.Count == 0)
+        {
+            return Validated.Invalid<PushHeaders>(Problem.Create(StatusCodes.Status400BadRequest, ProblemCodes.MissingVersion,
+                $"The {SyncHeaders.SchemaVersion} header (the app's document schema version) is required."));
+        }
+
+        if (!int.TryParse(schemaVersion, out var version) || version < 0)
+        {
+            return Validated.Invalid<PushHeaders>(SyncProblems.Invalid($"{SyncHeaders.SchemaVersion} must be a non-negative integer."));
+        }
+
+        if (!MaxSchemaVersion.Allows(version, maxSchemaVersion))
+        {
+            var unknown = Problem.Create(StatusCodes.Status400BadRequest, ProblemCodes.UnknownVersion,
+                $"Schema version {version} has not been released here (the newest is {maxSchemaVersion}). Keep the change and push it again later.");
+            unknown.Extensions["maxSchemaVersion"] = maxSchemaVersion;
+            return Validated.Invalid<PushHeaders>(unknown);
+        }
+
+        return Validated.Valid(new PushHeaders(key, version));
+    }
+
+    /// <summary>The answer to a push the log refused.</summary>
+    public static ProblemDetails Refusal(PushOutcome outcome, PushHeaders headers, long maxWorkspaceBytes)
+    {
+        switch (outcome)
+        {
+            case PushOutcome.KeyConflict(var seq):
+                return Problem.Create(StatusCodes.Status409Conflict, ProblemCodes.IdempotencyConflict,
+                    $"Idempotency-Key {headers.IdempotencyKey} was already used for different bytes (seq {seq}).");
+            case PushOutcome.WrongFormat(var workspaceFormat):
+                return SyncProblems.WrongFormat(workspaceFormat);
+            case PushOutcome.OverQuota(var used):
+                return SyncProblems.QuotaExceeded(maxWorkspaceBytes, used);
+            case PushOutcome.Outdated(var currentVersion):
+                var outdated = Problem.Create(StatusCodes.Status409Conflict, ProblemCodes.OutdatedVersion,
+                    $"This workspace is at schema version {currentVersion}; the app sent {headers.SchemaVersion}. Update the app, then push again.");
+                outdated.Extensions["currentVersion"] = currentVersion;
+                return outdated;
+            default:
+                throw new ArgumentOutOfRangeException(nameof(outcome), outcome, "Not a refusal.");
+        }
+    }
+
+    /// <summary>One round trip: <c>sync.append_change</c> decides and appends under the log's row lock.</summary>
+    private static async Task<PushOutcome> AppendAsync(
+        NpgsqlDataSource db, Guid workspaceId, PushHeaders headers, CheckedBody body, Guid clientId, long maxWorkspaceBytes, CancellationToken ct)
+    {
         await using var push = db.CreateCommand(
             $"select outcome, seq, current_version, used_bytes from {SyncSchema.PushFunction}($1, $2, $3, $4, $5, $6, $7, $8)");
         push.Parameters.AddWithValue(workspaceId);
-        push.Parameters.AddWithValue(key);
-        push.Parameters.AddWithValue(SHA256.HashData(data));
-        push.Parameters.AddWithValue(data);
-        push.Parameters.AddWithValue(TokenHolder.From(user)!.ClientId);
-        push.Parameters.AddWithValue(version);
-        push.Parameters.AddWithValue(format);
-        push.Parameters.AddWithValue(maxBytes);
+        push.Parameters.AddWithValue(headers.IdempotencyKey);
+        push.Parameters.AddWithValue(SHA256.HashData(body.Data));
+        push.Parameters.AddWithValue(body.Data);
+        push.Parameters.AddWithValue(clientId);
+        push.Parameters.AddWithValue(headers.SchemaVersion);
+        push.Parameters.AddWithValue(body.Format);
+        push.Parameters.AddWithValue(maxWorkspaceBytes);
         await using var reader = await push.ExecuteReaderAsync(ct);
         await reader.ReadAsync(ct);
-        var (outcome, seq, currentVersion, used) = (reader.GetString(0), reader.GetInt64(1), reader.GetInt32(2), reader.GetInt64(3));
-        switch (outcome)
-        {
-            case "appended":
-                metrics.Pushed(data.Length);
-                announcer.Announce(workspaceId, seq);
-                return Results.Created($"/api/workspaces/{workspaceId}/changes?after={seq - 1}", new PushedChange(seq));
-            case "replay":
-                return Results.Ok(new PushedChange(seq));
-            case "key-conflict":
-                return problems.Reject(StatusCodes.Status409Conflict, ProblemCodes.IdempotencyConflict,
-                    $"Idempotency-Key {key} was already used for different bytes (seq {seq}).");
-            case "wrong-format":
-                return problems.WrongFormat(format == SyncSchema.LoroFormat ? SyncSchema.OpaqueFormat : SyncSchema.LoroFormat);
-            case "quota":
-                return problems.QuotaExceeded(maxBytes, used);
-            default:
-                return problems.Reject(StatusCodes.Status409Conflict, ProblemCodes.OutdatedVersion,
-                    $"This workspace is at schema version {currentVersion}; the app sent {version}. Update the app, then push again.",
-                    problem => problem.Extensions["currentVersion"] = currentVersion);
-        }
+        return PushOutcome.Read(reader.GetString(0), reader.GetInt64(1), reader.GetInt32(2), reader.GetInt64(3), body.Format);
     }
+}
+
+public sealed record PushHeaders(Guid IdempotencyKey, int SchemaVersion);
+
+/// <summary>
+/// What a push amounted to. Decided by <c>sync.append_change</c> (SyncSchema.cs) under the workspace's log row lock, in
+/// this order: the same Idempotency-Key again (a replay, or a conflict when the bytes differ), then the workspace's
+/// format, the schema version, the quota; otherwise appended. The decision stays in SQL so the lock is held for one
+/// statement, not one round trip per step (docs/benchmarks.md, "one round trip per push"); this type is its result.
+/// </summary>
+public abstract record PushOutcome
+{
+    private PushOutcome() { }
+
+    public sealed record Appended(long Seq) : PushOutcome;
+
+    /// <summary>Stored before under this key with the same bytes: nothing stored now.</summary>
+    public sealed record Replayed(long Seq) : PushOutcome;
+
+    /// <summary>The key was used for other bytes, at <paramref name="Seq"/>.</summary>
+    public sealed record KeyConflict(long Seq) : PushOutcome;
+
+    /// <summary>The workspace's first change fixed <paramref name="WorkspaceFormat"/>, and the body is the other one.</summary>
+    public sealed record WrongFormat(string WorkspaceFormat) : PushOutcome;
+
+    /// <summary>The workspace is at a later schema version than the push carries.</summary>
+    public sealed record Outdated(int CurrentVersion) : PushOutcome;
+
+    /// <summary>The workspace stores <paramref name="Used"/> bytes; this change would take it past the quota.</summary>
+    public sealed record OverQuota(long Used) : PushOutcome;
+
+    /// <summary>The push function's row: its outcome, the seq it concerns, the log's version and stored bytes.</summary>
+    public static PushOutcome Read(string outcome, long seq, int currentVersion, long usedBytes, string bodyFormat) => outcome switch
+    {
+        "appended" => new Appended(seq),
+        "replay" => new Replayed(seq),
+        "key-conflict" => new KeyConflict(seq),
+        // Two formats: the workspace's is the one the body is not.
+        "wrong-format" => new WrongFormat(bodyFormat == SyncSchema.LoroFormat ? SyncSchema.OpaqueFormat : SyncSchema.LoroFormat),
+        "outdated" => new Outdated(currentVersion),
+        "quota" => new OverQuota(usedBytes),
+        _ => throw new InvalidOperationException($"{SyncSchema.PushFunction} answered an unknown outcome '{outcome}'."),
+    };
 }
 
 public sealed record PushedChange(long Seq);

@@ -2,6 +2,9 @@ using Microsoft.AspNetCore.Http.Features;
 
 namespace Services.Sync.Changes;
 
+/// <summary>A body a route accepts, and the format it is in (Loro or opaque), which must match the workspace's.</summary>
+public sealed record CheckedBody(byte[] Data, string Format);
+
 /// <summary>Reads a raw body up to a limit without ever holding more than the limit (plus one chunk) in memory.</summary>
 public static class RequestBody
 {
@@ -57,6 +60,29 @@ public static class RequestBody
         }
 
         return buffer.ToArray();
+    }
+
+    /// <summary>
+    /// Whether a body read by <see cref="ReadBoundedAsync"/> (null: over <paramref name="maxBytes"/>) may be stored by a
+    /// route that takes Loro exports of <paramref name="mode"/>: not too large, not empty, and either an intact export of
+    /// that mode or not Loro at all. Checked before the log is locked, so a refused body costs no database work.
+    /// </summary>
+    public static Validated<CheckedBody> Check(byte[]? data, int maxBytes, LoroEnvelope.Mode mode, string emptyDetail)
+    {
+        if (data is null)
+        {
+            return Validated.Invalid<CheckedBody>(SyncProblems.TooLarge(maxBytes));
+        }
+
+        if (data.Length == 0)
+        {
+            return Validated.Invalid<CheckedBody>(SyncProblems.Invalid(emptyDetail));
+        }
+
+        var verdict = LoroEnvelope.Check(data, mode);
+        return SyncProblems.InvalidLoro(verdict, mode) is { } invalid
+            ? Validated.Invalid<CheckedBody>(invalid)
+            : Validated.Valid(new CheckedBody(data, verdict == LoroEnvelope.Verdict.Valid ? SyncSchema.LoroFormat : SyncSchema.OpaqueFormat));
     }
 
     /// <summary>Reads and discards the rest of a body, but never more than <paramref name="atMostBytes"/>.</summary>

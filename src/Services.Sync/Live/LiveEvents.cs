@@ -3,6 +3,7 @@ using System.Security.Claims;
 using System.Text;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Primitives;
 using Microsoft.OpenApi;
 using Npgsql;
 using Services.Sync.Changes;
@@ -67,10 +68,8 @@ public static class LiveEvents
             }
 
             await WriteAsync(http, "retry: 3000\n\n", ct);
-            // Without Last-Event-ID the subscriber has no position yet: it gets the current head once, then every seq.
-            var lastSent = long.TryParse(http.Request.Headers["Last-Event-ID"], out var resumed) && resumed >= 0 ? resumed : -1;
             var head = await HeadAsync(db, workspaceId, ct);
-            lastSent = await SendHeadsAsync(http, lastSent < 0 ? head - 1 : lastSent, head, ct);
+            var lastSent = await SendHeadsAsync(http, ResumeAfter(http.Request.Headers["Last-Event-ID"], head), head, ct);
 
             using var heartbeat = new PeriodicTimer(options.Value.HeartbeatEvery);
             var beat = heartbeat.WaitForNextTickAsync(ends.Token).AsTask();
@@ -118,9 +117,28 @@ public static class LiveEvents
     }
 
     /// <summary>
-    /// One <c>head</c> event for each seq after <paramref name="lastSent"/> up to <paramref name="head"/>, at most
-    /// <see cref="MaxHeadEventsAtOnce"/> of them (the newest), in one write; returns the last seq sent.
+    /// The seq after which a stream starts: the Last-Event-ID the client resumes from, or without one (or a malformed or
+    /// negative one, which is no position either) the seq before the head, so the head is sent once, then every seq.
     /// </summary>
+    public static long ResumeAfter(StringValues lastEventId, long head) =>
+        long.TryParse(lastEventId, out var resumed) && resumed >= 0 ? resumed : head - 1;
+
+    /// <summary>
+    /// The <c>head</c> events for each seq after <paramref name="lastSent"/> up to <paramref name="head"/>, at most
+    /// <see cref="MaxHeadEventsAtOnce"/> of them (the newest), oldest first; empty when there is none.
+    /// </summary>
+    public static string HeadEvents(long lastSent, long head)
+    {
+        var events = new StringBuilder();
+        for (var seq = Math.Max(lastSent + 1, head - MaxHeadEventsAtOnce + 1); seq <= head; seq++)
+        {
+            events.Append($"id: {seq}\nevent: head\ndata: {{\"seq\":{seq}}}\n\n");
+        }
+
+        return events.ToString();
+    }
+
+    /// <summary>Writes <see cref="HeadEvents"/> in one write, if any; returns the last seq sent.</summary>
     private static async Task<long> SendHeadsAsync(HttpContext http, long lastSent, long head, CancellationToken ct)
     {
         if (head <= lastSent)
@@ -128,13 +146,7 @@ public static class LiveEvents
             return lastSent;
         }
 
-        var events = new StringBuilder();
-        for (var seq = Math.Max(lastSent + 1, head - MaxHeadEventsAtOnce + 1); seq <= head; seq++)
-        {
-            events.Append($"id: {seq}\nevent: head\ndata: {{\"seq\":{seq}}}\n\n");
-        }
-
-        await WriteAsync(http, events.ToString(), ct);
+        await WriteAsync(http, HeadEvents(lastSent, head), ct);
         return head;
     }
 

@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Primitives;
 using Microsoft.OpenApi;
 using Npgsql;
 using Services.Sync.Changes;
@@ -47,54 +48,50 @@ public static class UploadSnapshot
         Guid workspaceId, HttpRequest request, ClaimsPrincipal user, NpgsqlDataSource db, IOptions<SyncOptions> options,
         SyncProblems problems, SyncMetrics metrics, CancellationToken ct)
     {
-        if (!long.TryParse(request.Headers[SyncHeaders.Covers], out var covers) || covers < 1)
+        if (Validate(request.Headers[SyncHeaders.Covers]).IsInvalid(out var problem, out var covers))
         {
-            return problems.Invalid($"The {SyncHeaders.Covers} header must be the positive seq of the last change the snapshot includes.");
+            return problems.Reject(problem);
         }
 
         var max = options.Value.MaxSnapshotBytes;
-        var data = await RequestBody.ReadBoundedAsync(request, max, ct);
-        if (data is null)
+        if (RequestBody.Check(await RequestBody.ReadBoundedAsync(request, max, ct), max, LoroEnvelope.Mode.FastSnapshot, "A snapshot cannot be empty.")
+            .IsInvalid(out problem, out var body))
         {
-            return problems.TooLarge(max);
-        }
-
-        if (data.Length == 0)
-        {
-            return problems.Invalid("A snapshot cannot be empty.");
-        }
-
-        if (problems.InvalidLoro(data, LoroEnvelope.Mode.FastSnapshot) is { } invalid)
-        {
-            return invalid;
+            return problems.Reject(problem);
         }
 
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
         var (head, _, workspaceFormat, used) = await WorkspaceLog.LockAsync(connection, tx, workspaceId, ct);
         var stored = await StoredAsync(connection, tx, workspaceId, ct);
-        var format = LoroEnvelope.Check(data, LoroEnvelope.Mode.FastSnapshot) == LoroEnvelope.Verdict.Valid ? SyncSchema.LoroFormat : SyncSchema.OpaqueFormat;
         var limit = options.Value.MaxWorkspaceBytes;
-        switch (Decide(covers, data.Length, format, head, workspaceFormat, stored, used, limit))
+        switch (Decide(covers, body.Data.Length, body.Format, head, workspaceFormat, stored, used, limit))
         {
             case Decision.BeyondHead:
-                return problems.Invalid($"The workspace's head is {head}; a snapshot cannot cover seq {covers}.");
+                return problems.Reject(SyncProblems.Invalid($"The workspace's head is {head}; a snapshot cannot cover seq {covers}."));
             case Decision.WrongFormat:
-                return problems.WrongFormat(workspaceFormat!);
+                return problems.Reject(SyncProblems.WrongFormat(workspaceFormat!));
             case Decision.Outdated(var newest):
-                return problems.Reject(StatusCodes.Status409Conflict, ProblemCodes.Conflict,
-                    $"A stored snapshot covers seq {newest}, later than {covers}: pull, then snapshot the newer document.");
+                return problems.Reject(Problem.Create(StatusCodes.Status409Conflict, ProblemCodes.Conflict,
+                    $"A stored snapshot covers seq {newest}, later than {covers}: pull, then snapshot the newer document."));
             case Decision.OverQuota:
-                return problems.QuotaExceeded(limit, used);
+                return problems.Reject(SyncProblems.QuotaExceeded(limit, used));
             case Decision.Store(var keep, var freed):
-                await StoreAsync(connection, tx, workspaceId, covers, data, TokenHolder.From(user)!.ClientId, keep, used - freed + data.Length, ct);
+                await StoreAsync(connection, tx, workspaceId, covers, body.Data, TokenHolder.From(user)!.ClientId, keep, used - freed + body.Data.Length, ct);
                 break;
         }
 
         await tx.CommitAsync(ct);
-        metrics.SnapshotStored(data.Length);
+        metrics.SnapshotStored(body.Data.Length);
         return Results.Created($"/api/workspaces/{workspaceId}/changes", new StoredSnapshot(covers));
     }
+
+    /// <summary>The seq the snapshot covers, from <c>Sync-Covers</c>: the last change it includes.</summary>
+    public static Validated<long> Validate(StringValues covers) =>
+        long.TryParse(covers, out var seq) && seq >= 1
+            ? Validated.Valid(seq)
+            : Validated.Invalid<long>(SyncProblems.Invalid(
+                $"The {SyncHeaders.Covers} header must be the positive seq of the last change the snapshot includes."));
 
     public abstract record Decision
     {

@@ -32,7 +32,6 @@ namespace Internal.Generated.WolverineHandlers
             // Building the Marten session
             await using var documentSession = _outboxedSessionFactory.OpenSession(messageContext);
             Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("handler.type", "Services.Auth.Tokens.RevokeAccess").SetTag("http.route", "/api/workspaces/{workspaceId}/tokens/{clientId}").SetTag("http.request.method", "DELETE");
-            Wolverine.Http.Runtime.RequestIdMiddleware.Apply(httpContext, messageContext);
             string workspaceId_rawValue = (string?)httpContext.GetRouteValue("workspaceId");
             System.Guid workspaceId = default;
 
@@ -52,9 +51,21 @@ namespace Internal.Generated.WolverineHandlers
                 return;
             }
 
+            var problemDetails1 = Services.Auth.Tokens.RevokeAccess.Validate(clientId);
+            // Evaluate whether the processing should stop if there are any problems
+            if (!(ReferenceEquals(problemDetails1, Wolverine.Http.WolverineContinue.NoProblems)))
+            {
+                await WriteProblems(problemDetails1, httpContext).ConfigureAwait(false);
+                return;
+            }
+
             
             // The actual HTTP request handler execution
-            var resultsOfNoContentAndProblemHttpResult = await Services.Auth.Tokens.RevokeAccess.Delete(workspaceId, clientId, httpContext.User, documentSession, messageContext, _timeProvider, httpContext.RequestAborted).ConfigureAwait(false);
+            (var resultsOfNoContentAndProblemHttpResult, var outgoingMessages) = await Services.Auth.Tokens.RevokeAccess.Delete(workspaceId, clientId, httpContext.User, documentSession, _timeProvider, httpContext.RequestAborted).ConfigureAwait(false);
+
+            
+            // Outgoing, cascaded message
+            await messageContext.EnqueueCascadingAsync(outgoingMessages).ConfigureAwait(false);
 
             
             // Save all pending changes to this Marten session

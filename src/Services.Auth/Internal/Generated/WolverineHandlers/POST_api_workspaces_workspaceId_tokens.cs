@@ -32,7 +32,6 @@ namespace Internal.Generated.WolverineHandlers
             // Building the Marten session
             await using var documentSession = _outboxedSessionFactory.OpenSession(messageContext);
             Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("handler.type", "Services.Auth.Tokens.GrantAccess").SetTag("http.route", "/api/workspaces/{workspaceId}/tokens").SetTag("http.request.method", "POST");
-            Wolverine.Http.Runtime.RequestIdMiddleware.Apply(httpContext, messageContext);
             string workspaceId_rawValue = (string?)httpContext.GetRouteValue("workspaceId");
             System.Guid workspaceId = default;
 
@@ -58,7 +57,11 @@ namespace Internal.Generated.WolverineHandlers
 
             
             // The actual HTTP request handler execution
-            var resultsOfCreatedOfAccessGrantedResponseAndProblemHttpResult = await Services.Auth.Tokens.GrantAccess.Post(workspaceId, request, httpContext.User, documentSession, messageContext, _timeProvider, httpContext.RequestAborted).ConfigureAwait(false);
+            (var resultsOfCreatedOfAccessGrantedResponseAndProblemHttpResult, var outgoingMessages) = await Services.Auth.Tokens.GrantAccess.Post(workspaceId, request, httpContext.User, documentSession, _timeProvider, httpContext.RequestAborted).ConfigureAwait(false);
+
+            
+            // Outgoing, cascaded message
+            await messageContext.EnqueueCascadingAsync(outgoingMessages).ConfigureAwait(false);
 
             
             // Save all pending changes to this Marten session

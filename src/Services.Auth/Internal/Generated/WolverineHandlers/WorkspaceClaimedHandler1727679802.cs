@@ -26,7 +26,14 @@ namespace Internal.Generated.WolverineHandlers
             Wolverine.Runtime.WolverineTracing.MessageActivity(context.Envelope)?.SetTag("handler.type", "Services.Auth.Workspaces.WorkspaceClaimedHandler");
             
             // The actual message execution
-            Services.Auth.Workspaces.WorkspaceClaimedHandler.Handle(workspaceClaimed, documentSession);
+            var outgoing1 = Services.Auth.Workspaces.WorkspaceClaimedHandler.Handle(workspaceClaimed);
+
+            if (outgoing1 != null)
+            {
+                
+                // Placed by Wolverine's ISideEffect policy
+                outgoing1.Execute(documentSession);
+            }
 
             
             // Save all pending changes to this Marten session

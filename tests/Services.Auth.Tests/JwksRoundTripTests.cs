@@ -1,6 +1,7 @@
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 using Services.Auth.Keys;
+using SyncEngine.Testing;
 using SyncEngine.Tokens;
 using Xunit;
 

@@ -1,4 +1,5 @@
 using Services.Auth.Keys;
+using SyncEngine.Testing;
 using Xunit;
 
 namespace Services.Auth.Tests;

@@ -1,5 +1,6 @@
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
+using SyncEngine.Testing;
 using SyncEngine.Tokens;
 using Xunit;
 

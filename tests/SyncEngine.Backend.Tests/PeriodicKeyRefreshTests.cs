@@ -1,5 +1,6 @@
-using Microsoft.IdentityModel.Protocols;
 using Microsoft.IdentityModel.Protocols.OpenIdConnect;
+using Microsoft.IdentityModel.Protocols;
+using SyncEngine.Testing;
 using SyncEngine.Tokens;
 using Xunit;
 

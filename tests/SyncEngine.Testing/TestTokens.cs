@@ -1,7 +1,7 @@
 using Microsoft.IdentityModel.Tokens;
 using SyncEngine.Tokens;
 
-namespace SyncEngine.Backend.Tests;
+namespace SyncEngine.Testing;
 
 /// <summary>A token as Auth would describe it (a master of a fresh workspace), for validation tests to sign as they need.</summary>
 public static class TestTokens

@@ -1,7 +1,7 @@
-namespace Services.Auth.Tests;
+namespace SyncEngine.Testing;
 
 /// <summary>A clock that moves only when a test moves it.</summary>
-internal sealed class SteppedClock : TimeProvider
+public sealed class SteppedClock : TimeProvider
 {
     public DateTimeOffset Now { get; set; } = new(2026, 11, 26, 12, 0, 0, TimeSpan.Zero);
 

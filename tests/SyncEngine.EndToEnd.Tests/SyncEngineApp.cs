@@ -105,6 +105,9 @@ public class SyncEngineApp : IAsyncLifetime
             $"--Gateway:TokenRequestsPerMinutePerAddress={TokenRequestsPerMinutePerAddress}",
             $"--Operator:Secret={OperatorSecret}",
             $"--Apps:Default={DefaultApp}",
+            // Only the NOTIFY path keeps an app change in force within 1 s; with the timer an hour away, AppDirectoryTests
+            // sees a change only if that path works.
+            "--Apps:RefreshEvery=01:00:00",
             "--Sync:HeartbeatEvery=00:00:02",
             $"--Workspace:ClaimRetryWindow={ClaimRetryWindow:c}",
             // Key rotation within a test's patience (KeyRotationTests): Auth rereads its ring every second and the

@@ -42,6 +42,8 @@ public static class OperatorSecret
         var secret = credentials.GeneratedInto is null ? "$OPERATOR_SECRET" : credentials.Secret;
         return $"Operator client '{credentials.ClientId}', secret " +
             (credentials.GeneratedInto is { } file ? $"{credentials.Secret} (generated, kept in {file})" : "from Operator:Secret") +
+            $"; the CLI: SYNCENGINE_URL={gatewayUrl} SYNCENGINE_CLIENT_ID={credentials.ClientId} SYNCENGINE_CLIENT_SECRET={secret} " +
+            "dotnet run --project src/SyncEngine.Cli -- apps list" +
             $"; a token: curl -s {gatewayUrl}/connect/token -u '{credentials.ClientId}:{secret}' " +
             "-d grant_type=client_credentials -d scope=syncengine.admin | jq -r .access_token";
     }

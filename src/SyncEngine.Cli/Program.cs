@@ -1,0 +1,3 @@
+using SyncEngine.Cli;
+
+return await Commands.Root().Parse(args).InvokeAsync();

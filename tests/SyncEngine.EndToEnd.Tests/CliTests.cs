@@ -1,0 +1,129 @@
+using System.Diagnostics;
+using System.Text.Json;
+using SyncEngine.Testing;
+using Xunit;
+
+namespace SyncEngine.EndToEnd.Tests;
+
+/// <summary>
+/// The real <c>syncengine</c> CLI (src/SyncEngine.Cli), run as its own process against the running app through the
+/// gateway, with its credentials from the environment as an operator's script would set them.
+/// </summary>
+[Collection(SyncEngineCollection.Name)]
+public sealed class CliTests(SyncEngineApp app)
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private sealed record Outcome(int ExitCode, string Output, string Error)
+    {
+        public JsonElement Json => JsonDocument.Parse(Output).RootElement;
+    }
+
+    [Fact]
+    public async Task an_operator_registers_changes_suspends_resumes_and_lists_an_app()
+    {
+        var appId = NewAppId();
+
+        var created = await CliAsync("apps", "create", appId, "--name", "CLI test", "--quota", "maxWorkspaces=5", "--max-schema-version", "2", "--json");
+        Assert.True(created.ExitCode == 0, created.Error);
+        Assert.Equal(appId, created.Json.GetProperty("appId").GetString());
+        Assert.Equal(5, created.Json.GetProperty("quotas").GetProperty("maxWorkspaces").GetInt64());
+
+        var changed = await CliAsync("apps", "set", appId, "--max-schema-version", "3", "--quota", "maxWorkspaces=default",
+            "--quota", "maxAppBytes=1000000", "--origin", "https://cli.example", "--json");
+        Assert.True(changed.ExitCode == 0, changed.Error);
+        var stored = await app.Api.GetAppAsync(await app.OperatorTokenAsync(Ct), appId, Ct);
+        Assert.Equal(3, stored.MaxSchemaVersion);
+        Assert.Null(stored.Quotas?.MaxWorkspaces);
+        Assert.Equal(1_000_000, stored.Quotas?.MaxAppBytes);
+        Assert.Equal(["https://cli.example"], stored.AllowedOrigins);
+        Assert.Equal("CLI test", stored.Name);
+
+        var suspended = await CliAsync("apps", "suspend", appId);
+        Assert.True(suspended.ExitCode == 0, suspended.Error);
+        Assert.Matches(@"state:\s+suspended", suspended.Output);
+        var listed = await CliAsync("apps", "list");
+        Assert.True(listed.ExitCode == 0, listed.Error);
+        Assert.StartsWith("APP", listed.Output, StringComparison.Ordinal);
+        Assert.Matches($@"(?m)^{appId}\s+CLI test\s+open\s+3\s+suspended\s+maxAppBytes=1000000$", listed.Output);
+
+        var resumed = await CliAsync("apps", "resume", appId, "--json");
+        Assert.True(resumed.ExitCode == 0, resumed.Error);
+        Assert.False(resumed.Json.GetProperty("suspended").GetBoolean());
+        Assert.False((await app.Api.GetAppAsync(await app.OperatorTokenAsync(Ct), appId, Ct)).Suspended);
+    }
+
+    [Fact]
+    public async Task refusals_exit_non_zero_with_the_problems_code_and_detail_and_change_nothing()
+    {
+        var appId = NewAppId();
+        Assert.Equal(0, (await CliAsync("apps", "create", appId)).ExitCode);
+
+        var unknown = await CliAsync("apps", "show", NewAppId());
+        Assert.Equal(1, unknown.ExitCode);
+        Assert.Contains("404 app-not-found", unknown.Error, StringComparison.Ordinal);
+
+        var twice = await CliAsync("apps", "create", appId);
+        Assert.Equal(1, twice.ExitCode);
+        Assert.Contains("409 app-exists", twice.Error, StringComparison.Ordinal);
+
+        var invalid = await CliAsync("apps", "set", appId, "--claim-policy", "app-token");
+        Assert.Equal(1, invalid.ExitCode);
+        Assert.Contains("400 invalid-request", invalid.Error, StringComparison.Ordinal);
+
+        var unknownQuota = await CliAsync("apps", "set", appId, "--quota", "maxFoo=1");
+        Assert.Equal(1, unknownQuota.ExitCode);
+        Assert.Contains("unknown quota 'maxFoo'", unknownQuota.Error, StringComparison.Ordinal);
+
+        var stored = await app.Api.GetAppAsync(await app.OperatorTokenAsync(Ct), appId, Ct);
+        Assert.Equal("open", stored.ClaimPolicy);
+        Assert.Null(stored.Quotas?.MaxWorkspaces);
+    }
+
+    [Fact]
+    public async Task wrong_or_missing_credentials_and_an_unreachable_gateway_say_so()
+    {
+        var wrong = await CliAsync(["apps", "list"], secret: "not-the-secret");
+        Assert.Equal(1, wrong.ExitCode);
+        Assert.Contains("operator credentials were refused", wrong.Error, StringComparison.Ordinal);
+
+        var missing = await CliAsync(["apps", "list"], secret: "");
+        Assert.Equal(1, missing.ExitCode);
+        Assert.Contains("SYNCENGINE_CLIENT_SECRET", missing.Error, StringComparison.Ordinal);
+
+        var unreachable = await CliAsync(["apps", "list", "--url", "http://127.0.0.1:1"]);
+        Assert.Equal(1, unreachable.ExitCode);
+        Assert.Contains("Cannot reach http://127.0.0.1:1/", unreachable.Error, StringComparison.Ordinal);
+
+        var usage = await CliAsync("apps", "frobnicate");
+        Assert.NotEqual(0, usage.ExitCode);
+    }
+
+    private static string NewAppId() => $"cli-{Guid.NewGuid():N}"[..16];
+
+    private Task<Outcome> CliAsync(params string[] arguments) => CliAsync(arguments, secret: null);
+
+    private async Task<Outcome> CliAsync(string[] arguments, string? secret)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(CliAssembly);
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        start.Environment["SYNCENGINE_URL"] = app.Gateway.BaseAddress!.ToString();
+        start.Environment["SYNCENGINE_CLIENT_ID"] = SyncEngineApp.OperatorClientId;
+        start.Environment["SYNCENGINE_CLIENT_SECRET"] = secret ?? app.OperatorSecret;
+        using var process = Process.Start(start) ?? throw new InvalidOperationException("dotnet did not start");
+        var output = process.StandardOutput.ReadToEndAsync(Ct);
+        var error = process.StandardError.ReadToEndAsync(Ct);
+        await process.WaitForExitAsync(Ct);
+        return new Outcome(process.ExitCode, await output, await error);
+    }
+
+    /// <summary>The CLI as built beside this test assembly's configuration (the project reference builds it first).</summary>
+    private static string CliAssembly { get; } = Path.Combine(
+        Repository.Root, "src", "SyncEngine.Cli", "bin",
+        Path.GetFileName(Path.GetDirectoryName(Path.TrimEndingDirectorySeparator(AppContext.BaseDirectory))!), "net10.0", "syncengine.dll");
+}

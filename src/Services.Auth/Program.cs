@@ -28,6 +28,8 @@ builder.Services.AddSingleton<SigningKeyRing>().AddHostedService<SigningKeyIniti
 builder.Services.AddSingleton(services => OperatorCredentials.FromConfiguration(services.GetRequiredService<IConfiguration>()));
 builder.AddAppDirectory();
 builder.AddSyncEngineAuthentication(services => services.GetRequiredService<SigningKeyRing>());
+// Operators rotate signing keys through /admin/keys.
+builder.AddOperatorAuthentication();
 
 builder.Host.UseWolverine(opts =>
 {

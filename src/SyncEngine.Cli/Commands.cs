@@ -1,5 +1,6 @@
 using System.CommandLine;
 using SyncEngine.Cli.Apps;
+using SyncEngine.Cli.Keys;
 
 namespace SyncEngine.Cli;
 
@@ -8,13 +9,14 @@ public static class Commands
 {
     public static RootCommand Root()
     {
-        var root = new RootCommand("Manage a SyncEngine deployment through its admin API: apps, their usage and settings.");
+        var root = new RootCommand("Manage a SyncEngine deployment through its admin API: apps and their settings, signing keys.");
         foreach (var option in Connection.Options)
         {
             root.Options.Add(option);
         }
 
         root.Subcommands.Add(AppsCommands.Apps());
+        root.Subcommands.Add(KeysCommands.Keys());
         return root;
     }
 }

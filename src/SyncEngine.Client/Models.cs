@@ -42,3 +42,10 @@ public sealed record AppQuotas(
     long? MaxChangeBytes = null,
     int? MaxLiveStreamsPerClient = null,
     int? ClaimsPerMinutePerAddress = null);
+
+/// <summary>
+/// One of Auth's signing keys as operators see it (never its private part). <c>State</c>: <c>signing</c>,
+/// <c>pending</c> (published, signs from <c>ActivatesAt</c>), <c>published</c> (no longer signs, its tokens still
+/// verify) or <c>retired</c> (its tokens are refused).
+/// </summary>
+public sealed record SigningKeyInfo(string Kid, DateTimeOffset CreatedAt, DateTimeOffset ActivatesAt, DateTimeOffset? RetiredAt, string State);

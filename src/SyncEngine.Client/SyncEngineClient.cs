@@ -123,6 +123,21 @@ public sealed class SyncEngineClient(HttpClient http)
     public Task<AppSettings> ChangeAppAsync(string operatorToken, string appId, System.Text.Json.Nodes.JsonObject patch, CancellationToken ct = default) =>
         SendAsync<AppSettings>(HttpMethod.Patch, $"/admin/apps/{Uri.EscapeDataString(appId)}", operatorToken, patch, ct);
 
+    /// <summary>Auth's signing keys, oldest first (operator token required).</summary>
+    public Task<IReadOnlyList<SigningKeyInfo>> ListSigningKeysAsync(string operatorToken, CancellationToken ct = default) =>
+        SendAsync<IReadOnlyList<SigningKeyInfo>>(HttpMethod.Get, "/admin/keys", operatorToken, null, ct);
+
+    /// <summary>
+    /// Adds a signing key (operator token required): published at once, signing after
+    /// <paramref name="activateInMinutes"/> (15 when null, longer than validators' 10-minute key refresh).
+    /// </summary>
+    public Task<SigningKeyInfo> AddSigningKeyAsync(string operatorToken, int? activateInMinutes = null, CancellationToken ct = default) =>
+        SendAsync<SigningKeyInfo>(HttpMethod.Post, "/admin/keys", operatorToken, new { activateInMinutes }, ct);
+
+    /// <summary>Retires a signing key (operator token required): its tokens are refused; 409 <c>conflict</c> while it is the only one that signs.</summary>
+    public Task<SigningKeyInfo> RetireSigningKeyAsync(string operatorToken, string kid, CancellationToken ct = default) =>
+        SendAsync<SigningKeyInfo>(HttpMethod.Post, $"/admin/keys/{Uri.EscapeDataString(kid)}/retire", operatorToken, null, ct);
+
     private static async Task ThrowIfProblemAsync(HttpResponseMessage response, CancellationToken ct)
     {
         if (response.IsSuccessStatusCode)

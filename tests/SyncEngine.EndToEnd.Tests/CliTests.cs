@@ -99,6 +99,33 @@ public sealed class CliTests(SyncEngineApp app)
         Assert.NotEqual(0, usage.ExitCode);
     }
 
+    [Fact]
+    public async Task an_operator_adds_lists_and_retires_a_signing_key_and_the_only_signing_key_is_kept()
+    {
+        var added = await CliAsync("keys", "add", "--json");
+        Assert.True(added.ExitCode == 0, added.Error);
+        var kid = added.Json.GetProperty("kid").GetString()!;
+        Assert.Equal("pending", added.Json.GetProperty("state").GetString());
+
+        var listed = await CliAsync("keys", "list");
+        Assert.True(listed.ExitCode == 0, listed.Error);
+        Assert.Matches($@"(?m)^{kid}\s+pending\s", listed.Output);
+        var signing = Assert.Single((await CliAsync("keys", "list", "--json")).Json.EnumerateArray(),
+            k => k.GetProperty("state").GetString() == "signing").GetProperty("kid").GetString()!;
+
+        var refused = await CliAsync("keys", "retire", signing);
+        Assert.Equal(1, refused.ExitCode);
+        Assert.Contains("409 conflict", refused.Error, StringComparison.Ordinal);
+
+        var retired = await CliAsync("keys", "retire", kid);
+        Assert.True(retired.ExitCode == 0, retired.Error);
+        Assert.Matches($@"(?m)^{kid}\s+retired\s", retired.Output);
+        using var jwks = await app.Gateway.GetAsync("/.well-known/jwks.json", Ct);
+        var published = await jwks.Content.ReadAsStringAsync(Ct);
+        Assert.DoesNotContain(kid, published, StringComparison.Ordinal);
+        Assert.Contains(signing, published, StringComparison.Ordinal);
+    }
+
     private static string NewAppId() => $"cli-{Guid.NewGuid():N}"[..16];
 
     private Task<Outcome> CliAsync(params string[] arguments) => CliAsync(arguments, secret: null);

@@ -14,8 +14,12 @@ public sealed class AuthService() : ServiceHost<Program>("auth", new Dictionary<
     ["Auth:KeyEncryptionKey"] = EncryptionKey,
     // Key rotation within a test's patience (KeyRotationTests): the ring is reread every second, not every minute.
     ["Auth:KeyReloadEvery"] = "00:00:01",
+    ["Operator:Secret"] = OperatorSecret,
 })
 {
+    /// <summary>Operator:Secret here (client id <c>operator</c>): AdminKeysTests get operator tokens with it.</summary>
+    public static readonly string OperatorSecret = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+
     /// <summary>Auth:KeyEncryptionKey here: the fixture's own, so a test can run the keys command against the same keys.</summary>
     public static readonly string EncryptionKey = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
 

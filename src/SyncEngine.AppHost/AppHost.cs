@@ -24,6 +24,7 @@ catch (PrerequisiteMissingException missing)
 
 var auth = builder.AddSyncEngineService<Projects.Services_Auth>("auth", database).WithMessaging(broker).WithKeyEncryptionKey()
     .WithOperatorSecret(out var operatorCredentials).WithApps();
+auth.WithOperatorCommands(operatorCredentials);
 // Workspace and Sync validate tokens with Auth's published keys, so they find Auth by service discovery.
 var workspace = builder.AddSyncEngineService<Projects.Services_Workspace>("workspace", database).WithMessaging(broker).WithReference(auth).WaitFor(auth)
     .WithSectionEnvironment(builder.Configuration, "Workspace").WithApps(owner: true);

@@ -29,11 +29,12 @@ public static class GatewayRoutes
         Route("events", Sync, "/api/workspaces/{workspaceId}/events", order: 0),
         Route("workspace", Workspace, "/api/workspaces/{workspaceId}/{**rest}", order: 10),
         Route("well-known", Auth, "/.well-known/{**rest}", order: 0),
-        // Operators: their tokens and the signing keys from Auth, the apps at Workspace (docs/design.md, "Operators").
+        // Operators: their tokens and the signing keys from Auth, the apps and workspaces at Workspace (docs/design.md, "Operators").
         Route(TokenRoute, Auth, "/connect/token", order: 0, methods: ["POST"]),
         Route("admin-apps", Workspace, "/admin/apps", order: 0),
         Route("admin-app", Workspace, "/admin/apps/{**rest}", order: 0),
         Route("admin-keys", Auth, "/admin/keys/{**rest}", order: 0),
+        Route("admin-workspaces", Workspace, "/admin/workspaces/{**rest}", order: 0),
         // Everything that is not the API is the web client.
         Route("web", Web, "/{**rest}", order: 100),
     ];

@@ -34,6 +34,8 @@ builder.Host.UseWolverine(opts =>
     opts.PublishMessage<WorkspaceClaimed>().ToServiceQueue("auth");
     opts.PublishMessage<WorkspaceClaimed>().ToServiceQueue("sync");
     opts.PublishMessage<IssueMasterToken>().ToServiceQueue("auth");
+    opts.PublishMessage<WorkspaceErased>().ToServiceQueue("auth");
+    opts.PublishMessage<WorkspaceErased>().ToServiceQueue("sync");
     // Every register, change, suspend and resume of an app, in the transaction that records it.
     opts.PublishMessage<AppSettingsChanged>().ToServiceQueue("auth");
     opts.PublishMessage<AppSettingsChanged>().ToServiceQueue("sync");

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using SyncEngine.Cli.Apps;
 using SyncEngine.Cli.Keys;
+using SyncEngine.Cli.Workspaces;
 
 namespace SyncEngine.Cli;
 
@@ -9,7 +10,7 @@ public static class Commands
 {
     public static RootCommand Root()
     {
-        var root = new RootCommand("Manage a SyncEngine deployment through its admin API: apps and their settings, signing keys.");
+        var root = new RootCommand("Manage a SyncEngine deployment through its admin API: apps and their settings, signing keys, workspace erasure.");
         foreach (var option in Connection.Options)
         {
             root.Options.Add(option);
@@ -17,6 +18,7 @@ public static class Commands
 
         root.Subcommands.Add(AppsCommands.Apps());
         root.Subcommands.Add(KeysCommands.Keys());
+        root.Subcommands.Add(WorkspacesCommands.Workspaces());
         return root;
     }
 }

@@ -123,6 +123,17 @@ public sealed class SyncEngineClient(HttpClient http)
     public Task<AppSettings> ChangeAppAsync(string operatorToken, string appId, System.Text.Json.Nodes.JsonObject patch, CancellationToken ct = default) =>
         SendAsync<AppSettings>(HttpMethod.Patch, $"/admin/apps/{Uri.EscapeDataString(appId)}", operatorToken, patch, ct);
 
+    /// <summary>
+    /// The owner erases its workspace (master token required): everything of it goes in every service, and every route
+    /// of the id answers 410 <c>workspace-deleted</c> from then on.
+    /// </summary>
+    public Task DeleteWorkspaceAsync(string masterToken, Guid workspaceId, CancellationToken ct = default) =>
+        SendAsync<JsonElement?>(HttpMethod.Delete, $"/api/workspaces/{workspaceId}", masterToken, null, ct);
+
+    /// <summary>An operator erases a workspace (operator token required), as its owner can.</summary>
+    public Task EraseWorkspaceAsync(string operatorToken, Guid workspaceId, CancellationToken ct = default) =>
+        SendAsync<JsonElement?>(HttpMethod.Delete, $"/admin/workspaces/{workspaceId}", operatorToken, null, ct);
+
     /// <summary>Auth's signing keys, oldest first (operator token required).</summary>
     public Task<IReadOnlyList<SigningKeyInfo>> ListSigningKeysAsync(string operatorToken, CancellationToken ct = default) =>
         SendAsync<IReadOnlyList<SigningKeyInfo>>(HttpMethod.Get, "/admin/keys", operatorToken, null, ct);

@@ -40,8 +40,12 @@ public sealed class MasterTokenTests
     [Fact]
     public void workspace_claimed_stores_the_owner_as_claimed()
     {
-        var op = WorkspaceClaimedHandler.Handle(new WorkspaceClaimed(Workspace, Owner, Now));
+        var op = WorkspaceClaimedHandler.Decide(new WorkspaceClaimed(Workspace, Owner, Now), erased: false);
 
         Assert.Equal(new WorkspaceOwner(Workspace, Owner, Now), Assert.IsType<StoreDoc<WorkspaceOwner>>(op).Document);
     }
+
+    [Fact]
+    public void workspace_claimed_after_the_workspace_was_erased_stores_nothing() =>
+        Assert.IsNotType<StoreDoc<WorkspaceOwner>>(WorkspaceClaimedHandler.Decide(new WorkspaceClaimed(Workspace, Owner, Now), erased: true));
 }

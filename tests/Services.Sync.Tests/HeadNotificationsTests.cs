@@ -17,7 +17,8 @@ public sealed class HeadNotificationsTests
     public void a_workspace_set_is_removed_when_its_last_stream_ends()
     {
         using var revocations = new RevocationCache(TimeSpan.FromMinutes(1));
-        var notifications = new HeadNotifications(Unused, revocations, NullLogger<HeadNotifications>.Instance);
+        using var erased = new ErasedWorkspaces(TimeSpan.FromMinutes(1));
+        var notifications = new HeadNotifications(Unused, revocations, erased, NullLogger<HeadNotifications>.Instance);
         var workspace = Guid.NewGuid();
 
         var first = notifications.Subscribe(workspace, Guid.NewGuid(), Guid.NewGuid());
@@ -41,7 +42,8 @@ public sealed class HeadNotificationsTests
     public void a_token_over_its_limit_supersedes_its_oldest_stream_only()
     {
         using var revocations = new RevocationCache(TimeSpan.FromMinutes(1));
-        var notifications = new HeadNotifications(Unused, revocations, NullLogger<HeadNotifications>.Instance);
+        using var erased = new ErasedWorkspaces(TimeSpan.FromMinutes(1));
+        var notifications = new HeadNotifications(Unused, revocations, erased, NullLogger<HeadNotifications>.Instance);
         var limit = new LiveStreamLimit(new StaticOptions(new SyncOptions { MaxLiveStreamsPerToken = 2 }));
         var token = Guid.NewGuid();
         var workspace = Guid.NewGuid();

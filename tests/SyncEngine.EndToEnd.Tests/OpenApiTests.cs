@@ -49,7 +49,7 @@ public sealed class OpenApiTests(SyncEngineApp app)
 
     [Theory]
     [InlineData("auth", "grantAccess joinWorkspace listTokens revokeAccess")]
-    [InlineData("workspace", "claimWorkspace getWorkspace getWorkspaceHistory")]
+    [InlineData("workspace", "claimWorkspace deleteWorkspace getWorkspace getWorkspaceHistory")]
     [InlineData("sync", "liveEvents pullChanges pushChange uploadSnapshot")]
     public async Task document_names_each_public_route_and_no_server_address(string service, string operationIds)
     {

@@ -262,12 +262,21 @@ public static class PullChanges
     private static async Task<(long Head, int Version, long PrunedThrough)> ReadLogAsync(
         NpgsqlConnection connection, NpgsqlTransaction tx, Guid workspaceId, CancellationToken ct)
     {
+        // An erased workspace has no log but a tombstone: a replica that has not heard of the erasure yet learns it here.
         await using var command = new NpgsqlCommand(
-            $"select head, schema_version, pruned_through from {SyncSchema.Logs} where workspace_id = $1", connection, tx);
+            $"select head, schema_version, pruned_through, false from {SyncSchema.Logs} where workspace_id = $1 " +
+            $"union all select 0, 0, 0, true from {SyncSchema.ErasedTable} where id = $1", connection, tx);
         command.Parameters.AddWithValue(workspaceId);
         await using var reader = await command.ExecuteReaderAsync(ct);
-        // No row yet: claimed a moment ago (the token proves it) and nothing pushed.
-        return await reader.ReadAsync(ct) ? (reader.GetInt64(0), reader.GetInt32(1), reader.GetInt64(2)) : (0, 0, 0);
+        if (!await reader.ReadAsync(ct))
+        {
+            // No row yet: claimed a moment ago (the token proves it) and nothing pushed.
+            return (0, 0, 0);
+        }
+
+        return reader.GetBoolean(3)
+            ? throw new ErasedWorkspaceException(workspaceId)
+            : (reader.GetInt64(0), reader.GetInt32(1), reader.GetInt64(2));
     }
 }
 

@@ -22,6 +22,9 @@ public static class SyncSchema
     public const string PushFunction = "sync.append_change";
 
     /// <summary>What a workspace's first change fixes (LoroEnvelope.cs tells them apart): later changes and snapshots must match.</summary>
+    /// <summary>The tombstones of erased workspaces (Marten's table of SyncEngine.Backend's ErasedWorkspace).</summary>
+    public const string ErasedTable = "sync.mt_doc_erasedworkspace";
+
     public const string LoroFormat = "loro";
     public const string OpaqueFormat = "opaque";
 
@@ -46,6 +49,10 @@ public static class SyncSchema
             select l.head, l.schema_version, l.format, l.stored_bytes into v_head, v_version, v_format, v_bytes
                 from {{Logs}} l where l.workspace_id = p_workspace for update;
             if not found then
+                -- An erased workspace has no log, only its tombstone, and must not get one back (ErasedWorkspaceFault).
+                if exists (select 1 from {{ErasedTable}} e where e.id = p_workspace) then
+                    raise exception 'workspace % was erased', p_workspace using errcode = '{{SyncEngine.Backend.Security.ErasedWorkspaceFault.SqlState}}';
+                end if;
                 -- The first push can beat the WorkspaceClaimed message (the token proves the claim); open the log then.
                 -- Only then: a speculative insert on every push cost measurable CPU (docs/benchmarks.md).
                 insert into {{Logs}} (workspace_id) values (p_workspace) on conflict do nothing;

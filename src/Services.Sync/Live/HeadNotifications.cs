@@ -10,10 +10,13 @@ namespace Services.Sync.Live;
 /// (HeadAnnouncer), so every replica's LISTEN sees commits made by any replica. Revocations arrive the same way and
 /// close the revoked client's streams.
 /// </summary>
-public sealed class HeadNotifications(NpgsqlDataSource db, RevocationCache revocations, ILogger<HeadNotifications> logger) : BackgroundService
+public sealed class HeadNotifications(
+    NpgsqlDataSource db, RevocationCache revocations, ErasedWorkspaces erased, ILogger<HeadNotifications> logger) : BackgroundService
 {
     public const string HeadChannel = "syncengine_sync_head";
     public const string RevokedChannel = "syncengine_sync_revoked";
+    /// <summary>Payload <c>{workspaceId:N}:erased</c>: every stream of the workspace ends with a <c>deleted</c> event.</summary>
+    public const string ErasedChannel = "syncengine_sync_erased";
 
     private readonly ConcurrentDictionary<Guid, ConcurrentDictionary<Subscription, byte>> _subscribers = new();
 
@@ -64,6 +67,15 @@ public sealed class HeadNotifications(NpgsqlDataSource db, RevocationCache revoc
         }
 
         internal void Revoke() => _revoked.Cancel();
+
+        /// <summary>Set before the stream is ended because its workspace was erased: it says <c>deleted</c>, not <c>revoked</c>.</summary>
+        public bool Erased { get; private set; }
+
+        internal void Erase()
+        {
+            Erased = true;
+            _revoked.Cancel();
+        }
 
         internal void Supersede()
         {
@@ -120,7 +132,7 @@ public sealed class HeadNotifications(NpgsqlDataSource db, RevocationCache revoc
             {
                 await using var connection = await db.OpenConnectionAsync(stoppingToken);
                 connection.Notification += (_, e) => Dispatch(e.Channel, e.Payload);
-                await using (var listen = new NpgsqlCommand($"listen {HeadChannel}; listen {RevokedChannel}", connection))
+                await using (var listen = new NpgsqlCommand($"listen {HeadChannel}; listen {RevokedChannel}; listen {ErasedChannel}", connection))
                 {
                     await listen.ExecuteNonQueryAsync(stoppingToken);
                 }
@@ -154,6 +166,12 @@ public sealed class HeadNotifications(NpgsqlDataSource db, RevocationCache revoc
             revocations.Forget(workspaceId, revokedClient);
         }
 
+        if (channel == ErasedChannel)
+        {
+            // Every replica hears this once the erasure committed: it answers 410 for the id from its next request.
+            erased.Remember(workspaceId);
+        }
+
         if (!_subscribers.TryGetValue(workspaceId, out var set))
         {
             return;
@@ -161,7 +179,11 @@ public sealed class HeadNotifications(NpgsqlDataSource db, RevocationCache revoc
 
         foreach (var subscription in set.Keys)
         {
-            if (channel == HeadChannel && long.TryParse(parts[1], out var seq))
+            if (channel == ErasedChannel)
+            {
+                subscription.Erase();
+            }
+            else if (channel == HeadChannel && long.TryParse(parts[1], out var seq))
             {
                 subscription.Heard(seq);
             }

@@ -35,7 +35,7 @@ public static class LiveEvents
     [EndpointDescription("Server-Sent Events. One `head` event (id and data `{\"seq\": n}`) for each seq committed, on any " +
         "replica, in order; at connect the current head, or with Last-Event-ID every seq after it (at most the newest 1000); " +
         "a comment line as heartbeat; `revoked` (data `{}`) just before the stream ends because the caller's access was " +
-        "revoked or its token expired. A token holds at most Sync:MaxLiveStreamsPerToken (4) streams per replica: a newer one " +
+        "revoked or its token expired; `deleted` (data `{}`) just before it ends because the workspace was deleted. A token holds at most Sync:MaxLiveStreamsPerToken (4) streams per replica: a newer one " +
         "ends its oldest, without an event, like a replica that stops (the client reconnects after `retry`).")]
     [Tags("Live")]
     [ApiParameter("Last-Event-ID", ParameterLocation.Header, typeof(long), "The last head seq received, when reconnecting.")]
@@ -43,7 +43,7 @@ public static class LiveEvents
     private static async Task Handle(
         Guid workspaceId, HttpContext http, ClaimsPrincipal user, NpgsqlDataSource db, HeadNotifications notifications,
         IOptions<SyncOptions> options, SyncMetrics metrics, TimeProvider clock, IHostApplicationLifetime lifetime, LiveStreamLimit limit,
-        RevocationCache revocations)
+        RevocationCache revocations, ErasedWorkspaces erased)
     {
         var holder = TokenHolder.From(user)!;
         using var subscription = notifications.Subscribe(workspaceId, holder.ClientId, holder.TokenId);
@@ -83,6 +83,11 @@ public static class LiveEvents
                     await beat;
                     // The NOTIFY that closes a revoked stream can be lost (a LISTEN connection dropped at that moment):
                     // each beat asks the store as well, so a revoked stream never outlives a heartbeat.
+                    if (await erased.IsErasedAsync(http.RequestServices, workspaceId, ends.Token))
+                    {
+                        subscription.Erase();
+                    }
+
                     if (clock.GetUtcNow() >= expiry || await revocations.RefusesAsync(http.RequestServices, holder, issuedAt, ends.Token))
                     {
                         await ends.CancelAsync();
@@ -105,7 +110,8 @@ public static class LiveEvents
         catch (OperationCanceledException) when (!ct.IsCancellationRequested)
         {
             // Revoked or expired: say so, then end the stream; the client stops syncing and keeps its local edits.
-            await WriteAsync(http, "event: revoked\ndata: {}\n\n", CancellationToken.None);
+            // Erased: the workspace is gone for everyone (every route of it is 410 workspace-deleted from now on).
+            await WriteAsync(http, subscription.Erased ? "event: deleted\ndata: {}\n\n" : "event: revoked\ndata: {}\n\n", CancellationToken.None);
         }
         catch (OperationCanceledException)
         {

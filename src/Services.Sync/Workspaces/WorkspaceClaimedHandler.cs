@@ -6,7 +6,12 @@ namespace Services.Sync.Workspaces;
 
 public static class WorkspaceClaimedHandler
 {
-    /// <summary>Opens the workspace's change log; a redelivered claim, or one after the first push opened it, changes nothing.</summary>
+    /// <summary>
+    /// Opens the workspace's change log; a redelivered claim, or one after the first push opened it, changes nothing,
+    /// and one that arrives after the workspace's erasure (redelivered late) opens nothing.
+    /// </summary>
     public static void Handle(WorkspaceClaimed claimed, IDocumentSession session) =>
-        session.QueueSqlCommand($"insert into {SyncSchema.Logs} (workspace_id) values (?) on conflict do nothing", claimed.WorkspaceId);
+        session.QueueSqlCommand(
+            $"insert into {SyncSchema.Logs} (workspace_id) select ? where not exists (select 1 from {SyncSchema.ErasedTable} where id = ?) on conflict do nothing",
+            claimed.WorkspaceId, claimed.WorkspaceId);
 }

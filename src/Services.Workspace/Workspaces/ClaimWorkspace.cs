@@ -8,6 +8,7 @@ using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
 using Microsoft.OpenApi;
 using SyncEngine.Backend.OpenApi;
+using SyncEngine.Backend.Security;
 using SyncEngine.Contracts.Auth;
 using SyncEngine.Contracts.Workspaces;
 using SyncEngine.ServiceDefaults.Problems;
@@ -96,6 +97,7 @@ public sealed class ClaimWorkspace
     [ProblemResponse(StatusCodes.Status409Conflict, ProblemCodes.WorkspaceExists,
         Description = "Claimed already, by another client, with another Idempotency-Key, longer ago than the retry window, " +
             "or the owner has ended its other master tokens since.")]
+    [ProblemResponse(StatusCodes.Status410Gone, ProblemCodes.WorkspaceDeleted, Description = "The id belonged to a workspace that was deleted.")]
     [ProblemResponse(StatusCodes.Status503ServiceUnavailable, ProblemCodes.Unavailable,
         Description = "The claim is recorded but its token could not be issued yet: retry with the same Idempotency-Key.")]
     public static async Task<Results<Created<ClaimedWorkspace>, ProblemHttpResult>> Post(
@@ -108,6 +110,12 @@ public sealed class ClaimWorkspace
         ILogger<ClaimWorkspace> logger,
         CancellationToken ct)
     {
+        if (await session.IsErasedAsync(request.WorkspaceId, ct))
+        {
+            return Problem.Result(Problem.Create(StatusCodes.Status410Gone, ProblemCodes.WorkspaceDeleted,
+                $"Workspace {request.WorkspaceId} has been deleted; its id cannot be claimed again."));
+        }
+
         var window = options.Value.ClaimRetryWindow;
         var decision = Decide(await session.LoadAsync<Workspace>(request.WorkspaceId, ct), request, idempotencyKey, clock.GetUtcNow(), window);
         if (decision is ClaimDecision.Start start && !await TryStartAsync(start.Created, session, bus, ct))
@@ -133,6 +141,13 @@ public sealed class ClaimWorkspace
     /// <summary>Commits the new stream together with its WorkspaceClaimed; false when another claim started it first.</summary>
     private static async Task<bool> TryStartAsync(WorkspaceCreated created, IDocumentSession session, IMessageBus bus, CancellationToken ct)
     {
+        // Shared with an erasure of the id: one that committed since the check above is seen here, never undone.
+        await session.LockAgainstErasureAsync(created.WorkspaceId, exclusive: false, ct);
+        if (await session.IsErasedAsync(created.WorkspaceId, ct))
+        {
+            return false;
+        }
+
         session.Events.StartStream<Workspace>(created.WorkspaceId, created);
         // Enrolled in the session's outbox: the message is committed with the stream or not at all.
         await bus.PublishAsync(new WorkspaceClaimed(created.WorkspaceId, created.OwnerClientId, created.CreatedAt));

@@ -48,7 +48,11 @@ public static class MessagingDefaults
                 .ConfigureBatchFilter(_ => Activity.Current is not null));
         });
 
+        // One per replica, known to the store before it exists: its listener marks erasures this replica commits.
+        var erased = new Security.ErasedWorkspaces(builder.Configuration.GetValue("Security:RevocationCacheLifetime", TimeSpan.FromMilliseconds(250)));
+        builder.Services.AddSingleton(erased);
         builder.Services.AddSingleton<ClientFault>(StaleWrites.ProblemOf);
+        builder.Services.AddSingleton<ClientFault>(Security.ErasedWorkspaceFault.ProblemOf);
         return builder.Services
             .AddMarten(options =>
             {
@@ -60,6 +64,9 @@ public static class MessagingDefaults
                 // then, and two replicas meeting it at once raced to create it (a 500, duplicate pg_type, seen in
                 // RestartTests); registered here, SchemaSetup creates it before the service takes requests.
                 options.RegisterDocumentType<Security.Revocation>();
+                // Every service keeps a tombstone of each erased workspace (issue #12).
+                options.RegisterDocumentType<Security.ErasedWorkspace>();
+                options.Listeners.Add(new Security.ErasureListener(erased));
                 configure?.Invoke(options);
             })
             .UseNpgsqlDataSource()

@@ -54,6 +54,14 @@ public static class RevocationStore
         var id = Revocation.KeyOf(workspaceId, clientId);
         await session.BeginTransactionAsync(ct);
         await session.QueryAsync<int>("select 1 from (select pg_advisory_xact_lock(hashtextextended(?, 0))) as locked", ct, $"revocation:{id}");
+        // Shared with every other revocation of the workspace, exclusive with its erasure: a revocation that arrives
+        // after the erasure (or commits beside it) stores nothing, so no row of an erased workspace comes back.
+        await session.LockAgainstErasureAsync(workspaceId, exclusive: false, ct);
+        if (await session.IsErasedAsync(workspaceId, ct))
+        {
+            return;
+        }
+
         var existing = await session.LoadAsync<Revocation>(id, ct);
         session.Store(Revocation.Merge(existing, workspaceId, clientId, revokedAt, tokenIds));
     }

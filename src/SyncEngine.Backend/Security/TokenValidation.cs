@@ -53,15 +53,28 @@ public static class TokenValidation
         return builder;
     }
 
-    /// <summary>Route ids are checked before any token: a malformed workspace id is 400, whoever asks.</summary>
+    /// <summary>
+    /// Route ids are checked before any token: a malformed workspace id is 400, and an erased workspace's id 410
+    /// <c>workspace-deleted</c>, whoever asks (the id is a random UUID; that it existed is all a caller learns).
+    /// </summary>
     public static WebApplication UseSyncEngineAuthentication(this WebApplication app)
     {
         app.Use(async (context, next) =>
         {
-            if (context.GetRouteValue(AccessPolicies.RouteParameter) is string id && !Guid.TryParse(id, out _))
+            if (context.GetRouteValue(AccessPolicies.RouteParameter) is string id)
             {
-                await Results.Problem(Problem.InvalidRequest($"'{id}' is not a workspace id (a UUID).")).ExecuteAsync(context);
-                return;
+                if (!Guid.TryParse(id, out var workspaceId))
+                {
+                    await Results.Problem(Problem.InvalidRequest($"'{id}' is not a workspace id (a UUID).")).ExecuteAsync(context);
+                    return;
+                }
+
+                if (await context.RequestServices.GetRequiredService<ErasedWorkspaces>()
+                        .IsErasedAsync(context.RequestServices, workspaceId, context.RequestAborted))
+                {
+                    await Erasure.Gone(workspaceId).ExecuteAsync(context);
+                    return;
+                }
             }
 
             await next(context);

@@ -9,6 +9,7 @@ public static class ProblemCodes
     public const string Forbidden = "forbidden";
     public const string NotFound = "not-found";
     public const string WorkspaceNotFound = "workspace-not-found";
+    public const string WorkspaceDeleted = "workspace-deleted";
     public const string AppNotFound = "app-not-found";
     public const string InviteInvalid = "invite-invalid";
     public const string WorkspaceExists = "workspace-exists";

@@ -26,7 +26,7 @@ namespace Internal.Generated.WolverineHandlers
             Wolverine.Runtime.WolverineTracing.MessageActivity(context.Envelope)?.SetTag("handler.type", "Services.Auth.Workspaces.WorkspaceClaimedHandler");
             
             // The actual message execution
-            var outgoing1 = Services.Auth.Workspaces.WorkspaceClaimedHandler.Handle(workspaceClaimed);
+            var outgoing1 = await Services.Auth.Workspaces.WorkspaceClaimedHandler.Handle(workspaceClaimed, ((Marten.IQuerySession)documentSession), cancellation).ConfigureAwait(false);
 
             if (outgoing1 != null)
             {

@@ -9,7 +9,7 @@ namespace Internal.Generated.WolverineHandlers
     {
         public override System.Type[] EndpointTypes()
         {
-            return new System.Type[] { typeof(Services.Workspace.Apps.ChangeAppSettings), typeof(Services.Workspace.Apps.GetApp), typeof(Services.Workspace.Apps.RegisterApp), typeof(Services.Workspace.Workspaces.ClaimWorkspace), typeof(Services.Workspace.Workspaces.GetWorkspace), typeof(Services.Workspace.Workspaces.GetWorkspaceHistory) };
+            return new System.Type[] { typeof(Services.Workspace.Apps.ChangeAppSettings), typeof(Services.Workspace.Apps.GetApp), typeof(Services.Workspace.Apps.RegisterApp), typeof(Services.Workspace.Workspaces.ClaimWorkspace), typeof(Services.Workspace.Workspaces.EraseWorkspace), typeof(Services.Workspace.Workspaces.GetWorkspace), typeof(Services.Workspace.Workspaces.GetWorkspaceHistory) };
         }
     }
 
@@ -23,6 +23,8 @@ namespace Internal.Generated.WolverineHandlers
     {
         [global::System.Runtime.CompilerServices.ModuleInitializer]
         [global::System.Diagnostics.CodeAnalysis.DynamicDependency(global::System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.All, typeof(global::Internal.Generated.WolverineHandlers.GeneratedHttpEndpointRegistry))]
+        [global::System.Diagnostics.CodeAnalysis.DynamicDependency(global::System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.All, typeof(global::Internal.Generated.WolverineHandlers.DELETE_admin_workspaces_workspaceId))]
+        [global::System.Diagnostics.CodeAnalysis.DynamicDependency(global::System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.All, typeof(global::Internal.Generated.WolverineHandlers.DELETE_api_workspaces_workspaceId))]
         [global::System.Diagnostics.CodeAnalysis.DynamicDependency(global::System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.All, typeof(global::Internal.Generated.WolverineHandlers.GET_admin_apps))]
         [global::System.Diagnostics.CodeAnalysis.DynamicDependency(global::System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.All, typeof(global::Internal.Generated.WolverineHandlers.GET_admin_apps_appId))]
         [global::System.Diagnostics.CodeAnalysis.DynamicDependency(global::System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.All, typeof(global::Internal.Generated.WolverineHandlers.GET_api_workspaces_workspaceId))]
@@ -34,6 +36,7 @@ namespace Internal.Generated.WolverineHandlers
         [global::System.Diagnostics.CodeAnalysis.DynamicDependency(global::System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.All, typeof(global::Services.Workspace.Apps.GetApp))]
         [global::System.Diagnostics.CodeAnalysis.DynamicDependency(global::System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.All, typeof(global::Services.Workspace.Apps.RegisterApp))]
         [global::System.Diagnostics.CodeAnalysis.DynamicDependency(global::System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.All, typeof(global::Services.Workspace.Workspaces.ClaimWorkspace))]
+        [global::System.Diagnostics.CodeAnalysis.DynamicDependency(global::System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.All, typeof(global::Services.Workspace.Workspaces.EraseWorkspace))]
         [global::System.Diagnostics.CodeAnalysis.DynamicDependency(global::System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.All, typeof(global::Services.Workspace.Workspaces.GetWorkspace))]
         [global::System.Diagnostics.CodeAnalysis.DynamicDependency(global::System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.All, typeof(global::Services.Workspace.Workspaces.GetWorkspaceHistory))]
         [global::System.Diagnostics.CodeAnalysis.DynamicDependency(global::System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.All, typeof(global::Microsoft.AspNetCore.Http.HttpResults.Results<Microsoft.AspNetCore.Http.HttpResults.Created<Services.Workspace.Workspaces.ClaimedWorkspace>, Microsoft.AspNetCore.Http.HttpResults.ProblemHttpResult>))]

@@ -118,7 +118,7 @@ export interface components {
              * @description What went wrong, for programs.
              * @enum {string}
              */
-            code: "app-exists" | "app-not-found" | "app-suspended" | "conflict" | "forbidden" | "idempotency-conflict" | "internal-error" | "invalid-document" | "invalid-request" | "invite-invalid" | "method-not-allowed" | "missing-version" | "not-found" | "outdated-version" | "payload-too-large" | "quota-exceeded" | "rate-limited" | "unauthorized" | "unavailable" | "unknown-version" | "workspace-exists" | "workspace-not-found";
+            code: "app-exists" | "app-not-found" | "app-suspended" | "conflict" | "forbidden" | "idempotency-conflict" | "internal-error" | "invalid-document" | "invalid-request" | "invite-invalid" | "method-not-allowed" | "missing-version" | "not-found" | "outdated-version" | "payload-too-large" | "quota-exceeded" | "rate-limited" | "unauthorized" | "unavailable" | "unknown-version" | "workspace-deleted" | "workspace-exists" | "workspace-not-found";
             /**
              * Format: int32
              * @description With `outdated-version`: the workspace's schema version, which the app must reach before it pushes again.

@@ -35,7 +35,7 @@ export interface paths {
         };
         /**
          * Follow a workspace's head
-         * @description Server-Sent Events. One `head` event (id and data `{"seq": n}`) for each seq committed, on any replica, in order; at connect the current head, or with Last-Event-ID every seq after it (at most the newest 1000); a comment line as heartbeat; `revoked` (data `{}`) just before the stream ends because the caller's access was revoked or its token expired. A token holds at most Sync:MaxLiveStreamsPerToken (4) streams per replica: a newer one ends its oldest, without an event, like a replica that stops (the client reconnects after `retry`).
+         * @description Server-Sent Events. One `head` event (id and data `{"seq": n}`) for each seq committed, on any replica, in order; at connect the current head, or with Last-Event-ID every seq after it (at most the newest 1000); a comment line as heartbeat; `revoked` (data `{}`) just before the stream ends because the caller's access was revoked or its token expired; `deleted` (data `{}`) just before it ends because the workspace was deleted. A token holds at most Sync:MaxLiveStreamsPerToken (4) streams per replica: a newer one ends its oldest, without an event, like a replica that stops (the client reconnects after `retry`).
          */
         get: operations["liveEvents"];
         put?: never;
@@ -82,7 +82,7 @@ export interface components {
              * @description What went wrong, for programs.
              * @enum {string}
              */
-            code: "app-exists" | "app-not-found" | "app-suspended" | "conflict" | "forbidden" | "idempotency-conflict" | "internal-error" | "invalid-document" | "invalid-request" | "invite-invalid" | "method-not-allowed" | "missing-version" | "not-found" | "outdated-version" | "payload-too-large" | "quota-exceeded" | "rate-limited" | "unauthorized" | "unavailable" | "unknown-version" | "workspace-exists" | "workspace-not-found";
+            code: "app-exists" | "app-not-found" | "app-suspended" | "conflict" | "forbidden" | "idempotency-conflict" | "internal-error" | "invalid-document" | "invalid-request" | "invite-invalid" | "method-not-allowed" | "missing-version" | "not-found" | "outdated-version" | "payload-too-large" | "quota-exceeded" | "rate-limited" | "unauthorized" | "unavailable" | "unknown-version" | "workspace-deleted" | "workspace-exists" | "workspace-not-found";
             /**
              * Format: int32
              * @description With `outdated-version`: the workspace's schema version, which the app must reach before it pushes again.

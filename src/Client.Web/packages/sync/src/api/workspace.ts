@@ -36,7 +36,11 @@ export interface paths {
         get: operations["getWorkspace"];
         put?: never;
         post?: never;
-        delete?: never;
+        /**
+         * Delete a workspace and everything of it
+         * @description The owner erases the workspace in every service: its changes, snapshots, tokens, invites and history. Afterwards every route of the id answers 410 workspace-deleted, live streams end, and the id cannot be claimed again.
+         */
+        delete: operations["deleteWorkspace"];
         options?: never;
         head?: never;
         patch?: never;
@@ -95,6 +99,7 @@ export interface components {
             /** Format: date-time */
             expiresAt: null | string;
         };
+        IResult: Record<string, never>;
         MemberView: {
             /** Format: uuid */
             clientId: string;
@@ -117,7 +122,7 @@ export interface components {
              * @description What went wrong, for programs.
              * @enum {string}
              */
-            code: "app-exists" | "app-not-found" | "app-suspended" | "conflict" | "forbidden" | "idempotency-conflict" | "internal-error" | "invalid-document" | "invalid-request" | "invite-invalid" | "method-not-allowed" | "missing-version" | "not-found" | "outdated-version" | "payload-too-large" | "quota-exceeded" | "rate-limited" | "unauthorized" | "unavailable" | "unknown-version" | "workspace-exists" | "workspace-not-found";
+            code: "app-exists" | "app-not-found" | "app-suspended" | "conflict" | "forbidden" | "idempotency-conflict" | "internal-error" | "invalid-document" | "invalid-request" | "invite-invalid" | "method-not-allowed" | "missing-version" | "not-found" | "outdated-version" | "payload-too-large" | "quota-exceeded" | "rate-limited" | "unauthorized" | "unavailable" | "unknown-version" | "workspace-deleted" | "workspace-exists" | "workspace-not-found";
             /**
              * Format: int32
              * @description With `outdated-version`: the workspace's schema version, which the app must reach before it pushes again.
@@ -202,6 +207,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description Gone: `workspace-deleted`. The id belonged to a workspace that was deleted. */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Service Unavailable: `unavailable`. The claim is recorded but its token could not be issued yet: retry with the same Idempotency-Key. */
             503: {
                 headers: {
@@ -271,6 +285,82 @@ export interface operations {
             };
             /** @description Not Found: `workspace-not-found`. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Any other error, also a problem: e.g. `rate-limited` (429) or `payload-too-large` (413) from the gateway, `unavailable` (503), `internal-error` (500). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    deleteWorkspace: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                workspaceId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IResult"];
+                };
+            };
+            /** @description Bad Request: `invalid-request`. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unauthorized: `unauthorized`. No token, or one that is malformed, badly signed, expired or revoked. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Forbidden: `forbidden`. A valid token that does not allow this: another workspace's, read-only, or not the master token. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not Found: `workspace-not-found`. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Gone: `workspace-deleted`. */
+            410: {
                 headers: {
                     [name: string]: unknown;
                 };

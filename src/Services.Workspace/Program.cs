@@ -25,6 +25,7 @@ builder.AddOperatorAuthentication();
 builder.AddAppDirectory(AppDirectorySource.LoadAsync);
 builder.Services.AddHostedService<DefaultApp>();
 builder.Services.Configure<ClaimOptions>(builder.Configuration.GetSection("Workspace"));
+builder.Services.AddSingleton<ClaimRate>();
 
 builder.Host.UseWolverine(opts =>
 {
@@ -44,6 +45,8 @@ builder.Services.AddWolverineHttp();
 builder.AddApiDocument("SyncEngine Workspace API");
 
 var app = builder.Build();
+// The client's address, as the gateway saw it, for the apps' claims per address.
+app.UseForwardedHeaders();
 app.UseSyncEngineProblemDetails();
 app.UseSyncEngineAuthentication();
 app.MapWolverineEndpoints();

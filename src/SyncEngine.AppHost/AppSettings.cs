@@ -11,7 +11,11 @@ public static class AppSettings
     {
         var configuration = service.ApplicationBuilder.Configuration;
         service.WithEnvironment("Apps__Default", configuration["Apps:Default"] ?? "default")
-            .WithSectionEnvironment(configuration, "Apps", appHostOnly: ["Default", "CreateDefault"]);
-        return owner ? service.WithEnvironment("Apps__CreateDefault", configuration["Apps:CreateDefault"] ?? "true") : service;
+            .WithSectionEnvironment(configuration, "Apps", appHostOnly: ["Default", "CreateDefault", "DefaultMaxSchemaVersion"]);
+        return owner
+            ? service.WithEnvironment("Apps__CreateDefault", configuration["Apps:CreateDefault"] ?? "true")
+                // The default app releases the schema versions the deployment released before apps (Sync:MaxSchemaVersion).
+                .WithEnvironment("Apps__DefaultMaxSchemaVersion", configuration["Apps:DefaultMaxSchemaVersion"] ?? configuration["Sync:MaxSchemaVersion"] ?? "2")
+            : service;
     }
 }

@@ -17,7 +17,12 @@ public sealed class SyncEngineClient(HttpClient http)
 
     /// <summary>Claims a new workspace; retrying with the same <paramref name="idempotencyKey"/> returns the master token again.</summary>
     public Task<ClaimedWorkspace> ClaimAsync(Guid workspaceId, Guid clientId, string idempotencyKey, CancellationToken ct = default) =>
-        SendAsync<ClaimedWorkspace>(HttpMethod.Post, "/api/workspaces", null, new { workspaceId, clientId }, ct, ("Idempotency-Key", idempotencyKey));
+        ClaimAsync(workspaceId, clientId, idempotencyKey, appId: null, ct);
+
+    /// <summary>Claims a new workspace of <paramref name="appId"/> (null: the deployment's default app).</summary>
+    public Task<ClaimedWorkspace> ClaimAsync(Guid workspaceId, Guid clientId, string idempotencyKey, string? appId, CancellationToken ct = default) =>
+        SendAsync<ClaimedWorkspace>(HttpMethod.Post, "/api/workspaces", null,
+            appId is null ? new { workspaceId, clientId } : new { workspaceId, clientId, appId }, ct, ("Idempotency-Key", idempotencyKey));
 
     /// <summary>Grants <paramref name="clientId"/> access (master token required) and returns the invite to share.</summary>
     public Task<AccessGrant> GrantAsync(

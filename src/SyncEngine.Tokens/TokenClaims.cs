@@ -11,6 +11,8 @@ public static class TokenClaims
     public const string Scope = JwtClaimTypes.Scope;
     public const string WorkspaceId = "wid";
     public const string Master = "master";
+    /// <summary>The app the workspace belongs to (docs/design.md, "Apps on one backend"); absent in tokens issued before apps.</summary>
+    public const string App = "app";
 
     public const string Algorithm = "ES256";
     public const string DefaultIssuer = "syncengine";

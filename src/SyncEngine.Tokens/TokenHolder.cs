@@ -3,7 +3,8 @@ using System.Security.Claims;
 namespace SyncEngine.Tokens;
 
 /// <summary>What a validated token says, read once from its claims.</summary>
-public sealed record TokenHolder(Guid ClientId, Guid WorkspaceId, string Scope, bool IsMaster, Guid TokenId)
+/// <param name="AppId">The token's <c>app</c> claim; null in tokens issued before apps existed (the default app).</param>
+public sealed record TokenHolder(Guid ClientId, Guid WorkspaceId, string Scope, bool IsMaster, Guid TokenId, string? AppId = null)
 {
     public bool CanWrite => Scope == Scopes.ReadWrite;
 
@@ -12,6 +13,6 @@ public sealed record TokenHolder(Guid ClientId, Guid WorkspaceId, string Scope, 
         && Guid.TryParse(user.FindFirstValue(TokenClaims.WorkspaceId), out var workspace)
         && user.FindFirstValue(TokenClaims.Scope) is { } scope && Scopes.IsKnown(scope)
         && Guid.TryParse(user.FindFirstValue(TokenClaims.JwtId), out var tokenId)
-            ? new TokenHolder(client, workspace, scope, user.FindFirstValue(TokenClaims.Master) == "true", tokenId)
+            ? new TokenHolder(client, workspace, scope, user.FindFirstValue(TokenClaims.Master) == "true", tokenId, user.FindFirstValue(TokenClaims.App))
             : null;
 }

@@ -1,5 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using Marten;
+using SyncEngine.Backend.Apps;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Services.Auth.Tokens;
@@ -56,14 +57,18 @@ public static class JoinWorkspace
     [ProblemResponse(StatusCodes.Status404NotFound, ProblemCodes.InviteInvalid,
         Description = "No invite with this code for this workspace and client.")]
     [ProblemResponse(StatusCodes.Status410Gone, ProblemCodes.InviteInvalid, Description = "The invite was used, revoked or has expired.")]
+    [ProblemResponse(StatusCodes.Status403Forbidden, ProblemCodes.AppSuspended, Description = "The workspace's app is suspended; the invite stays unspent.")]
     public static async Task<Results<Ok<JoinedWorkspace>, ProblemHttpResult>> Post(
-        Guid workspaceId, JoinWorkspaceRequest request, IDocumentSession session, TokenIssuer issuer, TimeProvider clock, CancellationToken ct)
+        Guid workspaceId, JoinWorkspaceRequest request, IDocumentSession session, TokenIssuer issuer, AppDirectory apps, TimeProvider clock,
+        CancellationToken ct)
     {
         var hash = InviteCode.Hash(request.InviteCode!);
         var invite = await session.Query<AccessToken>().FirstOrDefaultAsync(t => t.InviteCodeHash == hash, ct);
         var now = clock.GetUtcNow();
         return Decide(invite, workspaceId, request.ClientId, now) switch
         {
+            // The invite's app, like a token's on every other route: a suspended app's invites wait, unspent.
+            JoinDecision.Redeem(var access) when AppEnforcement.Refuse(access.AppId, apps) is { } refused => Problem.Result(refused),
             JoinDecision.Redeem(var access) => await RedeemAsync(access, session, issuer, now, ct),
             JoinDecision.Spent => Invalid(StatusCodes.Status410Gone, "This invite was already used, revoked or has expired; ask the owner for a new one."),
             _ => Invalid(StatusCodes.Status404NotFound, "No invite with this code exists for this workspace and client."),

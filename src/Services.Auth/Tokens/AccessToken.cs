@@ -9,6 +9,8 @@ public sealed class AccessToken
 {
     public Guid Id { get; set; }
     public Guid WorkspaceId { get; set; }
+    /// <summary>The workspace's app, carried as the token's <c>app</c> claim; null for grants made before apps (the default app).</summary>
+    public string? AppId { get; set; }
     public Guid ClientId { get; set; }
     public string Scope { get; set; } = "";
     public bool IsMaster { get; set; }

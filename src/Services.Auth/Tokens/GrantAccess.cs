@@ -72,6 +72,8 @@ public static class GrantAccess
         {
             Id = tokenId,
             WorkspaceId = workspaceId,
+            // The workspace's app, as the granting master token carries it.
+            AppId = caller.AppId,
             ClientId = request.ClientId,
             Scope = request.Scope!,
             GrantedBy = caller.ClientId,

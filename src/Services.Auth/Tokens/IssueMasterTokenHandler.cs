@@ -16,11 +16,12 @@ public static class IssueMasterTokenHandler
     public static MasterGrant Decide(IssueMasterToken request, WorkspaceOwner? owner, Guid tokenId, DateTimeOffset now) =>
         new(
             // WorkspaceClaimed may arrive after this request: record the owner here too (the same facts it will upsert).
-            owner is null ? new WorkspaceOwner(request.WorkspaceId, request.OwnerClientId, now) : null,
+            owner is null ? new WorkspaceOwner(request.WorkspaceId, request.OwnerClientId, now, request.AppId) : null,
             new AccessToken
             {
                 Id = tokenId,
                 WorkspaceId = request.WorkspaceId,
+                AppId = request.AppId ?? owner?.AppId,
                 ClientId = request.OwnerClientId,
                 Scope = Scopes.ReadWrite,
                 IsMaster = true,

@@ -26,6 +26,11 @@ public sealed class TokenIssuer(SigningKeyRing keys, IConfiguration configuratio
             [TokenClaims.JwtId] = access.Id.ToString(),
             [TokenClaims.IssuedAt] = issuedAt.ToUnixTimeSeconds(),
         };
+        if (access.AppId is { } app)
+        {
+            claims[TokenClaims.App] = app;
+        }
+
         var descriptor = new SecurityTokenDescriptor
         {
             Issuer = _issuer,

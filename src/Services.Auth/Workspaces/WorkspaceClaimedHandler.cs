@@ -12,7 +12,7 @@ public static class WorkspaceClaimedHandler
     /// (redelivered late) stores nothing.
     /// </summary>
     public static IMartenOp Decide(WorkspaceClaimed claimed, bool erased) =>
-        erased ? MartenOps.Nothing() : MartenOps.Store(new WorkspaceOwner(claimed.WorkspaceId, claimed.OwnerClientId, claimed.ClaimedAt));
+        erased ? MartenOps.Nothing() : MartenOps.Store(new WorkspaceOwner(claimed.WorkspaceId, claimed.OwnerClientId, claimed.ClaimedAt, claimed.AppId));
 
     public static async Task<IMartenOp> Handle(WorkspaceClaimed claimed, IQuerySession session, CancellationToken ct) =>
         Decide(claimed, await session.IsErasedAsync(claimed.WorkspaceId, ct));

@@ -1,16 +1,38 @@
+using System.Security.Claims;
 using Microsoft.Extensions.Options;
+using SyncEngine.Backend.Apps;
+using SyncEngine.Tokens;
 
 namespace Services.Sync.Changes;
 
 /// <summary>
-/// The newest schema version a push may carry. Without a bound, one writer pushing <c>int.MaxValue</c> moved the
-/// workspace there and every real client was refused (outdated-version) forever. The bound is the one place to ask, so
-/// the app's own <c>maxSchemaVersion</c> (docs/design.md, "Apps") can replace the deployment's setting here alone.
+/// The limits a write of this token's app is held to (docs/design.md, "Apps on one backend"): the app's
+/// <c>maxSchemaVersion</c> (raising it is how an app releases a schema) and its quotas, read from this replica's
+/// AppDirectory, which follows every change within 1 s. A token of no known app (a deployment without apps) has the
+/// deployment's settings: Sync:MaxSchemaVersion, Sync:MaxWorkspaceBytes. Sync:MaxChangeBytes is also a ceiling no app
+/// passes, because it bounds what one request holds in memory.
 /// </summary>
-public sealed class MaxSchemaVersion(IOptionsMonitor<SyncOptions> options)
+public sealed class MaxSchemaVersion(IOptionsMonitor<SyncOptions> options, AppDirectory apps)
 {
-    /// <summary>The bound for <paramref name="workspaceId"/>'s pushes: for now the deployment's Sync:MaxSchemaVersion.</summary>
-    public int For(Guid workspaceId) => options.CurrentValue.MaxSchemaVersion;
+    public sealed record Limits(int MaxSchemaVersion, int MaxChangeBytes, long MaxWorkspaceBytes);
+
+    public Limits For(ClaimsPrincipal user)
+    {
+        var deployment = options.CurrentValue;
+        if (apps.Find(TokenHolder.From(user)?.AppId) is not { } app)
+        {
+            return new Limits(deployment.MaxSchemaVersion, deployment.MaxChangeBytes, deployment.MaxWorkspaceBytes);
+        }
+
+        var quotas = app.Settings.Quotas;
+        return new Limits(
+            app.Settings.MaxSchemaVersion,
+            (int)Math.Min(quotas.MaxChangeBytes ?? deployment.MaxChangeBytes, deployment.MaxChangeBytes),
+            quotas.MaxWorkspaceBytes ?? deployment.MaxWorkspaceBytes);
+    }
+
+    /// <summary>The highest version any known app has released, or the deployment's when higher (ClampUnreleasedVersions).</summary>
+    public int Highest() => apps.All.Select(a => a.Settings.MaxSchemaVersion).Append(options.CurrentValue.MaxSchemaVersion).Max();
 
     public static bool Allows(int version, int max) => version <= max;
 }

@@ -53,20 +53,21 @@ public static class PushChange
         MaxSchemaVersion maxSchemaVersion, SyncProblems problems, SyncMetrics metrics, HeadAnnouncer announcer, CancellationToken ct)
     {
         // The headers first: an unknown version is refused before the body is read.
-        if (Validate(request.Headers[SyncHeaders.IdempotencyKey], request.Headers[SyncHeaders.SchemaVersion], maxSchemaVersion.For(workspaceId))
+        var limits = maxSchemaVersion.For(user);
+        if (Validate(request.Headers[SyncHeaders.IdempotencyKey], request.Headers[SyncHeaders.SchemaVersion], limits.MaxSchemaVersion)
             .IsInvalid(out var problem, out var headers))
         {
             return problems.Reject(problem);
         }
 
-        var max = options.Value.MaxChangeBytes;
+        var max = limits.MaxChangeBytes;
         if (RequestBody.Check(await RequestBody.ReadBoundedAsync(request, max, ct), max, LoroEnvelope.Mode.FastUpdates, "A change cannot be empty.")
             .IsInvalid(out problem, out var body))
         {
             return problems.Reject(problem);
         }
 
-        var maxBytes = options.Value.MaxWorkspaceBytes;
+        var maxBytes = limits.MaxWorkspaceBytes;
         var outcome = await AppendAsync(db, workspaceId, headers, body, TokenHolder.From(user)!.ClientId, maxBytes, ct);
         switch (outcome)
         {

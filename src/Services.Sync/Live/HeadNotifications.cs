@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Threading.Channels;
 using Npgsql;
+using SyncEngine.Backend.Apps;
 using SyncEngine.Backend.Security;
 
 namespace Services.Sync.Live;
@@ -11,7 +12,8 @@ namespace Services.Sync.Live;
 /// close the revoked client's streams.
 /// </summary>
 public sealed class HeadNotifications(
-    NpgsqlDataSource db, RevocationCache revocations, ErasedWorkspaces erased, ILogger<HeadNotifications> logger) : BackgroundService
+    NpgsqlDataSource db, RevocationCache revocations, ErasedWorkspaces erased, ILogger<HeadNotifications> logger, AppDirectory? apps = null)
+    : BackgroundService
 {
     public const string HeadChannel = "syncengine_sync_head";
     public const string RevokedChannel = "syncengine_sync_revoked";
@@ -27,8 +29,20 @@ public sealed class HeadNotifications(
     /// <summary>Workspaces with at least one live stream on this replica: a set is removed when its last stream ends.</summary>
     public int WorkspacesWithSubscribers => _subscribers.Count;
 
-    public sealed class Subscription(Guid workspaceId, Guid clientId, Guid tokenId) : IDisposable
+    public sealed class Subscription(Guid workspaceId, Guid clientId, Guid tokenId, string? appId = null) : IDisposable
     {
+        /// <summary>The token's app claim: its streams end when that app is suspended.</summary>
+        public string? AppId { get; } = appId;
+
+        /// <summary>Set before the stream is ended because its app was suspended: it says <c>app-suspended</c>.</summary>
+        public bool AppSuspended { get; private set; }
+
+        internal void SuspendApp()
+        {
+            AppSuspended = true;
+            _revoked.Cancel();
+        }
+
         private readonly CancellationTokenSource _revoked = new();
         private readonly CancellationTokenSource _superseded = new();
         internal Action? OnDispose { get; set; }
@@ -97,9 +111,9 @@ public sealed class HeadNotifications(
         }
     }
 
-    public Subscription Subscribe(Guid workspaceId, Guid clientId, Guid tokenId)
+    public Subscription Subscribe(Guid workspaceId, Guid clientId, Guid tokenId, string? appId = null)
     {
-        var subscription = new Subscription(workspaceId, clientId, tokenId);
+        var subscription = new Subscription(workspaceId, clientId, tokenId, appId);
         lock (_membership)
         {
             _subscribers.GetOrAdd(workspaceId, _ => new ConcurrentDictionary<Subscription, byte>())[subscription] = 0;
@@ -123,6 +137,28 @@ public sealed class HeadNotifications(
 
     /// <summary>A revocation of one token (the owner ending its other master tokens), not of the whole pair.</summary>
     public static string TokenRevokedPayload(Guid workspaceId, Guid clientId, Guid tokenId) => $"{workspaceId:N}:{clientId:N}:{tokenId:N}";
+
+    public override Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (apps is not null)
+        {
+            // A suspension reaches the directory within 1 s (NOTIFY); the app's streams end as it does.
+            apps.Changed += EndSuspendedAppsStreams;
+        }
+
+        return base.StartAsync(cancellationToken);
+    }
+
+    private void EndSuspendedAppsStreams()
+    {
+        foreach (var subscription in _subscribers.Values.SelectMany(set => set.Keys))
+        {
+            if (apps!.Find(subscription.AppId) is { Settings.Suspended: true })
+            {
+                subscription.SuspendApp();
+            }
+        }
+    }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {

@@ -8,6 +8,7 @@ using Microsoft.OpenApi;
 using Npgsql;
 using Services.Sync.Changes;
 using SyncEngine.Backend.OpenApi;
+using SyncEngine.Backend.Apps;
 using SyncEngine.Backend.Security;
 using SyncEngine.Tokens;
 
@@ -35,7 +36,8 @@ public static class LiveEvents
     [EndpointDescription("Server-Sent Events. One `head` event (id and data `{\"seq\": n}`) for each seq committed, on any " +
         "replica, in order; at connect the current head, or with Last-Event-ID every seq after it (at most the newest 1000); " +
         "a comment line as heartbeat; `revoked` (data `{}`) just before the stream ends because the caller's access was " +
-        "revoked or its token expired; `deleted` (data `{}`) just before it ends because the workspace was deleted. A token holds at most Sync:MaxLiveStreamsPerToken (4) streams per replica: a newer one " +
+        "revoked or its token expired; `deleted` (data `{}`) just before it ends because the workspace was deleted; `app-suspended` " +
+        "(data `{}`) when its app was suspended. A token holds at most Sync:MaxLiveStreamsPerToken (4) streams per replica: a newer one " +
         "ends its oldest, without an event, like a replica that stops (the client reconnects after `retry`).")]
     [Tags("Live")]
     [ApiParameter("Last-Event-ID", ParameterLocation.Header, typeof(long), "The last head seq received, when reconnecting.")]
@@ -43,10 +45,10 @@ public static class LiveEvents
     private static async Task Handle(
         Guid workspaceId, HttpContext http, ClaimsPrincipal user, NpgsqlDataSource db, HeadNotifications notifications,
         IOptions<SyncOptions> options, SyncMetrics metrics, TimeProvider clock, IHostApplicationLifetime lifetime, LiveStreamLimit limit,
-        RevocationCache revocations, ErasedWorkspaces erased)
+        RevocationCache revocations, ErasedWorkspaces erased, AppDirectory apps)
     {
         var holder = TokenHolder.From(user)!;
-        using var subscription = notifications.Subscribe(workspaceId, holder.ClientId, holder.TokenId);
+        using var subscription = notifications.Subscribe(workspaceId, holder.ClientId, holder.TokenId, holder.AppId);
         using var admitted = limit.Admit(subscription);
         // A stream also ends when this replica stops: otherwise open streams hold a restart or deploy for the whole
         // shutdown timeout. The client reconnects (retry: 3000) to a replica that runs. A stream superseded by the
@@ -87,6 +89,10 @@ public static class LiveEvents
                     {
                         subscription.Erase();
                     }
+                    else if (apps.Find(holder.AppId) is { Settings.Suspended: true })
+                    {
+                        subscription.SuspendApp();
+                    }
 
                     if (clock.GetUtcNow() >= expiry || await revocations.RefusesAsync(http.RequestServices, holder, issuedAt, ends.Token))
                     {
@@ -111,7 +117,12 @@ public static class LiveEvents
         {
             // Revoked or expired: say so, then end the stream; the client stops syncing and keeps its local edits.
             // Erased: the workspace is gone for everyone (every route of it is 410 workspace-deleted from now on).
-            await WriteAsync(http, subscription.Erased ? "event: deleted\ndata: {}\n\n" : "event: revoked\ndata: {}\n\n", CancellationToken.None);
+            // App suspended: nothing is lost; reconnecting is 403 app-suspended until the app is resumed.
+            await WriteAsync(http,
+                subscription.Erased ? "event: deleted\ndata: {}\n\n"
+                : subscription.AppSuspended ? "event: app-suspended\ndata: {}\n\n"
+                : "event: revoked\ndata: {}\n\n",
+                CancellationToken.None);
         }
         catch (OperationCanceledException)
         {

@@ -46,7 +46,7 @@ public static class UploadSnapshot
             "snapshot, or its format (Loro or opaque) is not the one the workspace's first change fixed.")]
     private static async Task<IResult> Handle(
         Guid workspaceId, HttpRequest request, ClaimsPrincipal user, NpgsqlDataSource db, IOptions<SyncOptions> options,
-        SyncProblems problems, SyncMetrics metrics, CancellationToken ct)
+        MaxSchemaVersion appLimits, SyncProblems problems, SyncMetrics metrics, CancellationToken ct)
     {
         if (Validate(request.Headers[SyncHeaders.Covers]).IsInvalid(out var problem, out var covers))
         {
@@ -64,7 +64,7 @@ public static class UploadSnapshot
         await using var tx = await connection.BeginTransactionAsync(ct);
         var (head, _, workspaceFormat, used) = await WorkspaceLog.LockAsync(connection, tx, workspaceId, ct);
         var stored = await StoredAsync(connection, tx, workspaceId, ct);
-        var limit = options.Value.MaxWorkspaceBytes;
+        var limit = appLimits.For(user).MaxWorkspaceBytes;
         switch (Decide(covers, body.Data.Length, body.Format, head, workspaceFormat, stored, used, limit))
         {
             case Decision.BeyondHead:

@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
 using Microsoft.OpenApi;
+using SyncEngine.Backend.Apps;
 using SyncEngine.Backend.OpenApi;
 using SyncEngine.Backend.Security;
 using SyncEngine.Contracts.Auth;
@@ -18,7 +19,8 @@ using Wolverine.Runtime;
 
 namespace Services.Workspace.Workspaces;
 
-public sealed record ClaimWorkspaceRequest(Guid WorkspaceId, Guid ClientId);
+/// <param name="AppId">The app the workspace belongs to; omitted, the deployment's default app (Apps:Default).</param>
+public sealed record ClaimWorkspaceRequest(Guid WorkspaceId, Guid ClientId, string? AppId = null);
 
 public sealed record ClaimedWorkspace(Guid WorkspaceId, Guid OwnerClientId, DateTimeOffset CreatedAt, string Token);
 
@@ -38,6 +40,9 @@ public abstract record ClaimDecision
     /// ended its other master tokens.
     /// </summary>
     public sealed record Exists : ClaimDecision;
+
+    /// <summary>A new workspace would take the app past its <c>maxWorkspaces</c>: nothing is stored.</summary>
+    public sealed record OverQuota(long Limit, long Used) : ClaimDecision;
 }
 
 /// <summary>Claim settings (section <c>Workspace</c>).</summary>
@@ -70,10 +75,10 @@ public sealed class ClaimWorkspace
     /// after the owner ended the ones minted so far.
     /// </summary>
     public static ClaimDecision Decide(
-        Workspace? existing, ClaimWorkspaceRequest request, string claimKey, DateTimeOffset now, TimeSpan retryWindow) =>
+        Workspace? existing, ClaimWorkspaceRequest request, string claimKey, DateTimeOffset now, TimeSpan retryWindow, string? appId = null) =>
         existing switch
         {
-            null => new ClaimDecision.Start(new WorkspaceCreated(request.WorkspaceId, request.ClientId, HashKey(claimKey), now)),
+            null => new ClaimDecision.Start(new WorkspaceCreated(request.WorkspaceId, request.ClientId, HashKey(claimKey), now, appId)),
             _ when existing.OwnerClientId == request.ClientId
                 && (existing.ClaimKeyHash ?? (existing.ClaimKey is { } plain ? HashKey(plain) : null)) == HashKey(claimKey)
                 && now - existing.CreatedAt <= retryWindow
@@ -97,6 +102,10 @@ public sealed class ClaimWorkspace
     [ProblemResponse(StatusCodes.Status409Conflict, ProblemCodes.WorkspaceExists,
         Description = "Claimed already, by another client, with another Idempotency-Key, longer ago than the retry window, " +
             "or the owner has ended its other master tokens since.")]
+    [ProblemResponse(StatusCodes.Status403Forbidden, ProblemCodes.AppSuspended, Description = "The app is suspended.")]
+    [ProblemResponse(StatusCodes.Status403Forbidden, ProblemCodes.QuotaExceeded, Description = "The app has its maxWorkspaces.")]
+    [ProblemResponse(StatusCodes.Status404NotFound, ProblemCodes.AppNotFound, Description = "No app with that appId.")]
+    [ProblemResponse(StatusCodes.Status429TooManyRequests, ProblemCodes.RateLimited, Description = "The app's claimsPerMinutePerAddress.")]
     [ProblemResponse(StatusCodes.Status410Gone, ProblemCodes.WorkspaceDeleted, Description = "The id belonged to a workspace that was deleted.")]
     [ProblemResponse(StatusCodes.Status503ServiceUnavailable, ProblemCodes.Unavailable,
         Description = "The claim is recorded but its token could not be issued yet: retry with the same Idempotency-Key.")]
@@ -105,6 +114,9 @@ public sealed class ClaimWorkspace
         [FromHeader(Name = IdempotencyKeyHeader)] string idempotencyKey,
         IDocumentSession session,
         IMessageBus bus,
+        HttpContext http,
+        AppDirectory apps,
+        ClaimRate rate,
         TimeProvider clock,
         IOptions<ClaimOptions> options,
         ILogger<ClaimWorkspace> logger,
@@ -116,47 +128,92 @@ public sealed class ClaimWorkspace
                 $"Workspace {request.WorkspaceId} has been deleted; its id cannot be claimed again."));
         }
 
-        var window = options.Value.ClaimRetryWindow;
-        var decision = Decide(await session.LoadAsync<Workspace>(request.WorkspaceId, ct), request, idempotencyKey, clock.GetUtcNow(), window);
-        if (decision is ClaimDecision.Start start && !await TryStartAsync(start.Created, session, bus, ct))
+        // The app: known, not suspended, and this address within its claims per minute (ClaimApp).
+        var (app, refused) = ClaimApp.Resolve(request.AppId, apps);
+        if (refused is not null)
         {
-            // A concurrent claim of the same id committed first; only the very same claim (a retry) may still succeed.
-            // Read it through a session of its own: this one still holds the aggregate of the stream it failed to start.
-            await using var query = session.DocumentStore.QuerySession();
-            var winner = await query.LoadAsync<Workspace>(request.WorkspaceId, ct);
-            decision = Decide(winner, request, idempotencyKey, clock.GetUtcNow(), window) is ClaimDecision.Retry retry
-                ? retry
-                : new ClaimDecision.Exists();
+            return Problem.Result(refused);
+        }
+
+        if (app is not null && rate.Refuse(app.Settings, http.Connection.RemoteIpAddress, clock.GetUtcNow()) is { } limited)
+        {
+            http.Response.Headers.RetryAfter = limited.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return Problem.Result(limited.Problem);
+        }
+
+        var window = options.Value.ClaimRetryWindow;
+        var appId = app?.Id;
+        var decision = Decide(await session.LoadAsync<Workspace>(request.WorkspaceId, ct), request, idempotencyKey, clock.GetUtcNow(), window, appId);
+        if (decision is ClaimDecision.Start start)
+        {
+            var started = await TryStartAsync(start.Created, app?.Settings.Quotas.MaxWorkspaces, apps.DefaultAppId, session, bus, ct);
+            if (started is ClaimDecision.OverQuota over)
+            {
+                return Problem.Result(QuotaProblem.Create("maxWorkspaces", over.Limit, over.Used,
+                    $"The app '{appId}' has {over.Used} workspaces, its limit (maxWorkspaces); nothing was stored."));
+            }
+
+            if (started is null)
+            {
+                // A concurrent claim of the same id committed first; only the very same claim (a retry) may still succeed.
+                // Read it through a session of its own: this one still holds the aggregate of the stream it failed to start.
+                await using var query = session.DocumentStore.QuerySession();
+                var winner = await query.LoadAsync<Workspace>(request.WorkspaceId, ct);
+                decision = Decide(winner, request, idempotencyKey, clock.GetUtcNow(), window, appId) is ClaimDecision.Retry retry
+                    ? retry
+                    : new ClaimDecision.Exists();
+            }
         }
 
         return decision switch
         {
-            ClaimDecision.Start s => await IssueTokenAsync(request.WorkspaceId, s.Created.OwnerClientId, s.Created.CreatedAt, bus, logger, ct),
-            ClaimDecision.Retry r => await IssueTokenAsync(request.WorkspaceId, r.Workspace.OwnerClientId, r.Workspace.CreatedAt, bus, logger, ct),
+            ClaimDecision.Start s => await IssueTokenAsync(request.WorkspaceId, s.Created.OwnerClientId, s.Created.CreatedAt, s.Created.AppId, bus, logger, ct),
+            ClaimDecision.Retry r => await IssueTokenAsync(request.WorkspaceId, r.Workspace.OwnerClientId, r.Workspace.CreatedAt,
+                r.Workspace.AppId ?? NullIfEmpty(apps.DefaultAppId), bus, logger, ct),
             _ => Problem.Result(Problem.Create(StatusCodes.Status409Conflict, ProblemCodes.WorkspaceExists,
                 $"Workspace {request.WorkspaceId} has already been claimed.")),
         };
     }
 
-    /// <summary>Commits the new stream together with its WorkspaceClaimed; false when another claim started it first.</summary>
-    private static async Task<bool> TryStartAsync(WorkspaceCreated created, IDocumentSession session, IMessageBus bus, CancellationToken ct)
+    private static string? NullIfEmpty(string value) => value.Length == 0 ? null : value;
+
+    /// <summary>
+    /// Commits the new stream together with its WorkspaceClaimed: the decision when it did, null when another claim
+    /// started it first (or the id was erased meanwhile), <see cref="ClaimDecision.OverQuota"/> when the app is full.
+    /// </summary>
+    private static async Task<ClaimDecision?> TryStartAsync(
+        WorkspaceCreated created, long? maxWorkspaces, string defaultAppId, IDocumentSession session, IMessageBus bus, CancellationToken ct)
     {
         // Shared with an erasure of the id: one that committed since the check above is seen here, never undone.
         await session.LockAgainstErasureAsync(created.WorkspaceId, exclusive: false, ct);
         if (await session.IsErasedAsync(created.WorkspaceId, ct))
         {
-            return false;
+            return null;
+        }
+
+        if (maxWorkspaces is { } limit)
+        {
+            // Claims of one app count and commit one at a time (this lock is held to the commit below), so concurrent
+            // claims never take the app past its limit.
+            await session.QueryAsync<int>("select 1 from (select pg_advisory_xact_lock(hashtextextended(?, 0))) as locked", ct, $"claims:{created.AppId}");
+            var used = created.AppId == defaultAppId
+                ? await session.Query<Workspace>().CountAsync(w => w.AppId == created.AppId || w.AppId == null, ct)
+                : await session.Query<Workspace>().CountAsync(w => w.AppId == created.AppId, ct);
+            if (used >= limit)
+            {
+                return new ClaimDecision.OverQuota(limit, used);
+            }
         }
 
         session.Events.StartStream<Workspace>(created.WorkspaceId, created);
         // Enrolled in the session's outbox: the message is committed with the stream or not at all.
-        await bus.PublishAsync(new WorkspaceClaimed(created.WorkspaceId, created.OwnerClientId, created.CreatedAt));
+        await bus.PublishAsync(new WorkspaceClaimed(created.WorkspaceId, created.OwnerClientId, created.CreatedAt, created.AppId, created.OwnerSubject));
         try
         {
             // Committed here, not by Wolverine after the endpoint returns, because the token is asked for only once
             // the claim is durable.
             await session.SaveChangesAsync(ct);
-            return true;
+            return new ClaimDecision.Start(created);
         }
         // Both say the stream exists now: rich appends report the mt_streams key, quick appends a version mismatch.
         catch (Exception e) when (e is ExistingStreamIdCollisionException or ConcurrencyException)
@@ -169,17 +226,17 @@ public sealed class ClaimWorkspace
                 await context.ClearAllAsync();
             }
 
-            return false;
+            return null;
         }
     }
 
     private static async Task<Results<Created<ClaimedWorkspace>, ProblemHttpResult>> IssueTokenAsync(
-        Guid workspaceId, Guid ownerClientId, DateTimeOffset createdAt, IMessageBus bus, ILogger logger, CancellationToken ct)
+        Guid workspaceId, Guid ownerClientId, DateTimeOffset createdAt, string? appId, IMessageBus bus, ILogger logger, CancellationToken ct)
     {
         MasterTokenIssued issued;
         try
         {
-            issued = await bus.InvokeAsync<MasterTokenIssued>(new IssueMasterToken(workspaceId, ownerClientId), ct, timeout: TokenTimeout);
+            issued = await bus.InvokeAsync<MasterTokenIssued>(new IssueMasterToken(workspaceId, ownerClientId, appId), ct, timeout: TokenTimeout);
         }
         catch (Exception e) when (!ct.IsCancellationRequested)
         {

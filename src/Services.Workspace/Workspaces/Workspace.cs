@@ -7,7 +7,10 @@ namespace Services.Workspace.Workspaces;
 /// A client claimed the workspace and owns it. <see cref="ClaimKeyHash"/> is the SHA-256 (hex) of the claim's
 /// Idempotency-Key: the key lets its holder get the master token again, so only its hash is stored.
 /// </summary>
-public sealed record WorkspaceCreated(Guid WorkspaceId, Guid OwnerClientId, string? ClaimKeyHash, DateTimeOffset CreatedAt)
+/// <param name="AppId">The app it belongs to; null in events written before apps (the default app).</param>
+/// <param name="OwnerSubject">The <c>sub</c> of the app's own JWT on an app-token claim, else null.</param>
+public sealed record WorkspaceCreated(
+    Guid WorkspaceId, Guid OwnerClientId, string? ClaimKeyHash, DateTimeOffset CreatedAt, string? AppId = null, string? OwnerSubject = null)
 {
     /// <summary>The key itself, in events written before only its hash was kept (read, never written).</summary>
     public string? ClaimKey { get; init; }
@@ -34,6 +37,9 @@ public sealed class Workspace
     // The plain key, only in snapshots written before keys were hashed; ClaimWorkspace hashes it when it compares.
     public string? ClaimKey { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
+    /// <summary>Null for workspaces claimed before apps: they belong to the default app.</summary>
+    public string? AppId { get; set; }
+    public string? OwnerSubject { get; set; }
     public int Version { get; set; }
     public List<Member> Members { get; set; } = [];
     public List<Guid> EndedMasterTokenIds { get; set; } = [];
@@ -46,6 +52,8 @@ public sealed class Workspace
         OwnerClientId = created.OwnerClientId,
         ClaimKeyHash = created.ClaimKeyHash ?? (created.ClaimKey is { } plain ? ClaimWorkspace.HashKey(plain) : null),
         CreatedAt = created.CreatedAt,
+        AppId = created.AppId,
+        OwnerSubject = created.OwnerSubject,
     };
 
     // Auth's grant and revoke messages travel separately and may arrive in either order, so state follows the

@@ -24,6 +24,12 @@ public sealed class AppDirectory(string defaultAppId)
     public KnownApp? Find(string? appId) =>
         Volatile.Read(ref _apps).GetValueOrDefault(appId ?? DefaultAppId);
 
+    /// <summary>
+    /// Raised after every reload, so what depends on an app's settings right now (Sync's live streams of a suspended
+    /// app) can act within the 1 s the directory keeps.
+    /// </summary>
+    public event Action? Changed;
+
     /// <summary>Takes what the store holds now; an app already known at a newer version keeps that version.</summary>
     internal void Replace(IEnumerable<KnownApp> stored)
     {
@@ -33,5 +39,6 @@ public sealed class AppDirectory(string defaultAppId)
             .Select(app => known.GetValueOrDefault(app.Id) is { } current && current.Version > app.Version ? current : app)
             .ToFrozenDictionary(app => app.Id, StringComparer.Ordinal);
         Volatile.Write(ref _apps, next);
+        Changed?.Invoke();
     }
 }

@@ -205,6 +205,10 @@ public static class ApiDocument
         if (context.Description.ParameterDescriptions.Any(p => p.Name == AccessPolicies.RouteParameter && p.Source == BindingSource.Path))
         {
             problems.Add(new ProblemResponseAttribute(StatusCodes.Status400BadRequest, ProblemCodes.InvalidRequest));
+            problems.Add(new ProblemResponseAttribute(StatusCodes.Status410Gone, ProblemCodes.WorkspaceDeleted)
+            {
+                Description = "The workspace was deleted.",
+            });
         }
 
         if (metadata.OfType<IAuthorizeData>().Any() && !metadata.OfType<IAllowAnonymous>().Any())
@@ -218,6 +222,14 @@ public static class ApiDocument
             {
                 Description = "A valid token that does not allow this: another workspace's, read-only, or not the master token.",
             });
+            if (context.Description.ParameterDescriptions.Any(p => p.Name == AccessPolicies.RouteParameter && p.Source == BindingSource.Path))
+            {
+                // AppEnforcement, after the token.
+                problems.Add(new ProblemResponseAttribute(StatusCodes.Status403Forbidden, ProblemCodes.AppSuspended)
+                {
+                    Description = "The workspace's app is suspended.",
+                });
+            }
         }
 
         await EnsureComponentsAsync(context, document, ct);

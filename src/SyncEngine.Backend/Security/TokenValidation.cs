@@ -11,6 +11,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.IdentityModel.Protocols;
 using Microsoft.IdentityModel.Protocols.OpenIdConnect;
 using Microsoft.IdentityModel.Tokens;
+using SyncEngine.Backend.Apps;
 using SyncEngine.ServiceDefaults.Problems;
 using SyncEngine.Tokens;
 
@@ -81,6 +82,7 @@ public static class TokenValidation
         });
         app.UseAuthentication();
         app.UseAuthorization();
+        app.UseAppEnforcement();
         return app;
     }
 

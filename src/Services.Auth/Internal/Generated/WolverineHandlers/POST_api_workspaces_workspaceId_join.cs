@@ -2,6 +2,7 @@
 #pragma warning disable
 using Microsoft.AspNetCore.Routing;
 using Services.Auth.Tokens;
+using SyncEngine.Backend.Apps;
 using System;
 using System.Linq;
 using Wolverine.Http;
@@ -16,14 +17,16 @@ namespace Internal.Generated.WolverineHandlers
     {
         private readonly Wolverine.Http.WolverineHttpOptions _wolverineHttpOptions;
         private readonly Services.Auth.Tokens.TokenIssuer _tokenIssuer;
+        private readonly SyncEngine.Backend.Apps.AppDirectory _appDirectory;
         private readonly System.TimeProvider _timeProvider;
         private readonly Wolverine.Marten.Publishing.OutboxedSessionFactory _outboxedSessionFactory;
         private readonly Wolverine.Runtime.IWolverineRuntime _wolverineRuntime;
 
-        public POST_api_workspaces_workspaceId_join(Wolverine.Http.WolverineHttpOptions wolverineHttpOptions, Services.Auth.Tokens.TokenIssuer tokenIssuer, System.TimeProvider timeProvider, Wolverine.Marten.Publishing.OutboxedSessionFactory outboxedSessionFactory, Wolverine.Runtime.IWolverineRuntime wolverineRuntime) : base(wolverineHttpOptions)
+        public POST_api_workspaces_workspaceId_join(Wolverine.Http.WolverineHttpOptions wolverineHttpOptions, Services.Auth.Tokens.TokenIssuer tokenIssuer, SyncEngine.Backend.Apps.AppDirectory appDirectory, System.TimeProvider timeProvider, Wolverine.Marten.Publishing.OutboxedSessionFactory outboxedSessionFactory, Wolverine.Runtime.IWolverineRuntime wolverineRuntime) : base(wolverineHttpOptions)
         {
             _wolverineHttpOptions = wolverineHttpOptions;
             _tokenIssuer = tokenIssuer;
+            _appDirectory = appDirectory;
             _timeProvider = timeProvider;
             _outboxedSessionFactory = outboxedSessionFactory;
             _wolverineRuntime = wolverineRuntime;
@@ -60,7 +63,7 @@ namespace Internal.Generated.WolverineHandlers
 
             
             // The actual HTTP request handler execution
-            var resultsOfOkOfJoinedWorkspaceAndProblemHttpResult = await Services.Auth.Invites.JoinWorkspace.Post(workspaceId, request, documentSession, _tokenIssuer, _timeProvider, httpContext.RequestAborted).ConfigureAwait(false);
+            var resultsOfOkOfJoinedWorkspaceAndProblemHttpResult = await Services.Auth.Invites.JoinWorkspace.Post(workspaceId, request, documentSession, _tokenIssuer, _appDirectory, _timeProvider, httpContext.RequestAborted).ConfigureAwait(false);
 
             
             // Save all pending changes to this Marten session

@@ -205,6 +205,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description Forbidden: `app-suspended`. The workspace's app is suspended; the invite stays unspent. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Not Found: `invite-invalid`. No invite with this code for this workspace and client. */
             404: {
                 headers: {
@@ -214,7 +223,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Gone: `invite-invalid`. The invite was used, revoked or has expired. */
+            /** @description Gone: `invite-invalid`, `workspace-deleted`. The invite was used, revoked or has expired. The workspace was deleted. */
             410: {
                 headers: {
                     [name: string]: unknown;
@@ -272,8 +281,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Forbidden: `forbidden`. A valid token that does not allow this: another workspace's, read-only, or not the master token. */
+            /** @description Forbidden: `forbidden`, `app-suspended`. A valid token that does not allow this: another workspace's, read-only, or not the master token. The workspace's app is suspended. */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Gone: `workspace-deleted`. The workspace was deleted. */
+            410: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -334,8 +352,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Forbidden: `forbidden`. A valid token that does not allow this: another workspace's, read-only, or not the master token. */
+            /** @description Forbidden: `forbidden`, `app-suspended`. A valid token that does not allow this: another workspace's, read-only, or not the master token. The workspace's app is suspended. */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Gone: `workspace-deleted`. The workspace was deleted. */
+            410: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -392,7 +419,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Forbidden: `forbidden`. A valid token that does not allow this: another workspace's, read-only, or not the master token. */
+            /** @description Forbidden: `forbidden`, `app-suspended`. A valid token that does not allow this: another workspace's, read-only, or not the master token. The workspace's app is suspended. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -403,6 +430,15 @@ export interface operations {
             };
             /** @description Not Found: `not-found`. The client has no access to this workspace. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Gone: `workspace-deleted`. The workspace was deleted. */
+            410: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -35,7 +35,7 @@ export interface paths {
         };
         /**
          * Follow a workspace's head
-         * @description Server-Sent Events. One `head` event (id and data `{"seq": n}`) for each seq committed, on any replica, in order; at connect the current head, or with Last-Event-ID every seq after it (at most the newest 1000); a comment line as heartbeat; `revoked` (data `{}`) just before the stream ends because the caller's access was revoked or its token expired; `deleted` (data `{}`) just before it ends because the workspace was deleted. A token holds at most Sync:MaxLiveStreamsPerToken (4) streams per replica: a newer one ends its oldest, without an event, like a replica that stops (the client reconnects after `retry`).
+         * @description Server-Sent Events. One `head` event (id and data `{"seq": n}`) for each seq committed, on any replica, in order; at connect the current head, or with Last-Event-ID every seq after it (at most the newest 1000); a comment line as heartbeat; `revoked` (data `{}`) just before the stream ends because the caller's access was revoked or its token expired; `deleted` (data `{}`) just before it ends because the workspace was deleted; `app-suspended` (data `{}`) when its app was suspended. A token holds at most Sync:MaxLiveStreamsPerToken (4) streams per replica: a newer one ends its oldest, without an event, like a replica that stops (the client reconnects after `retry`).
          */
         get: operations["liveEvents"];
         put?: never;
@@ -179,8 +179,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Forbidden: `forbidden`. A valid token that does not allow this: another workspace's, read-only, or not the master token. */
+            /** @description Forbidden: `forbidden`, `app-suspended`. A valid token that does not allow this: another workspace's, read-only, or not the master token. The workspace's app is suspended. */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Gone: `workspace-deleted`. The workspace was deleted. */
+            410: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -256,7 +265,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Forbidden: `quota-exceeded`, `forbidden`. The workspace's stored bytes would pass Sync:MaxWorkspaceBytes: carries quota (maxWorkspaceBytes), limit and used. A valid token that does not allow this: another workspace's, read-only, or not the master token. */
+            /** @description Forbidden: `quota-exceeded`, `forbidden`, `app-suspended`. The workspace's stored bytes would pass Sync:MaxWorkspaceBytes: carries quota (maxWorkspaceBytes), limit and used. A valid token that does not allow this: another workspace's, read-only, or not the master token. The workspace's app is suspended. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -267,6 +276,15 @@ export interface operations {
             };
             /** @description Conflict: `idempotency-conflict`, `outdated-version`. outdated-version carries currentVersion: update the app, migrate, then push again. */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Gone: `workspace-deleted`. The workspace was deleted. */
+            410: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -344,8 +362,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Forbidden: `forbidden`. A valid token that does not allow this: another workspace's, read-only, or not the master token. */
+            /** @description Forbidden: `forbidden`, `app-suspended`. A valid token that does not allow this: another workspace's, read-only, or not the master token. The workspace's app is suspended. */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Gone: `workspace-deleted`. The workspace was deleted. */
+            410: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -410,7 +437,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Forbidden: `quota-exceeded`, `forbidden`. The workspace's stored bytes would pass Sync:MaxWorkspaceBytes: carries quota (maxWorkspaceBytes), limit and used. A valid token that does not allow this: another workspace's, read-only, or not the master token. */
+            /** @description Forbidden: `quota-exceeded`, `forbidden`, `app-suspended`. The workspace's stored bytes would pass Sync:MaxWorkspaceBytes: carries quota (maxWorkspaceBytes), limit and used. A valid token that does not allow this: another workspace's, read-only, or not the master token. The workspace's app is suspended. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -421,6 +448,15 @@ export interface operations {
             };
             /** @description Conflict: `conflict`. A stored snapshot covers a later seq. */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Gone: `workspace-deleted`. The workspace was deleted. */
+            410: {
                 headers: {
                     [name: string]: unknown;
                 };

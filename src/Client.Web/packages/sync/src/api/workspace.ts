@@ -84,6 +84,7 @@ export interface components {
             workspaceId: string;
             /** Format: uuid */
             clientId: string;
+            appId?: null | string;
         };
         HistoryEntry: {
             /** @enum {string} */
@@ -198,6 +199,24 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description Forbidden: `app-suspended`, `quota-exceeded`. The app is suspended. The app has its maxWorkspaces. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not Found: `app-not-found`. No app with that appId. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Conflict: `workspace-exists`. Claimed already, by another client, with another Idempotency-Key, longer ago than the retry window, or the owner has ended its other master tokens since. */
             409: {
                 headers: {
@@ -209,6 +228,15 @@ export interface operations {
             };
             /** @description Gone: `workspace-deleted`. The id belonged to a workspace that was deleted. */
             410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Too Many Requests: `rate-limited`. The app's claimsPerMinutePerAddress. */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -274,7 +302,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Forbidden: `forbidden`. A valid token that does not allow this: another workspace's, read-only, or not the master token. */
+            /** @description Forbidden: `forbidden`, `app-suspended`. A valid token that does not allow this: another workspace's, read-only, or not the master token. The workspace's app is suspended. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -285,6 +313,15 @@ export interface operations {
             };
             /** @description Not Found: `workspace-not-found`. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Gone: `workspace-deleted`. The workspace was deleted. */
+            410: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -341,7 +378,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Forbidden: `forbidden`. A valid token that does not allow this: another workspace's, read-only, or not the master token. */
+            /** @description Forbidden: `forbidden`, `app-suspended`. A valid token that does not allow this: another workspace's, read-only, or not the master token. The workspace's app is suspended. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -359,7 +396,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Gone: `workspace-deleted`. */
+            /** @description Gone: `workspace-deleted`. The workspace was deleted. */
             410: {
                 headers: {
                     [name: string]: unknown;
@@ -417,7 +454,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Forbidden: `forbidden`. A valid token that does not allow this: another workspace's, read-only, or not the master token. */
+            /** @description Forbidden: `forbidden`, `app-suspended`. A valid token that does not allow this: another workspace's, read-only, or not the master token. The workspace's app is suspended. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -428,6 +465,15 @@ export interface operations {
             };
             /** @description Not Found: `workspace-not-found`. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Gone: `workspace-deleted`. The workspace was deleted. */
+            410: {
                 headers: {
                     [name: string]: unknown;
                 };

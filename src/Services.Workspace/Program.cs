@@ -26,6 +26,9 @@ builder.AddAppDirectory(AppDirectorySource.LoadAsync);
 builder.Services.AddHostedService<DefaultApp>();
 builder.Services.Configure<ClaimOptions>(builder.Configuration.GetSection("Workspace"));
 builder.Services.AddSingleton<ClaimRate>();
+// app-token apps: their issuers' discovery documents and keys, fetched and cached per issuer.
+builder.Services.AddHttpClient(AppTokens.HttpClientName);
+builder.Services.AddSingleton<AppTokens>();
 
 builder.Host.UseWolverine(opts =>
 {

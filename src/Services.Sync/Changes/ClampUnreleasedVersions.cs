@@ -1,27 +1,47 @@
 using Npgsql;
+using SyncEngine.Backend.Apps;
 
 namespace Services.Sync.Changes;
 
 /// <summary>
-/// Moves any workspace whose stored schema version is above every released one back to the highest, at start-up.
-/// Before the bound existed a writer could push <c>int.MaxValue</c>, and such a workspace would refuse every real
-/// client's push (outdated-version) and tell every pull it is outdated, bound or not. Idempotent, so every replica may
-/// run it. With apps, "released" is the highest of every known app's <c>maxSchemaVersion</c> and Sync:MaxSchemaVersion
-/// (MaxSchemaVersion.Highest): the log does not record a workspace's app, so a workspace is clamped only above what no
-/// app released; pushes are held to their own app's version from the first (PushChange), so nothing new gets there.
-/// Runs after the app directory has loaded (registered after it in Program.cs).
+/// Moves any workspace whose stored schema version is above the newest its app released back to that version, at
+/// start-up. Before the bound existed a writer could push <c>int.MaxValue</c>, and such a workspace would refuse every
+/// real client's push (outdated-version) and tell every pull it is outdated, bound or not. Each app's bound is its
+/// <c>maxSchemaVersion</c> (the log's <c>app_id</c>; null is the default app's), and Sync:MaxSchemaVersion for a
+/// workspace of no known app. Idempotent, so every replica may run it; it runs after the app directory has loaded
+/// (registered after it in Program.cs).
 /// </summary>
-public sealed class ClampUnreleasedVersions(NpgsqlDataSource db, MaxSchemaVersion versions, ILogger<ClampUnreleasedVersions> logger)
+public sealed class ClampUnreleasedVersions(
+    NpgsqlDataSource db, AppDirectory apps, Microsoft.Extensions.Options.IOptions<SyncOptions> options, ILogger<ClampUnreleasedVersions> logger)
     : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        var highest = versions.Highest();
-        await using var clamp = db.CreateCommand($"update {SyncSchema.Logs} set schema_version = $1 where schema_version > $1");
-        clamp.Parameters.AddWithValue(highest);
-        if (await clamp.ExecuteNonQueryAsync(cancellationToken) is var clamped and > 0)
+        var known = apps.All.ToList();
+        var defaultApp = apps.Find(null);
+        await using var batch = db.CreateBatch();
+        foreach (var app in known)
         {
-            logger.LogWarning("Moved {Count} workspaces from an unreleased schema version back to {MaxSchemaVersion}", clamped, highest);
+            var clamp = new NpgsqlBatchCommand(
+                $"update {SyncSchema.Logs} set schema_version = $1 where schema_version > $1 and (app_id = $2 or ($3 and app_id is null))");
+            clamp.Parameters.AddWithValue(app.Settings.MaxSchemaVersion);
+            clamp.Parameters.AddWithValue(app.Id);
+            clamp.Parameters.AddWithValue(app.Id == defaultApp?.Id);
+            batch.BatchCommands.Add(clamp);
+        }
+
+        var unknown = new NpgsqlBatchCommand(
+            $"update {SyncSchema.Logs} set schema_version = $1 where schema_version > $1 " +
+            "and (app_id is null and not $2 or app_id is not null and not (app_id = any($3)))");
+        unknown.Parameters.AddWithValue(options.Value.MaxSchemaVersion);
+        unknown.Parameters.AddWithValue(defaultApp is not null);
+        unknown.Parameters.AddWithValue(known.Select(a => a.Id).ToArray());
+        batch.BatchCommands.Add(unknown);
+        await batch.ExecuteNonQueryAsync(cancellationToken);
+        var clamped = batch.BatchCommands.Cast<NpgsqlBatchCommand>().Sum(c => (long)c.RecordsAffected);
+        if (clamped > 0)
+        {
+            logger.LogWarning("Moved {Count} workspaces from an unreleased schema version back to their app's newest", clamped);
         }
     }
 

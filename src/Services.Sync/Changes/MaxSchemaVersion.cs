@@ -31,8 +31,5 @@ public sealed class MaxSchemaVersion(IOptionsMonitor<SyncOptions> options, AppDi
             quotas.MaxWorkspaceBytes ?? deployment.MaxWorkspaceBytes);
     }
 
-    /// <summary>The highest version any known app has released, or the deployment's when higher (ClampUnreleasedVersions).</summary>
-    public int Highest() => apps.All.Select(a => a.Settings.MaxSchemaVersion).Append(options.CurrentValue.MaxSchemaVersion).Max();
-
     public static bool Allows(int version, int max) => version <= max;
 }

@@ -140,6 +140,9 @@ public static class SyncSchema
         // Payload bytes of the workspace's changes and snapshots, kept by every writer under the row lock; null until
         // counted (a log from before this column), see LockFunctionSql.
         logs.AddColumn<long>("stored_bytes");
+        // The workspace's app, from WorkspaceClaimed; null for workspaces claimed before apps (the default app) and
+        // until that message arrives when a push opened the log first.
+        logs.AddColumn<string>("app_id");
 
         var changes = new Table(Changes);
         changes.AddColumn<Guid>("workspace_id").AsPrimaryKey();

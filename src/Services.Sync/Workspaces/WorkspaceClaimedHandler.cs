@@ -12,6 +12,7 @@ public static class WorkspaceClaimedHandler
     /// </summary>
     public static void Handle(WorkspaceClaimed claimed, IDocumentSession session) =>
         session.QueueSqlCommand(
-            $"insert into {SyncSchema.Logs} (workspace_id) select ? where not exists (select 1 from {SyncSchema.ErasedTable} where id = ?) on conflict do nothing",
-            claimed.WorkspaceId, claimed.WorkspaceId);
+            $"insert into {SyncSchema.Logs} (workspace_id, app_id) select ?, ? where not exists (select 1 from {SyncSchema.ErasedTable} where id = ?) " +
+            $"on conflict (workspace_id) do update set app_id = excluded.app_id where {SyncSchema.Logs}.app_id is null",
+            claimed.WorkspaceId, (object?)claimed.AppId ?? DBNull.Value, claimed.WorkspaceId);
 }

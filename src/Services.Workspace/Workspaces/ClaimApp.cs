@@ -11,8 +11,8 @@ namespace Services.Workspace.Workspaces;
 public static class ClaimApp
 {
     /// <summary>
-    /// The claim's <c>appId</c>, or the deployment's default app when it has none; refused when there is neither, the
-    /// app is unknown or suspended, or its claim policy needs the app's own token (not built yet: see docs/design.md).
+    /// The claim's <c>appId</c>, or the deployment's default app when it has none; refused when there is neither, or the
+    /// app is unknown or suspended. An app-token app's own token is checked after this (AppTokens).
     /// A deployment with no apps at all (no default app known) claims as before, with no app.
     /// </summary>
     public static (KnownApp? App, ProblemDetails? Refused) Resolve(string? requested, AppDirectory directory)
@@ -34,10 +34,7 @@ public static class ClaimApp
             return (app, AppEnforcement.Suspended(app.Settings));
         }
 
-        return app.Settings.ClaimPolicy == AppSettings.AppTokenPolicy
-            ? (app, Problem.Create(StatusCodes.Status401Unauthorized, ProblemCodes.Unauthorized,
-                $"The app '{app.Id}' takes claims only with a token of its own identity provider, which this deployment cannot check yet."))
-            : (app, null);
+        return (app, null);
     }
 }
 

@@ -10,6 +10,7 @@ using Microsoft.OpenApi;
 using SyncEngine.Backend.Apps;
 using SyncEngine.Backend.OpenApi;
 using SyncEngine.Backend.Security;
+using SyncEngine.Contracts.Apps;
 using SyncEngine.Contracts.Auth;
 using SyncEngine.Contracts.Workspaces;
 using SyncEngine.ServiceDefaults.Problems;
@@ -75,10 +76,11 @@ public sealed class ClaimWorkspace
     /// after the owner ended the ones minted so far.
     /// </summary>
     public static ClaimDecision Decide(
-        Workspace? existing, ClaimWorkspaceRequest request, string claimKey, DateTimeOffset now, TimeSpan retryWindow, string? appId = null) =>
+        Workspace? existing, ClaimWorkspaceRequest request, string claimKey, DateTimeOffset now, TimeSpan retryWindow, string? appId = null,
+        string? ownerSubject = null) =>
         existing switch
         {
-            null => new ClaimDecision.Start(new WorkspaceCreated(request.WorkspaceId, request.ClientId, HashKey(claimKey), now, appId)),
+            null => new ClaimDecision.Start(new WorkspaceCreated(request.WorkspaceId, request.ClientId, HashKey(claimKey), now, appId, ownerSubject)),
             _ when existing.OwnerClientId == request.ClientId
                 && (existing.ClaimKeyHash ?? (existing.ClaimKey is { } plain ? HashKey(plain) : null)) == HashKey(claimKey)
                 && now - existing.CreatedAt <= retryWindow
@@ -117,6 +119,7 @@ public sealed class ClaimWorkspace
         HttpContext http,
         AppDirectory apps,
         ClaimRate rate,
+        AppTokens appTokens,
         TimeProvider clock,
         IOptions<ClaimOptions> options,
         ILogger<ClaimWorkspace> logger,
@@ -141,9 +144,22 @@ public sealed class ClaimWorkspace
             return Problem.Result(limited.Problem);
         }
 
+        string? ownerSubject = null;
+        if (app?.Settings.ClaimPolicy == AppSettings.AppTokenPolicy)
+        {
+            var (subject, badToken) = await appTokens.ValidateAsync(app.Settings, http.Request.Headers.Authorization, ct);
+            if (badToken is not null)
+            {
+                return Problem.Result(badToken);
+            }
+
+            ownerSubject = subject;
+        }
+
         var window = options.Value.ClaimRetryWindow;
         var appId = app?.Id;
-        var decision = Decide(await session.LoadAsync<Workspace>(request.WorkspaceId, ct), request, idempotencyKey, clock.GetUtcNow(), window, appId);
+        var decision = Decide(await session.LoadAsync<Workspace>(request.WorkspaceId, ct), request, idempotencyKey, clock.GetUtcNow(), window, appId,
+            ownerSubject);
         if (decision is ClaimDecision.Start start)
         {
             var started = await TryStartAsync(start.Created, app?.Settings.Quotas.MaxWorkspaces, apps.DefaultAppId, session, bus, ct);
@@ -184,17 +200,13 @@ public sealed class ClaimWorkspace
     private static async Task<ClaimDecision?> TryStartAsync(
         WorkspaceCreated created, long? maxWorkspaces, string defaultAppId, IDocumentSession session, IMessageBus bus, CancellationToken ct)
     {
-        // Shared with an erasure of the id: one that committed since the check above is seen here, never undone.
-        await session.LockAgainstErasureAsync(created.WorkspaceId, exclusive: false, ct);
-        if (await session.IsErasedAsync(created.WorkspaceId, ct))
-        {
-            return null;
-        }
-
+        // An erased workspace keeps its (archived, empty) stream row, so an erasure that committed since the check
+        // above makes StartStream collide below rather than start the id again.
         if (maxWorkspaces is { } limit)
         {
             // Claims of one app count and commit one at a time (this lock is held to the commit below), so concurrent
-            // claims never take the app past its limit.
+            // claims never take the app past its limit. Only apps with the quota pay for the transaction and the lock.
+            await session.BeginTransactionAsync(ct);
             await session.QueryAsync<int>("select 1 from (select pg_advisory_xact_lock(hashtextextended(?, 0))) as locked", ct, $"claims:{created.AppId}");
             var used = created.AppId == defaultAppId
                 ? await session.Query<Workspace>().CountAsync(w => w.AppId == created.AppId || w.AppId == null, ct)

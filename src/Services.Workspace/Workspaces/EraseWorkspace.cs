@@ -40,8 +40,8 @@ public static class EraseWorkspace
     private static async Task<(IResult, OutgoingMessages)> EraseAsync(
         Guid workspaceId, string erasedBy, IDocumentSession session, TimeProvider clock, CancellationToken ct)
     {
-        // Exclusive: a revocation record or a claim of this id racing the erasure either commits first (and is erased
-        // below) or sees the tombstone.
+        // Exclusive: a revocation record racing the erasure either commits first (and is erased below) or sees the
+        // tombstone.
         await session.LockAgainstErasureAsync(workspaceId, exclusive: true, ct);
         if (await session.IsErasedAsync(workspaceId, ct))
         {
@@ -55,9 +55,11 @@ public static class EraseWorkspace
 
         var now = clock.GetUtcNow();
         var schema = session.DocumentStore.Options.Events.DatabaseSchemaName;
-        // Not archived: Marten's archive keeps the events' data, and nothing of the workspace may remain but the tombstone.
+        // The events are deleted, not archived: Marten's archive keeps their data, and nothing of the workspace may remain
+        // but the tombstone. The stream's row stays, archived (its id, type, version and times: nothing of the workspace's
+        // content), so a claim of the id can never start the stream again, even one racing this erasure.
         session.QueueSqlCommand($"delete from {schema}.mt_events where stream_id = ?", workspaceId);
-        session.QueueSqlCommand($"delete from {schema}.mt_streams where id = ?", workspaceId);
+        session.QueueSqlCommand($"update {schema}.mt_streams set is_archived = true where id = ?", workspaceId);
         session.Delete<Workspace>(workspaceId);
         session.RecordErasure(workspaceId, erasedBy, now);
         return (Results.NoContent(), [new WorkspaceErased(workspaceId, erasedBy, now)]);

@@ -24,7 +24,8 @@ public sealed class ErasureTests(WorkspaceService workspace)
         Assert.Equal((workspaceId, $"owner:{owner}"), (erased.WorkspaceId, erased.ErasedBy));
         await using var db = await workspace.Database.OpenAsync(Ct);
         Assert.Equal(0L, (await db.QueryAsync("select count(*) from workspace.mt_events where stream_id = $1", r => r.GetInt64(0), Ct, workspaceId)).Single());
-        Assert.Equal(0L, (await db.QueryAsync("select count(*) from workspace.mt_streams where id = $1", r => r.GetInt64(0), Ct, workspaceId)).Single());
+        // The stream's row stays, archived and empty, so the id can never start a stream again.
+        Assert.Equal([true], await db.QueryAsync("select is_archived from workspace.mt_streams where id = $1", r => r.GetBoolean(0), Ct, workspaceId));
         Assert.Equal(0L, (await db.QueryAsync("select count(*) from workspace.mt_doc_workspace where id = $1", r => r.GetInt64(0), Ct, workspaceId)).Single());
         Assert.Equal(1L, (await db.QueryAsync("select count(*) from workspace.mt_doc_erasedworkspace where id = $1", r => r.GetInt64(0), Ct, workspaceId)).Single());
         foreach (var path in new[] { $"/api/workspaces/{workspaceId}", $"/api/workspaces/{workspaceId}/history" })

@@ -20,17 +20,19 @@ namespace Internal.Generated.WolverineHandlers
         private readonly Wolverine.Http.WolverineHttpOptions _wolverineHttpOptions;
         private readonly Microsoft.Extensions.Logging.ILogger<Services.Workspace.Workspaces.ClaimWorkspace> _loggerOfClaimWorkspace;
         private readonly Microsoft.Extensions.Options.IOptions<Services.Workspace.Workspaces.ClaimOptions> _optionsOfClaimOptions;
+        private readonly Services.Workspace.Workspaces.AppTokens _appTokens;
         private readonly Services.Workspace.Workspaces.ClaimRate _claimRate;
         private readonly SyncEngine.Backend.Apps.AppDirectory _appDirectory;
         private readonly System.TimeProvider _timeProvider;
         private readonly Wolverine.Marten.Publishing.OutboxedSessionFactory _outboxedSessionFactory;
         private readonly Wolverine.Runtime.IWolverineRuntime _wolverineRuntime;
 
-        public POST_api_workspaces(Wolverine.Http.WolverineHttpOptions wolverineHttpOptions, Microsoft.Extensions.Logging.ILogger<Services.Workspace.Workspaces.ClaimWorkspace> loggerOfClaimWorkspace, Microsoft.Extensions.Options.IOptions<Services.Workspace.Workspaces.ClaimOptions> optionsOfClaimOptions, Services.Workspace.Workspaces.ClaimRate claimRate, SyncEngine.Backend.Apps.AppDirectory appDirectory, System.TimeProvider timeProvider, Wolverine.Marten.Publishing.OutboxedSessionFactory outboxedSessionFactory, Wolverine.Runtime.IWolverineRuntime wolverineRuntime) : base(wolverineHttpOptions)
+        public POST_api_workspaces(Wolverine.Http.WolverineHttpOptions wolverineHttpOptions, Microsoft.Extensions.Logging.ILogger<Services.Workspace.Workspaces.ClaimWorkspace> loggerOfClaimWorkspace, Microsoft.Extensions.Options.IOptions<Services.Workspace.Workspaces.ClaimOptions> optionsOfClaimOptions, Services.Workspace.Workspaces.AppTokens appTokens, Services.Workspace.Workspaces.ClaimRate claimRate, SyncEngine.Backend.Apps.AppDirectory appDirectory, System.TimeProvider timeProvider, Wolverine.Marten.Publishing.OutboxedSessionFactory outboxedSessionFactory, Wolverine.Runtime.IWolverineRuntime wolverineRuntime) : base(wolverineHttpOptions)
         {
             _wolverineHttpOptions = wolverineHttpOptions;
             _loggerOfClaimWorkspace = loggerOfClaimWorkspace;
             _optionsOfClaimOptions = optionsOfClaimOptions;
+            _appTokens = appTokens;
             _claimRate = claimRate;
             _appDirectory = appDirectory;
             _timeProvider = timeProvider;
@@ -59,7 +61,7 @@ namespace Internal.Generated.WolverineHandlers
 
             
             // The actual HTTP request handler execution
-            var resultsOfCreatedOfClaimedWorkspaceAndProblemHttpResult = await Services.Workspace.Workspaces.ClaimWorkspace.Post(request, idempotencyKey, documentSession, messageContext, httpContext, _appDirectory, _claimRate, _timeProvider, _optionsOfClaimOptions, _loggerOfClaimWorkspace, httpContext.RequestAborted).ConfigureAwait(false);
+            var resultsOfCreatedOfClaimedWorkspaceAndProblemHttpResult = await Services.Workspace.Workspaces.ClaimWorkspace.Post(request, idempotencyKey, documentSession, messageContext, httpContext, _appDirectory, _claimRate, _appTokens, _timeProvider, _optionsOfClaimOptions, _loggerOfClaimWorkspace, httpContext.RequestAborted).ConfigureAwait(false);
 
             
             // Save all pending changes to this Marten session

@@ -32,6 +32,8 @@ public static class GatewayRoutes
         // Operators: their tokens and the signing keys from Auth, the apps and workspaces at Workspace (docs/design.md, "Operators").
         Route(TokenRoute, Auth, "/connect/token", order: 0, methods: ["POST"]),
         Route("admin-apps", Workspace, "/admin/apps", order: 0),
+        // Sync counts what an app stores and moves; before the app catch-all below.
+        Route("admin-app-usage", Sync, "/admin/apps/{appId}/usage", order: -1),
         Route("admin-app", Workspace, "/admin/apps/{**rest}", order: 0),
         Route("admin-keys", Auth, "/admin/keys/{**rest}", order: 0),
         Route("admin-workspaces", Workspace, "/admin/workspaces/{**rest}", order: 0),

@@ -3,6 +3,7 @@ using Services.Sync;
 using Services.Sync.Changes;
 using Services.Sync.Live;
 using Services.Sync.Snapshots;
+using Services.Sync.Usage;
 using SyncEngine.Backend.Apps;
 using SyncEngine.Backend.Messaging;
 using SyncEngine.Backend.OpenApi;
@@ -17,12 +18,15 @@ builder.LimitDatabasePool();
 builder.AddServiceStore("sync", marten => marten.AddSyncTables());
 builder.AddAppDirectory();
 builder.AddSyncEngineAuthentication();
+// Operators read an app's usage here (GET /admin/apps/{appId}/usage).
+builder.AddOperatorAuthentication();
 builder.Services.Configure<SyncOptions>(builder.Configuration.GetSection("Sync"));
 builder.Services.AddSingleton<SyncMetrics>().AddSingleton<SyncProblems>().AddSingleton<MaxSchemaVersion>().AddHttpContextAccessor();
 builder.Services.AddSingleton<HeadNotifications>().AddHostedService(sp => sp.GetRequiredService<HeadNotifications>());
 builder.Services.AddSingleton<LiveStreamLimit>();
 builder.Services.AddSingleton<HeadAnnouncer>().AddHostedService(sp => sp.GetRequiredService<HeadAnnouncer>());
 builder.Services.AddHostedService<ClampUnreleasedVersions>().AddHostedService<PruneCoveredChanges>();
+builder.Services.AddSingleton<AppUsageRecorder>().AddHostedService(sp => sp.GetRequiredService<AppUsageRecorder>());
 
 builder.Host.UseWolverine(opts =>
 {
@@ -43,6 +47,7 @@ app.MapPushChange();
 app.MapPullChanges();
 app.MapUploadSnapshot();
 app.MapLiveEvents();
+app.MapGetAppUsage();
 app.MapWolverineEndpoints();
 app.MapApiDocument();
 app.MapAppDirectory();

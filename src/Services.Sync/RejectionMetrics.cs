@@ -18,7 +18,9 @@ public static class RejectionMetrics
             if (status >= 400 && !context.Request.Path.StartsWithSegments("/health") && !context.Request.Path.StartsWithSegments("/alive"))
             {
                 var code = context.Items[CodeItem] as string ?? Problem.CodeOf(status);
-                context.RequestServices.GetRequiredService<SyncMetrics>().Rejected(code);
+                var apps = context.RequestServices.GetRequiredService<SyncEngine.Backend.Apps.AppDirectory>();
+                var app = SyncEngine.Tokens.TokenHolder.From(context.User)?.AppId ?? (apps.DefaultAppId.Length > 0 ? apps.DefaultAppId : null);
+                context.RequestServices.GetRequiredService<SyncMetrics>().Rejected(code, app);
             }
         });
 }

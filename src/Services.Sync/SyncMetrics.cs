@@ -25,23 +25,28 @@ public sealed class SyncMetrics
         _liveSubscribers = meter.CreateUpDownCounter<long>("syncengine.sync.live_subscribers", "{stream}", "Open live event streams");
     }
 
-    public void Pushed(int bytes)
+    // Every instrument carries the app (docs/design.md, "Apps on one backend"): "none" where a token has no app and the
+    // deployment names no default.
+    private static KeyValuePair<string, object?> App(string? app) => new("app", app ?? "none");
+
+    public void Pushed(int bytes, string? app = null)
     {
-        _pushes.Add(1);
-        _bytesIn.Add(bytes);
+        _pushes.Add(1, App(app));
+        _bytesIn.Add(bytes, App(app));
     }
 
-    public void SnapshotStored(int bytes) => _bytesIn.Add(bytes, new KeyValuePair<string, object?>("kind", "snapshot"));
+    public void SnapshotStored(int bytes, string? app = null) =>
+        _bytesIn.Add(bytes, new KeyValuePair<string, object?>("kind", "snapshot"), App(app));
 
-    public void Pulled(long bytes)
+    public void Pulled(long bytes, string? app = null)
     {
-        _pulls.Add(1);
-        _bytesOut.Add(bytes);
+        _pulls.Add(1, App(app));
+        _bytesOut.Add(bytes, App(app));
     }
 
-    public void Rejected(string code) => _rejected.Add(1, new KeyValuePair<string, object?>("code", code));
+    public void Rejected(string code, string? app = null) => _rejected.Add(1, new KeyValuePair<string, object?>("code", code), App(app));
 
-    public void SubscriberOpened() => _liveSubscribers.Add(1);
+    public void SubscriberOpened(string? app = null) => _liveSubscribers.Add(1, App(app));
 
-    public void SubscriberClosed() => _liveSubscribers.Add(-1);
+    public void SubscriberClosed(string? app = null) => _liveSubscribers.Add(-1, App(app));
 }

@@ -17,6 +17,7 @@ public static class Commands
         }
 
         root.Subcommands.Add(AppsCommands.Apps());
+        root.Subcommands.Add(AppsCommands.Usage());
         root.Subcommands.Add(KeysCommands.Keys());
         root.Subcommands.Add(WorkspacesCommands.Workspaces());
         return root;

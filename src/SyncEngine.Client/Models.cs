@@ -44,6 +44,13 @@ public sealed record AppQuotas(
     int? ClaimsPerMinutePerAddress = null);
 
 /// <summary>
+/// An app's usage (<c>GET /admin/apps/{appId}/usage</c>): its workspaces, the bytes and changes they store, pushes and
+/// their bytes in the last 24 h, bytes pulls sent in the last 24 h, and live streams open now.
+/// </summary>
+public sealed record AppUsage(
+    long Workspaces, long StoredBytes, long Changes, long PushesLast24h, long BytesInLast24h, long BytesOutLast24h, long LiveStreams);
+
+/// <summary>
 /// One of Auth's signing keys as operators see it (never its private part). <c>State</c>: <c>signing</c>,
 /// <c>pending</c> (published, signs from <c>ActivatesAt</c>), <c>published</c> (no longer signs, its tokens still
 /// verify) or <c>retired</c> (its tokens are refused).

@@ -139,6 +139,10 @@ public sealed class SyncEngineClient(HttpClient http)
     public Task EraseWorkspaceAsync(string operatorToken, Guid workspaceId, CancellationToken ct = default) =>
         SendAsync<JsonElement?>(HttpMethod.Delete, $"/admin/workspaces/{workspaceId}", operatorToken, null, ct);
 
+    /// <summary>An app's usage (operator token required); 404 <c>app-not-found</c> throws.</summary>
+    public Task<AppUsage> GetAppUsageAsync(string operatorToken, string appId, CancellationToken ct = default) =>
+        SendAsync<AppUsage>(HttpMethod.Get, $"/admin/apps/{Uri.EscapeDataString(appId)}/usage", operatorToken, null, ct);
+
     /// <summary>Auth's signing keys, oldest first (operator token required).</summary>
     public Task<IReadOnlyList<SigningKeyInfo>> ListSigningKeysAsync(string operatorToken, CancellationToken ct = default) =>
         SendAsync<IReadOnlyList<SigningKeyInfo>>(HttpMethod.Get, "/admin/keys", operatorToken, null, ct);

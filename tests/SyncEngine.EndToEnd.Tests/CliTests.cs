@@ -47,6 +47,11 @@ public sealed class CliTests(SyncEngineApp app)
         Assert.StartsWith("APP", listed.Output, StringComparison.Ordinal);
         Assert.Matches($@"(?m)^{appId}\s+CLI test\s+open\s+3\s+suspended\s+maxAppBytes=1000000$", listed.Output);
 
+        var usage = await CliAsync("usage", appId, "--json");
+        Assert.True(usage.ExitCode == 0, usage.Error);
+        Assert.Equal(0, usage.Json.GetProperty("workspaces").GetInt64());
+        Assert.Matches(@"live streams:\s+0", (await CliAsync("usage", appId)).Output);
+
         var resumed = await CliAsync("apps", "resume", appId, "--json");
         Assert.True(resumed.ExitCode == 0, resumed.Error);
         Assert.False(resumed.Json.GetProperty("suspended").GetBoolean());

@@ -109,6 +109,8 @@ public class SyncEngineApp : IAsyncLifetime
             // sees a change only if that path works.
             "--Apps:RefreshEvery=01:00:00",
             "--Sync:HeartbeatEvery=00:00:02",
+            // App usage (UsageTests) within a second of what it counts.
+            "--Sync:UsageFlushEvery=00:00:01",
             $"--Workspace:ClaimRetryWindow={ClaimRetryWindow:c}",
             // Key rotation within a test's patience (KeyRotationTests): Auth rereads its ring every second and the
             // other services refetch its keys every two, instead of the production minute and ten minutes.

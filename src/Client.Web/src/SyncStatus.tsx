@@ -9,6 +9,8 @@ const labels: Record<SyncState, string> = {
   "access-lost": "Access lost",
   "update-required": "Update required",
   "version-unreleased": "Waiting for the server to accept this app version",
+  "app-suspended": "Paused by the server's operators — edits are saved on this device",
+  deleted: "Deleted on the server",
   error: "Sync problem",
 };
 

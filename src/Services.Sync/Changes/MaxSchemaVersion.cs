@@ -14,7 +14,8 @@ namespace Services.Sync.Changes;
 /// </summary>
 public sealed class MaxSchemaVersion(IOptionsMonitor<SyncOptions> options, AppDirectory apps)
 {
-    public sealed record Limits(int MaxSchemaVersion, int MaxChangeBytes, long MaxWorkspaceBytes);
+    /// <param name="AppId">The app the limits are of (null: none known), for metrics.</param>
+    public sealed record Limits(int MaxSchemaVersion, int MaxChangeBytes, long MaxWorkspaceBytes, string? AppId = null);
 
     public Limits For(ClaimsPrincipal user)
     {
@@ -28,7 +29,8 @@ public sealed class MaxSchemaVersion(IOptionsMonitor<SyncOptions> options, AppDi
         return new Limits(
             app.Settings.MaxSchemaVersion,
             (int)Math.Min(quotas.MaxChangeBytes ?? deployment.MaxChangeBytes, deployment.MaxChangeBytes),
-            quotas.MaxWorkspaceBytes ?? deployment.MaxWorkspaceBytes);
+            quotas.MaxWorkspaceBytes ?? deployment.MaxWorkspaceBytes,
+            app.Id);
     }
 
     public static bool Allows(int version, int max) => version <= max;

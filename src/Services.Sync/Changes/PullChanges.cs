@@ -2,6 +2,9 @@ using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Primitives;
 using Microsoft.OpenApi;
 using Npgsql;
+using SyncEngine.Backend.Apps;
+using SyncEngine.Tokens;
+using Services.Sync.Usage;
 using SyncEngine.Backend.OpenApi;
 using SyncEngine.Backend.Security;
 using SyncEngine.ServiceDefaults.Problems;
@@ -33,8 +36,10 @@ public static class PullChanges
     [ApiResponseHeader(SyncHeaders.Head, typeof(long), "The workspace's newest seq.")]
     [ApiResponseHeader(SyncHeaders.SchemaVersion, typeof(int), "The workspace's schema version: the newest a push carried.")]
     private static async Task<IResult> Handle(
-        Guid workspaceId, HttpContext http, NpgsqlDataSource db, SyncProblems problems, SyncMetrics metrics, CancellationToken ct)
+        Guid workspaceId, HttpContext http, NpgsqlDataSource db, SyncProblems problems, SyncMetrics metrics, AppUsageRecorder usage,
+        AppDirectory apps, CancellationToken ct)
     {
+        var app = TokenHolder.From(http.User)?.AppId ?? (apps.DefaultAppId.Length > 0 ? apps.DefaultAppId : null);
         if (Validate(http.Request.Query["after"]).IsInvalid(out var problem, out var after))
         {
             return problems.Reject(problem);
@@ -51,7 +56,8 @@ public static class PullChanges
         http.Response.Headers[SyncHeaders.SchemaVersion] = start.Version.ToString();
         if (start.Plan is PullPlan.UpToDate)
         {
-            metrics.Pulled(0);
+            metrics.Pulled(0, app);
+            Record(usage, app, 0);
             return Results.NoContent();
         }
 
@@ -109,8 +115,17 @@ public static class PullChanges
             }
         }
 
-        metrics.Pulled(sent);
+        metrics.Pulled(sent, app);
+        Record(usage, app, sent);
         return Results.Empty;
+    }
+
+    private static void Record(AppUsageRecorder usage, string? app, long bytes)
+    {
+        if (app is not null)
+        {
+            usage.Pulled(app, bytes);
+        }
     }
 
     /// <summary>The last seq the caller has, from <c>after</c>: absent is 0 (everything).</summary>

@@ -72,7 +72,7 @@ public static class PushChange
         switch (outcome)
         {
             case PushOutcome.Appended(var seq):
-                metrics.Pushed(body.Data.Length);
+                metrics.Pushed(body.Data.Length, limits.AppId);
                 announcer.Announce(workspaceId, seq);
                 return Results.Created($"/api/workspaces/{workspaceId}/changes?after={seq - 1}", new PushedChange(seq));
             case PushOutcome.Replayed(var seq):

@@ -18,6 +18,9 @@ public sealed class SyncOptions
     /// <summary>How often an idle live stream gets a comment line, so proxies and clients know it is alive.</summary>
     public TimeSpan HeartbeatEvery { get; set; } = TimeSpan.FromSeconds(15);
 
+    /// <summary>How often each replica records the pull bytes and live streams it counted for app usage.</summary>
+    public TimeSpan UsageFlushEvery { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>
     /// The newest document schema version a released client writes; a push above it is refused (unknown-version), so no
     /// writer can move a workspace to a version every real client is then refused at (outdated-version) forever. The

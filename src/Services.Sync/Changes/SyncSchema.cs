@@ -17,6 +17,10 @@ public static class SyncSchema
     public const string Logs = "sync.logs";
     public const string Changes = "sync.changes";
     public const string Snapshots = "sync.snapshots";
+    /// <summary>Bytes sent by pulls, per app and hour, as every replica flushes them (Usage/AppUsageRecorder.cs).</summary>
+    public const string AppTraffic = "sync.app_traffic";
+    /// <summary>Each replica's open live streams per app, refreshed every few seconds (Usage/AppUsageRecorder.cs).</summary>
+    public const string LiveStreams = "sync.live_streams";
 
     public const string LockFunction = "sync.lock_log";
     public const string PushFunction = "sync.append_change";
@@ -162,6 +166,20 @@ public static class SyncSchema
         snapshots.AddColumn<Guid>("client_id").NotNull();
         snapshots.AddColumn("created_at", "timestamptz").NotNull().DefaultValueByExpression("now()");
 
+        var traffic = new Table(AppTraffic);
+        traffic.AddColumn<string>("app_id").AsPrimaryKey();
+        traffic.AddColumn("hour", "timestamptz").AsPrimaryKey();
+        traffic.AddColumn<long>("bytes_out").NotNull().DefaultValue(0L);
+        traffic.AddColumn<long>("pulls").NotNull().DefaultValue(0L);
+
+        var live = new Table(LiveStreams);
+        live.AddColumn<string>("replica").AsPrimaryKey();
+        live.AddColumn<string>("app_id").AsPrimaryKey();
+        live.AddColumn<int>("streams").NotNull();
+        live.AddColumn("seen_at", "timestamptz").NotNull().DefaultValueByExpression("now()");
+
+        options.Storage.ExtendedSchemaObjects.Add(traffic);
+        options.Storage.ExtendedSchemaObjects.Add(live);
         options.Storage.ExtendedSchemaObjects.Add(logs);
         options.Storage.ExtendedSchemaObjects.Add(changes);
         options.Storage.ExtendedSchemaObjects.Add(snapshots);

@@ -149,6 +149,14 @@ public sealed class HeadNotifications(
         return base.StartAsync(cancellationToken);
     }
 
+    /// <summary>This replica's open live streams by app (a token without an app claim: the default app's).</summary>
+    public IEnumerable<(string AppId, int Streams)> StreamsByApp() =>
+        _subscribers.Values.SelectMany(set => set.Keys)
+            .Select(s => s.AppId ?? (apps?.DefaultAppId is { Length: > 0 } fallback ? fallback : null))
+            .OfType<string>()
+            .GroupBy(app => app, StringComparer.Ordinal)
+            .Select(g => (g.Key, g.Count()));
+
     private void EndSuspendedAppsStreams()
     {
         foreach (var subscription in _subscribers.Values.SelectMany(set => set.Keys))

@@ -58,7 +58,8 @@ public static class LiveEvents
         http.Response.ContentType = "text/event-stream";
         http.Response.Headers.CacheControl = "no-cache";
         http.Response.Headers["X-Accel-Buffering"] = "no";
-        metrics.SubscriberOpened();
+        var app = holder.AppId ?? (apps.DefaultAppId.Length > 0 ? apps.DefaultAppId : null);
+        metrics.SubscriberOpened(app);
         try
         {
             using var ends = CancellationTokenSource.CreateLinkedTokenSource(ct, subscription.Revoked);
@@ -129,7 +130,7 @@ public static class LiveEvents
         }
         finally
         {
-            metrics.SubscriberClosed();
+            metrics.SubscriberClosed(app);
         }
     }
 

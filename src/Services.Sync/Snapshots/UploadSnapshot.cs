@@ -82,7 +82,7 @@ public static class UploadSnapshot
         }
 
         await tx.CommitAsync(ct);
-        metrics.SnapshotStored(body.Data.Length);
+        metrics.SnapshotStored(body.Data.Length, appLimits.For(user).AppId);
         return Results.Created($"/api/workspaces/{workspaceId}/changes", new StoredSnapshot(covers));
     }
 

@@ -25,6 +25,33 @@ public static class AppsCommands
         return apps;
     }
 
+    /// <summary><c>syncengine usage &lt;appId&gt;</c>: what an app stores and moves.</summary>
+    public static Command Usage()
+    {
+        var usage = new Command("usage", "An app's usage: workspaces, stored bytes, changes, the last 24 h's pushes and bytes, live streams.") { AppId };
+        usage.AsOperator(async (op, parse, ct) =>
+        {
+            var used = await op.Api.GetAppUsageAsync(op.Token, parse.GetRequiredValue(AppId), ct);
+            if (op.Json)
+            {
+                parse.Json(used);
+                return;
+            }
+
+            static string N(long n) => n.ToString("N0", CultureInfo.InvariantCulture);
+            parse.Fields([
+                ("workspaces", N(used.Workspaces)),
+                ("stored bytes", N(used.StoredBytes)),
+                ("changes", N(used.Changes)),
+                ("pushes, last 24 h", N(used.PushesLast24h)),
+                ("bytes in, last 24 h", N(used.BytesInLast24h)),
+                ("bytes out, last 24 h", N(used.BytesOutLast24h)),
+                ("live streams", N(used.LiveStreams)),
+            ]);
+        });
+        return usage;
+    }
+
     private static Command List()
     {
         var list = new Command("list", "Every registered app.");

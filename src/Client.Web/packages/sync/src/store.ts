@@ -10,9 +10,14 @@ export type Scope = "read" | "read_write";
  * - `access-lost`: the token was revoked or expired; local edits are kept, syncing stopped until access is granted again;
  * - `update-required`: the workspace's schema is newer than this app; update the app;
  * - `version-unreleased`: this app is newer than the server accepts; its changes stay on the device and are retried;
+ * - `app-suspended`: the deployment's operators suspended this app; nothing is lost, and syncing resumes by itself
+ *   (retried slowly) once the app is resumed;
+ * - `deleted`: the workspace was deleted on the server (by its owner or an operator); syncing stopped for good, and
+ *   what this device holds is its last copy;
  * - `error`: something the user must look at (a change too large, an id already taken), in `detail`.
  */
-export type SyncState = "local" | "syncing" | "synced" | "offline" | "access-lost" | "update-required" | "version-unreleased" | "error";
+export type SyncState =
+  | "local" | "syncing" | "synced" | "offline" | "access-lost" | "update-required" | "version-unreleased" | "app-suspended" | "deleted" | "error";
 
 /** A workspace this device knows: its access and its sync state (the document itself lives in `committed`/`pending`). */
 export interface WorkspaceRecord {

@@ -17,8 +17,8 @@ export type ServerAnswer =
   | ({ request: "claim" | "push" | "pull" } & Failure)
   /** The pull went through: the workspace's schema version, and how many local changes still wait. */
   | { request: "pull"; kind: "pulled"; serverVersion: number; pendingLeft: number }
-  /** The live event stream: failed, sent `revoked`, or ended. */
-  | ({ request: "events" } & (Failure | { kind: "revoked" } | { kind: "ended" }));
+  /** The live event stream: failed, sent `revoked`, `deleted` or `app-suspended`, or ended. */
+  | ({ request: "events" } & (Failure | { kind: "revoked" } | { kind: "deleted" } | { kind: "app-suspended" } | { kind: "ended" }));
 
 /** When to try again: the usual backoff, the slow one for a change the server may accept later, or what it asked for. */
 export type Retry = { after: "backoff" } | { after: "slow-backoff" } | { after: "seconds"; seconds: number };
@@ -39,9 +39,9 @@ export type SyncDecision =
   /** The token no longer works: syncing stops until the device joins again; local edits stay. */
   | { kind: "access-lost"; state: "access-lost"; detail: string }
   /** Something to wait out: show `state` and sync again after `retry`. */
-  | { kind: "retry"; state: "offline" | "syncing" | "error"; detail: string; retry: Retry }
-  /** Nothing a retry fixes and nothing the device can do (the workspace id belongs to someone else). */
-  | { kind: "stopped"; state: "error"; detail: string }
+  | { kind: "retry"; state: "offline" | "syncing" | "app-suspended" | "error"; detail: string; retry: Retry }
+  /** Nothing a retry fixes and nothing the device can do (the id belongs to someone else, or was deleted). */
+  | { kind: "stopped"; state: "error" | "deleted"; detail: string }
   /** The live stream failed or ended for a reason that is not about access: listen again, no change of state. */
   | { kind: "listen-again"; retry: Retry };
 
@@ -62,7 +62,7 @@ export type PushDecision = FailureDecision | Extract<SyncDecision, { kind: "refu
 /** A pull that went through. */
 export type PulledDecision = Extract<SyncDecision, { kind: "settled" | "update-required" }>;
 /** The live stream's answers lead to one of these. */
-export type LiveDecision = Extract<SyncDecision, { kind: "access-lost" | "listen-again" }>;
+export type LiveDecision = Extract<SyncDecision, { kind: "access-lost" | "listen-again" | "stopped" }>;
 
 /** Maps an answer to a request of a sync round to what the worker does and what the user sees. Pure. */
 export function syncState(answer: LiveAnswer, appVersion: number): LiveDecision;
@@ -158,6 +158,9 @@ function pushRefusal(problem: ApiProblem, appVersion: number): PushDecision | un
 }
 
 function problemDecision(problem: ApiProblem): FailureDecision {
+  // Before the other 403s: a suspended app has not lost access, it waits.
+  if (problem.code === "app-suspended") return suspended;
+  if (problem.status === 410 && problem.code === "workspace-deleted") return deleted;
   if (problem.status === 401) {
     return {
       kind: "access-lost",
@@ -175,7 +178,27 @@ function problemDecision(problem: ApiProblem): FailureDecision {
   return { kind: "retry", state: "syncing", detail: `Retrying: ${problem.message}`, retry: retryAfter(problem) };
 }
 
+const suspended: Extract<SyncDecision, { kind: "retry" }> = {
+  kind: "retry",
+  state: "app-suspended",
+  detail: "This app is suspended on the server by its operators. Your edits stay on this device and sync once it is resumed.",
+  // Suspensions last minutes to days: retry slowly, and resume by itself when the server answers again.
+  retry: { after: "slow-backoff" },
+};
+
+const deleted: Extract<SyncDecision, { kind: "stopped" }> = {
+  kind: "stopped",
+  state: "deleted",
+  detail: "This workspace was deleted on the server. What this device holds is its last copy; it no longer syncs.",
+};
+
 function liveDecision(answer: LiveAnswer): LiveDecision {
+  if (answer.kind === "deleted" || (answer.kind === "problem" && answer.problem.status === 410 && answer.problem.code === "workspace-deleted")) {
+    return deleted;
+  }
+  if (answer.kind === "app-suspended" || (answer.kind === "problem" && answer.problem.code === "app-suspended")) {
+    return { kind: "listen-again", retry: { after: "slow-backoff" } };
+  }
   if (answer.kind === "revoked") {
     return {
       kind: "access-lost",

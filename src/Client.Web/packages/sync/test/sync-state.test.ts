@@ -158,9 +158,12 @@ describe("the states the UI shows", () => {
       { request: "pull", kind: "pulled", serverVersion: 2, pendingLeft: 0 },
       { request: "pull", kind: "pulled", serverVersion: 2, pendingLeft: 1 },
       { request: "events", kind: "revoked" },
+      { request: "pull", ...problem(403, "app-suspended") } as ServerAnswer,
+      { request: "pull", ...problem(410, "workspace-deleted") } as ServerAnswer,
     ];
     const shown = new Set<SyncState | undefined>(answers.map((answer) => syncState(answer, appVersion)).map((d: SyncDecision) => ("state" in d ? d.state : undefined)));
-    const all: SyncState[] = ["local", "syncing", "synced", "offline", "access-lost", "update-required", "version-unreleased", "error"];
+    const all: SyncState[] = [
+      "local", "syncing", "synced", "offline", "access-lost", "update-required", "version-unreleased", "app-suspended", "deleted", "error"];
     expect(all.filter((state) => !shown.has(state))).toEqual(["local"]);
   });
 });
@@ -178,5 +181,25 @@ describe("retryDelay", () => {
 
   it("waits what the server asked for", () => {
     expect(retryDelay({ after: "seconds", seconds: 7 }, 5)).toBe(7000);
+  });
+});
+
+describe("syncState of an app's suspension and a workspace's deletion", () => {
+  it.each(requests)("%s: a suspended app (403 app-suspended) waits, retried slowly, and keeps its access", (request) => {
+    const decision = syncState({ request, ...problem(403, "app-suspended") }, appVersion);
+    expect(decision).toMatchObject({ kind: "retry", state: "app-suspended", retry: { after: "slow-backoff" } });
+    expect(decision.kind === "retry" && decision.detail).toContain("sync once it is resumed");
+  });
+
+  it.each(requests)("%s: a deleted workspace (410 workspace-deleted) stops for good", (request) => {
+    expect(syncState({ request, ...problem(410, "workspace-deleted") }, appVersion)).toMatchObject({ kind: "stopped", state: "deleted" });
+  });
+
+  it("live: `deleted` and a 410 stop the stream; `app-suspended` and its 403 listen again slowly, keeping access", () => {
+    expect(syncState({ request: "events", kind: "deleted" }, appVersion)).toMatchObject({ kind: "stopped", state: "deleted" });
+    expect(syncState({ request: "events", ...problem(410, "workspace-deleted") }, appVersion)).toMatchObject({ kind: "stopped" });
+    expect(syncState({ request: "events", kind: "app-suspended" }, appVersion)).toEqual({ kind: "listen-again", retry: { after: "slow-backoff" } });
+    expect(syncState({ request: "events", ...problem(403, "app-suspended") }, appVersion))
+      .toEqual({ kind: "listen-again", retry: { after: "slow-backoff" } });
   });
 });

@@ -79,8 +79,8 @@ export class LiveStreams {
         const body = await this.api.events(token, workspaceId, seq, signal);
         for await (const event of readServerEvents(body)) {
           this.failures.delete(workspaceId);
-          if (event.event === "revoked") {
-            answer = { request: "events", kind: "revoked" };
+          if (event.event === "revoked" || event.event === "deleted" || event.event === "app-suspended") {
+            answer = { request: "events", kind: event.event };
             break;
           }
           if (event.event === "head") {
@@ -97,6 +97,11 @@ export class LiveStreams {
       const decision = syncState(answer, this.appVersion);
       if (decision.kind === "access-lost") {
         await this.on.accessLost(workspaceId, decision.detail, token);
+        return;
+      }
+      if (decision.kind === "stopped") {
+        // Deleted: a sync round's pull gets the same 410 and records the state; this stream is over for good.
+        this.on.sync(workspaceId);
         return;
       }
       // Listen again after a growing pause, and pull whatever was missed meanwhile.

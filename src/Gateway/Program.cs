@@ -5,8 +5,10 @@ var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
 builder.Services.AddValidatedClient(builder.Configuration);
 builder.Services.AddClientRateLimiting(builder.Configuration);
+// Production serves the web client's built bundle (Gateway:WebRoot); development proxies to its dev server.
+var webRoot = WebBundle.Root(builder.Configuration, builder.Environment);
 builder.Services.AddReverseProxy()
-    .LoadFromMemory(GatewayRoutes.Routes, GatewayRoutes.Clusters)
+    .LoadFromMemory(WebBundle.Routes(webRoot), WebBundle.Clusters(webRoot))
     .AddServiceDiscoveryDestinationResolver();
 
 var app = builder.Build();
@@ -15,6 +17,7 @@ app.UseValidatedClient();
 app.UseRateLimiter();
 app.UseRequestBodyLimit(builder.Configuration);
 app.MapReverseProxy();
+app.MapWebBundle(webRoot);
 // Unknown API and admin routes get a problem, not the web client's index page; the YARP routes above are more specific.
 foreach (var prefix in new[] { "/api", "/admin", "/connect" })
 {

@@ -1,4 +1,5 @@
 using Aspire.Hosting;
+using SyncEngine.Topology;
 using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Testing;
 using Microsoft.Extensions.DependencyInjection;

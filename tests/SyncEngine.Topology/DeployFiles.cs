@@ -2,11 +2,11 @@ using System.Text.RegularExpressions;
 using SyncEngine.Testing;
 using YamlDotNet.RepresentationModel;
 
-namespace SyncEngine.AppHost.Tests;
+namespace SyncEngine.Topology;
 
 /// <summary>
 /// What deploy/ says about each service, read from its YAML: deploy/compose/compose.yaml and the Kubernetes manifests
-/// kustomization.yaml lists. Only what <see cref="DeployFilesTests"/> compares is taken.
+/// kustomization.yaml lists. Only what the deploy tests (DeployFilesTests) and the production-topology run compare is taken.
 /// </summary>
 public sealed record DeployedService(
     string Name,
@@ -19,8 +19,11 @@ public sealed record DeployedService(
     bool HasRequests,
     bool HasLimits);
 
-/// <summary>A setting's value: a literal written in the file, or taken from elsewhere (an interpolated variable, a Secret, a ConfigMap).</summary>
-public sealed record EnvironmentValue(string? Literal, string? From, bool Secret);
+/// <summary>
+/// A setting's value: a literal written in the file, or taken from elsewhere (an interpolated variable, a Secret, a
+/// ConfigMap), required (<see cref="Secret"/>: Compose's <c>${NAME:?…}</c>, a Secret) or with a <see cref="Default"/>.
+/// </summary>
+public sealed record EnvironmentValue(string? Literal, string? From, bool Secret, string? Default = null);
 
 public sealed record Probe(string Path, int Port);
 
@@ -98,7 +101,8 @@ public static partial class DeployFiles
     private static EnvironmentValue ComposeValue(string value) =>
         ComposeVariable().Match(value) is { Success: true } variable
             // ${NAME:?message} must be set; ${NAME:-default} and ${NAME} may be left to their default.
-            ? new EnvironmentValue(null, variable.Groups["name"].Value, Secret: variable.Groups["required"].Success)
+            ? new EnvironmentValue(null, variable.Groups["name"].Value, Secret: variable.Groups["required"].Success,
+                variable.Groups["default"].Success ? variable.Groups["default"].Value : null)
             : new EnvironmentValue(value, null, Secret: false);
 
     private static DeployedService KubernetesService(YamlMappingNode deployment, IEnumerable<YamlMappingNode> publicServices)
@@ -161,7 +165,7 @@ public static partial class DeployFiles
 
     private static string Scalar(YamlNode node) => ((YamlScalarNode)node).Value ?? "";
 
-    [GeneratedRegex(@"^\$\{(?<name>[A-Za-z0-9_]+)(?:(?<required>:\?)[^}]*|:-[^}]*)?\}$")]
+    [GeneratedRegex(@"^\$\{(?<name>[A-Za-z0-9_]+)(?:(?<required>:\?)[^}]*|:-(?<default>[^}]*))?\}$")]
     private static partial Regex ComposeVariable();
 
     [GeneratedRegex(@"/dev/tcp/127\.0\.0\.1/(?<port>\d+).*GET (?<path>/\S*) HTTP")]

@@ -18,17 +18,21 @@ public sealed class TestPostgres : IAsyncDisposable
     private static readonly string[] ServiceNames = ["auth", "workspace", "sync"];
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(30);
 
-    private readonly Process _server;
+    private Process _server;
+    private readonly PostgresCluster _cluster;
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _log;
     private readonly string _root;
     private readonly int _port;
     private readonly string _superuserPassword;
     private readonly Dictionary<string, string> _passwords =
         ServiceNames.ToDictionary(s => s, _ => Convert.ToHexString(RandomNumberGenerator.GetBytes(16)).ToLowerInvariant());
 
-    private TestPostgres(Process server, string root, int port, string superuserPassword)
+    private TestPostgres(Process server, PostgresCluster cluster, System.Collections.Concurrent.ConcurrentQueue<string> log, int port, string superuserPassword)
     {
         _server = server;
-        _root = root;
+        _cluster = cluster;
+        _log = log;
+        _root = cluster.Root;
         _port = port;
         _superuserPassword = superuserPassword;
     }
@@ -55,22 +59,9 @@ public sealed class TestPostgres : IAsyncDisposable
         var root = Path.Combine(Path.GetTempPath(), $"syncengine-it-{Guid.NewGuid():N}");
         var cluster = PostgresCluster.Prepare(binaries, root);
         var port = FreePort();
-        var (command, args) = cluster.ServerCommand();
-        var info = new ProcessStartInfo(command) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in args)
-        {
-            info.ArgumentList.Add(arg);
-        }
-
-        info.Environment["PGPORT"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        var server = Process.Start(info) ?? throw new InvalidOperationException($"{command} did not start.");
         var log = new System.Collections.Concurrent.ConcurrentQueue<string>();
-        server.OutputDataReceived += (_, e) => { if (e.Data is not null) log.Enqueue(e.Data); };
-        server.ErrorDataReceived += (_, e) => { if (e.Data is not null) log.Enqueue(e.Data); };
-        server.BeginOutputReadLine();
-        server.BeginErrorReadLine();
-
-        var postgres = new TestPostgres(server, cluster.Root, port, cluster.Password);
+        var server = Launch(cluster, port, log);
+        var postgres = new TestPostgres(server, cluster, log, port, cluster.Password);
         try
         {
             await postgres.WaitUntilAcceptingAsync(log, ct);
@@ -82,6 +73,42 @@ public sealed class TestPostgres : IAsyncDisposable
             await postgres.DisposeAsync();
             throw;
         }
+    }
+
+    private static Process Launch(PostgresCluster cluster, int port, System.Collections.Concurrent.ConcurrentQueue<string> log)
+    {
+        var (command, args) = cluster.ServerCommand();
+        var info = new ProcessStartInfo(command) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var arg in args)
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        info.Environment["PGPORT"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var server = Process.Start(info) ?? throw new InvalidOperationException($"{command} did not start.");
+        server.OutputDataReceived += (_, e) => { if (e.Data is not null) log.Enqueue(e.Data); };
+        server.ErrorDataReceived += (_, e) => { if (e.Data is not null) log.Enqueue(e.Data); };
+        server.BeginOutputReadLine();
+        server.BeginErrorReadLine();
+        return server;
+    }
+
+    /// <summary>
+    /// What <c>pg_ctl stop -m immediate</c> does (SIGQUIT to the postmaster): every session is cut at once, nothing is
+    /// flushed beyond the WAL already written, and the next start recovers from the WAL. For outage tests.
+    /// </summary>
+    public async Task StopImmediatelyAsync(CancellationToken ct)
+    {
+        ProcessRunner.Run("kill", ["-QUIT", _server.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)], TimeSpan.FromSeconds(5));
+        await _server.WaitForExitAsync(ct);
+    }
+
+    /// <summary>Starts the cluster again, same data and port, after <see cref="StopImmediatelyAsync"/>; returns once it accepts connections.</summary>
+    public async Task RestartAsync(CancellationToken ct)
+    {
+        _server.Dispose();
+        _server = Launch(_cluster, _port, _log);
+        await WaitUntilAcceptingAsync(_log, ct);
     }
 
     private async Task WaitUntilAcceptingAsync(System.Collections.Concurrent.ConcurrentQueue<string> log, CancellationToken ct)

@@ -6,7 +6,7 @@ namespace SyncEngine.Topology;
 /// <summary>One published program running as a process of its own; its output is kept for the message when it fails.</summary>
 public sealed class ServiceProcess : IAsyncDisposable
 {
-    private const int KeptLines = 200;
+    private const int KeptLines = 5_000;
     private static readonly HttpClient Probe = new() { Timeout = TimeSpan.FromSeconds(2) };
     private readonly ConcurrentQueue<string> _output = new();
     private readonly Process _process;

@@ -1,5 +1,6 @@
 using System.Threading.Channels;
 using Npgsql;
+using SyncEngine.ServiceDefaults.Problems;
 
 namespace Services.Sync.Live;
 
@@ -42,7 +43,7 @@ public sealed class HeadAnnouncer(NpgsqlDataSource db, ILogger<HeadAnnouncer> lo
 
                 await batch.ExecuteNonQueryAsync(stoppingToken);
             }
-            catch (Exception e) when (e is NpgsqlException or System.IO.IOException or TimeoutException && !stoppingToken.IsCancellationRequested)
+            catch (Exception e) when ((DatabaseOutage.Is(e) || e is NpgsqlException or System.IO.IOException or TimeoutException) && !stoppingToken.IsCancellationRequested)
             {
                 logger.LogWarning(e, "Could not announce {Count} new heads; live streams pick them up at their next heartbeat", newest.Count);
             }

@@ -3,6 +3,7 @@ using System.Threading.Channels;
 using Npgsql;
 using SyncEngine.Backend.Apps;
 using SyncEngine.Backend.Security;
+using SyncEngine.ServiceDefaults.Problems;
 
 namespace Services.Sync.Live;
 
@@ -186,7 +187,7 @@ public sealed class HeadNotifications(
                     await connection.WaitAsync(stoppingToken);
                 }
             }
-            catch (Exception e) when (e is NpgsqlException or System.IO.IOException or TimeoutException && !stoppingToken.IsCancellationRequested)
+            catch (Exception e) when ((DatabaseOutage.Is(e) || e is NpgsqlException or System.IO.IOException or TimeoutException) && !stoppingToken.IsCancellationRequested)
             {
                 // Live streams miss nothing that matters: each (re)connecting client pulls, and the next push notifies.
                 logger.LogWarning(e, "Lost the LISTEN connection; reconnecting");

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Services.Sync.Changes;
+using SyncEngine.ServiceDefaults.Problems;
 
 namespace Services.Sync.Snapshots;
 
@@ -29,7 +30,7 @@ public sealed class PruneCoveredChanges(NpgsqlDataSource db, IOptions<SyncOption
                     logger.LogInformation("Pruned {Count} changes covered by snapshots", pruned);
                 }
             }
-            catch (Exception e) when (e is NpgsqlException or TimeoutException)
+            catch (Exception e) when (DatabaseOutage.Is(e) || e is NpgsqlException or TimeoutException)
             {
                 logger.LogWarning(e, "Pruning covered changes failed; retrying next round");
             }

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using Npgsql;
 using Services.Sync.Changes;
 using Services.Sync.Live;
+using SyncEngine.ServiceDefaults.Problems;
 
 namespace Services.Sync.Usage;
 
@@ -37,7 +38,7 @@ public sealed class AppUsageRecorder(
             {
                 await FlushAsync(stoppingToken);
             }
-            catch (Exception e) when (e is NpgsqlException or TimeoutException && !stoppingToken.IsCancellationRequested)
+            catch (Exception e) when ((DatabaseOutage.Is(e) || e is NpgsqlException or TimeoutException) && !stoppingToken.IsCancellationRequested)
             {
                 // The counts stay in memory (bytes) or are recounted (streams) and go with the next flush.
                 logger.LogWarning(e, "Could not record app usage");

@@ -3,6 +3,7 @@ using Marten;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Npgsql;
+using SyncEngine.ServiceDefaults.Problems;
 
 namespace SyncEngine.Backend.Apps;
 
@@ -62,7 +63,7 @@ public sealed class AppDirectoryRefresh(
             {
                 await ReloadAsync(stoppingToken);
             }
-            catch (Exception e) when (e is NpgsqlException or TimeoutException or InvalidOperationException && !stoppingToken.IsCancellationRequested)
+            catch (Exception e) when ((DatabaseOutage.Is(e) || e is NpgsqlException or TimeoutException or InvalidOperationException) && !stoppingToken.IsCancellationRequested)
             {
                 // The apps already known stay in force; the next tick or notification tries again.
                 logger.LogWarning(e, "Could not reload the app directory");
@@ -103,7 +104,7 @@ public sealed class AppDirectoryRefresh(
             {
                 return;
             }
-            catch (Exception e) when (e is NpgsqlException or System.IO.IOException or TimeoutException && !stoppingToken.IsCancellationRequested)
+            catch (Exception e) when ((DatabaseOutage.Is(e) || e is NpgsqlException or System.IO.IOException or TimeoutException) && !stoppingToken.IsCancellationRequested)
             {
                 logger.LogWarning(e, "Lost the LISTEN connection of the app directory; reconnecting");
                 using var pause = new PeriodicTimer(TimeSpan.FromSeconds(1));

@@ -1,0 +1,122 @@
+using System.Collections.Concurrent;
+using System.Net;
+using SyncEngine.Testing;
+using Xunit;
+
+namespace SyncEngine.Topology.Tests;
+
+/// <summary>
+/// PostgreSQL stopped hard (<c>pg_ctl stop -m immediate</c>: SIGQUIT) in the middle of a push load through the
+/// production topology, and started again 10 s later: every answer meanwhile is a 2xx or 503 <c>unavailable</c> with
+/// Retry-After (never a 500, never a request hanging past its 12 s guard), every service reports unready and recovers
+/// by itself, every acknowledged push is stored with its bytes, and a revocation committed just before the outage is
+/// delivered after it.
+/// </summary>
+public sealed class DatabaseOutageTests(ProductionTopologyFixture app)
+{
+    private static readonly TimeSpan RequestGuard = TimeSpan.FromSeconds(12);
+    private static readonly TimeSpan Outage = TimeSpan.FromSeconds(10);
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private sealed record Acknowledged(long Seq, byte[] Data);
+
+    [Fact]
+    public async Task a_hard_database_stop_mid_load_answers_503_recovers_by_itself_and_loses_nothing_acknowledged()
+    {
+        var (workspaceId, _, master) = await app.NewWorkspaceAsync(Ct);
+        var (member, memberToken) = await app.NewMemberAsync(workspaceId, master, Ct);
+        var acknowledged = new ConcurrentBag<Acknowledged>();
+        var answers = new ConcurrentBag<string>();
+        var restarted = new TaskCompletionSource();
+        var ackedAfterRestart = 0;
+        using var stopLoad = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+
+        async Task PushLoopAsync(int pusher)
+        {
+            for (var i = 0; !stopLoad.IsCancellationRequested; i++)
+            {
+                var data = Guid.NewGuid().ToByteArray();
+                using var guard = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+                guard.CancelAfter(RequestGuard);
+                try
+                {
+                    using var response = await app.Gateway.PushChangeAsync(workspaceId, master, new ByteArrayContent(data), guard.Token);
+                    var body = await response.Content.ReadAsStringAsync(guard.Token);
+                    if (response.IsSuccessStatusCode)
+                    {
+                        var seq = System.Text.Json.JsonDocument.Parse(body).RootElement.GetProperty("seq").GetInt64();
+                        acknowledged.Add(new Acknowledged(seq, data));
+                        if (restarted.Task.IsCompleted)
+                        {
+                            Interlocked.Increment(ref ackedAfterRestart);
+                        }
+                    }
+                    else
+                    {
+                        var retryAfter = response.Headers.RetryAfter is null ? "no Retry-After" : "Retry-After";
+                        var code = System.Text.RegularExpressions.Regex.Match(body, "\"code\":\"([a-z-]+)\"").Groups[1].Value;
+                        answers.Add($"{(int)response.StatusCode} {(code.Length > 0 ? code : body[..Math.Min(body.Length, 80)])} {retryAfter}");
+                        await Task.Delay(TimeSpan.FromMilliseconds(200), CancellationToken.None);
+                    }
+                }
+                catch (OperationCanceledException) when (!Ct.IsCancellationRequested)
+                {
+                    answers.Add($"pusher {pusher}: no answer within {RequestGuard.TotalSeconds:0} s");
+                }
+            }
+        }
+
+        var load = Enumerable.Range(0, 6).Select(PushLoopAsync).ToList();
+        await Eventually.Until(_ => Task.FromResult(acknowledged.Count), n => n >= 30, TimeSpan.FromSeconds(30), Ct);
+
+        // Committed at Auth just before the outage; its AccessRevoked reaches Workspace and Sync through the outbox.
+        await app.Api.RevokeAsync(master, workspaceId, member, Ct);
+        await app.Topology.Database.StopImmediatelyAsync(Ct);
+        var unready = await Task.WhenAll(app.Topology.Processes.Where(p => p.Name != "gateway").Select(async p =>
+            (p.Name, Status: await Eventually.Until(t => StatusAsync(p.Health, t), s => s == HttpStatusCode.ServiceUnavailable, Outage, Ct))));
+        await Task.Delay(Outage - TimeSpan.FromSeconds(2), Ct);
+        await app.Topology.Database.RestartAsync(Ct);
+        restarted.SetResult();
+
+        await Eventually.Until(_ => Task.FromResult(Volatile.Read(ref ackedAfterRestart)), n => n >= 30, TimeSpan.FromSeconds(60), Ct);
+        await stopLoad.CancelAsync();
+        await Task.WhenAll(load);
+
+        var exited = app.Topology.Processes.Where(p => p.HasExited).Select(p =>
+            $"{p.Name} exited:\n{string.Join('\n', p.Output.Split('\n').SkipWhile(l => !l.Contains("BackgroundService failed", StringComparison.Ordinal)).Take(6))}").ToList();
+        Assert.True(exited.Count == 0, "services stopped instead of riding out the outage: " + string.Join("\n\n", exited));
+        Assert.All(unready, u => Assert.True(u.Status == HttpStatusCode.ServiceUnavailable, $"{u.Name}'s /health answered {u.Status} during the outage"));
+        var wrong = answers.Where(a => !a.StartsWith("503 unavailable Retry-After", StringComparison.Ordinal)).GroupBy(a => a).Select(g => $"{g.Count()}× {g.Key}").ToList();
+        Assert.True(wrong.Count == 0, "answers other than 2xx or 503 unavailable with Retry-After: " + string.Join("; ", wrong));
+        Assert.Contains(answers, a => a.StartsWith("503", StringComparison.Ordinal));
+
+        var pulled = await app.Api.PullAsync(master, workspaceId, 0, Ct);
+        var stored = pulled.Frames.ToDictionary(f => f.Seq, f => f.Data);
+        Assert.Equal(Enumerable.Range(1, stored.Count).Select(n => (long)n), stored.Keys.Order());
+        Assert.All(acknowledged, a => Assert.Equal(a.Data, stored[a.Seq]));
+
+        // The revocation committed before the outage was delivered: Sync refuses the member, Workspace records it.
+        Assert.Equal(HttpStatusCode.Unauthorized, await Eventually.Until(
+            t => app.Gateway.StatusAsync($"/api/workspaces/{workspaceId}/changes?after=0", memberToken, t),
+            s => s == HttpStatusCode.Unauthorized, TimeSpan.FromSeconds(30), Ct));
+        var revokedAtWorkspace = await Eventually.Until(t => app.Api.GetWorkspaceAsync(master, workspaceId, t),
+            w => w.GetProperty("members").EnumerateArray().Any(m => m.GetProperty("clientId").GetGuid() == member
+                && m.GetProperty("revokedAt").ValueKind == System.Text.Json.JsonValueKind.String),
+            TimeSpan.FromSeconds(30), Ct);
+        Assert.Contains(revokedAtWorkspace.GetProperty("members").EnumerateArray(), m => m.GetProperty("clientId").GetGuid() == member);
+    }
+
+    private static async Task<HttpStatusCode> StatusAsync(Uri url, CancellationToken ct)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        try
+        {
+            using var response = await http.GetAsync(url, ct);
+            return response.StatusCode;
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !ct.IsCancellationRequested)
+        {
+            return HttpStatusCode.RequestTimeout;
+        }
+    }
+}

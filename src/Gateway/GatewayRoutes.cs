@@ -34,6 +34,8 @@ public static class GatewayRoutes
         Route("admin-apps", Workspace, "/admin/apps", order: 0),
         // Sync counts what an app stores and moves; before the app catch-all below.
         Route("admin-app-usage", Sync, "/admin/apps/{appId}/usage", order: -1),
+        // Auth revokes a lost device's tokens in every workspace of an app.
+        Route("admin-app-clients", Auth, "/admin/apps/{appId}/clients/{**rest}", order: -1),
         Route("admin-app", Workspace, "/admin/apps/{**rest}", order: 0),
         Route("admin-keys", Auth, "/admin/keys/{**rest}", order: 0),
         Route("admin-workspaces", Workspace, "/admin/workspaces/{**rest}", order: 0),

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using SyncEngine.Cli.Apps;
+using SyncEngine.Cli.Clients;
 using SyncEngine.Cli.Keys;
 using SyncEngine.Cli.Workspaces;
 
@@ -10,7 +11,7 @@ public static class Commands
 {
     public static RootCommand Root()
     {
-        var root = new RootCommand("Manage a SyncEngine deployment through its admin API: apps and their settings, signing keys, workspace erasure.");
+        var root = new RootCommand("Manage a SyncEngine deployment through its admin API: apps and their settings, signing keys, workspace erasure, lost devices.");
         foreach (var option in Connection.Options)
         {
             root.Options.Add(option);
@@ -20,6 +21,7 @@ public static class Commands
         root.Subcommands.Add(AppsCommands.Usage());
         root.Subcommands.Add(KeysCommands.Keys());
         root.Subcommands.Add(WorkspacesCommands.Workspaces());
+        root.Subcommands.Add(ClientsCommands.Clients());
         return root;
     }
 }

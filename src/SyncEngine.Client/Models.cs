@@ -50,6 +50,9 @@ public sealed record AppQuotas(
 public sealed record AppUsage(
     long Workspaces, long StoredBytes, long Changes, long PushesLast24h, long BytesInLast24h, long BytesOutLast24h, long LiveStreams);
 
+/// <summary>What revoking a lost device ended: the workspaces of the app it had tokens in, and how many tokens.</summary>
+public sealed record RevokedDevice(string AppId, Guid ClientId, IReadOnlyList<Guid> Workspaces, int Tokens);
+
 /// <summary>
 /// One of Auth's signing keys as operators see it (never its private part). <c>State</c>: <c>signing</c>,
 /// <c>pending</c> (published, signs from <c>ActivatesAt</c>), <c>published</c> (no longer signs, its tokens still

@@ -143,6 +143,13 @@ public sealed class SyncEngineClient(HttpClient http)
     public Task<AppUsage> GetAppUsageAsync(string operatorToken, string appId, CancellationToken ct = default) =>
         SendAsync<AppUsage>(HttpMethod.Get, $"/admin/apps/{Uri.EscapeDataString(appId)}/usage", operatorToken, null, ct);
 
+    /// <summary>
+    /// A lost or stolen device (operator token required): every token of <paramref name="clientId"/> in every workspace
+    /// of <paramref name="appId"/> is revoked; 404 <c>not-found</c> when it has none there.
+    /// </summary>
+    public Task<RevokedDevice> RevokeDeviceAsync(string operatorToken, string appId, Guid clientId, CancellationToken ct = default) =>
+        SendAsync<RevokedDevice>(HttpMethod.Delete, $"/admin/apps/{Uri.EscapeDataString(appId)}/clients/{clientId}", operatorToken, null, ct);
+
     /// <summary>Auth's signing keys, oldest first (operator token required).</summary>
     public Task<IReadOnlyList<SigningKeyInfo>> ListSigningKeysAsync(string operatorToken, CancellationToken ct = default) =>
         SendAsync<IReadOnlyList<SigningKeyInfo>>(HttpMethod.Get, "/admin/keys", operatorToken, null, ct);

@@ -131,13 +131,40 @@ public sealed class CliTests(SyncEngineApp app)
         Assert.Contains(signing, published, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task an_operator_cuts_off_a_lost_device_and_erases_a_workspace_only_when_confirmed()
+    {
+        var (workspaceId, _, master) = await app.NewWorkspaceAsync(Ct);
+        var (device, token) = await app.NewMemberAsync(workspaceId, master, "read_write", Ct);
+
+        var unconfirmed = await CliAsync("clients", "revoke", SyncEngineApp.DefaultApp, device.ToString());
+        Assert.Equal(1, unconfirmed.ExitCode);
+        Assert.Contains("--yes", unconfirmed.Error, StringComparison.Ordinal);
+        Assert.Equal(System.Net.HttpStatusCode.NoContent, await app.Gateway.StatusAsync($"/api/workspaces/{workspaceId}/changes?after=0", token, Ct));
+
+        var revoked = await CliAsync("clients", "revoke", SyncEngineApp.DefaultApp, device.ToString(), "--yes", "--json");
+        Assert.True(revoked.ExitCode == 0, revoked.Error);
+        Assert.Equal(workspaceId, Assert.Single(revoked.Json.GetProperty("workspaces").EnumerateArray()).GetGuid());
+        Assert.Equal(System.Net.HttpStatusCode.Unauthorized, await Eventually.Until(
+            t => app.Gateway.StatusAsync($"/api/workspaces/{workspaceId}/changes?after=0", token, t),
+            s => s == System.Net.HttpStatusCode.Unauthorized, TimeSpan.FromSeconds(10), Ct));
+
+        var notErased = await CliAsync("workspaces", "delete", workspaceId.ToString());
+        Assert.Equal(1, notErased.ExitCode);
+        Assert.Equal(System.Net.HttpStatusCode.OK, await app.Gateway.StatusAsync($"/api/workspaces/{workspaceId}", master, Ct));
+        var erased = await CliAsync("workspaces", "delete", workspaceId.ToString(), "--yes");
+        Assert.True(erased.ExitCode == 0, erased.Error);
+        Assert.Equal(System.Net.HttpStatusCode.Gone, await app.Gateway.StatusAsync($"/api/workspaces/{workspaceId}", master, Ct));
+    }
+
     private static string NewAppId() => $"cli-{Guid.NewGuid():N}"[..16];
 
     private Task<Outcome> CliAsync(params string[] arguments) => CliAsync(arguments, secret: null);
 
     private async Task<Outcome> CliAsync(string[] arguments, string? secret)
     {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        // Standard input redirected (and closed at once), as in a script: commands that ask first must refuse, not hang.
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
         start.ArgumentList.Add(CliAssembly);
         foreach (var argument in arguments)
         {
@@ -148,6 +175,7 @@ public sealed class CliTests(SyncEngineApp app)
         start.Environment["SYNCENGINE_CLIENT_ID"] = SyncEngineApp.OperatorClientId;
         start.Environment["SYNCENGINE_CLIENT_SECRET"] = secret ?? app.OperatorSecret;
         using var process = Process.Start(start) ?? throw new InvalidOperationException("dotnet did not start");
+        process.StandardInput.Close();
         var output = process.StandardOutput.ReadToEndAsync(Ct);
         var error = process.StandardError.ReadToEndAsync(Ct);
         await process.WaitForExitAsync(Ct);

@@ -67,7 +67,7 @@ public sealed class WorkspaceInfoTests(WorkspaceService workspace)
         await workspace.InvokeAsync(granted);
 
         Assert.Equal(HttpStatusCode.Unauthorized, await Eventually.Until(
-            t => workspace.Http.StatusAsync($"/api/workspaces/{workspaceId}", token, t), s => s == HttpStatusCode.Unauthorized, TimeSpan.FromSeconds(1), Ct));
+            t => workspace.Http.StatusAsync($"/api/workspaces/{workspaceId}", token, t), s => s == HttpStatusCode.Unauthorized, TimeSpan.FromSeconds(10), Ct));
         var member = Assert.Single((await workspace.Api.GetWorkspaceAsync(master, workspaceId, Ct)).GetProperty("members").EnumerateArray());
         Assert.NotEqual(JsonValueKind.Null, member.GetProperty("revokedAt").ValueKind);
         var types = (await workspace.Api.GetHistoryAsync(master, workspaceId, Ct)).EnumerateArray().Select(e => e.GetProperty("type").GetString());

@@ -154,7 +154,8 @@ public sealed partial class Device : IAsyncDisposable
         await Page.GetByTestId("invite-client-id").FillAsync(guest.ToString());
         await Page.GetByTestId("invite-scope").SelectOptionAsync(scope);
         await Page.GetByTestId("create-invite").ClickAsync();
-        await Expect(Page.GetByTestId("token").And(Page.Locator($"[data-client-id='{guest}']"))).ToHaveCountAsync(1);
+        // The new invite's row: pending. A guest granted before (and revoked) keeps its earlier row beside it.
+        await Expect(Page.Locator($"[data-testid=token][data-client-id='{guest}'][data-status='pending']")).ToHaveCountAsync(1);
         return await Page.GetByTestId("invite-link").InputValueAsync();
     }
 

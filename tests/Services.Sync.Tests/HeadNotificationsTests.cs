@@ -50,8 +50,8 @@ public sealed class HeadNotificationsTests
         var streams = Enumerable.Range(0, 3).Select(_ => notifications.Subscribe(workspace, Guid.NewGuid(), token)).ToList();
         using var other = notifications.Subscribe(workspace, Guid.NewGuid(), Guid.NewGuid());
 
-        var admitted = streams.Select(limit.Admit).ToList();
-        limit.Admit(other).Dispose();
+        var admitted = streams.Select(s => limit.TryAdmit(s, null, out _)!).ToList();
+        limit.TryAdmit(other, null, out _)!.Dispose();
 
         Assert.Equal([true, false, false], streams.Select(s => s.Superseded.IsCancellationRequested));
         Assert.False(other.Superseded.IsCancellationRequested);
@@ -62,6 +62,42 @@ public sealed class HeadNotificationsTests
         {
             stream.Dispose();
         }
+    }
+
+    [Fact]
+    public void a_client_at_its_apps_limit_is_refused_a_stream_of_another_workspace_but_may_reopen_one()
+    {
+        using var revocations = new RevocationCache(TimeSpan.FromMinutes(1));
+        using var erased = new ErasedWorkspaces(TimeSpan.FromMinutes(1));
+        var notifications = new HeadNotifications(Unused, revocations, erased, NullLogger<HeadNotifications>.Instance);
+        var limit = new LiveStreamLimit(new StaticOptions(new SyncOptions { MaxLiveStreamsPerToken = 1 }));
+        var client = Guid.NewGuid();
+        var (first, second) = (Guid.NewGuid(), Guid.NewGuid());
+        using var a = notifications.Subscribe(Guid.NewGuid(), client, first, "notes");
+        using var b = notifications.Subscribe(Guid.NewGuid(), client, second, "notes");
+        var admittedA = limit.TryAdmit(a, 2, out _);
+        var admittedB = limit.TryAdmit(b, 2, out _);
+        Assert.NotNull(admittedA);
+        Assert.NotNull(admittedB);
+
+        // A third workspace is refused, saying how many the client holds; the same client in another app is not.
+        using var c = notifications.Subscribe(Guid.NewGuid(), client, Guid.NewGuid(), "notes");
+        Assert.Null(limit.TryAdmit(c, 2, out var used));
+        Assert.Equal(2, used);
+        using var elsewhere = notifications.Subscribe(Guid.NewGuid(), client, Guid.NewGuid(), "tasks");
+        limit.TryAdmit(elsewhere, 2, out _)!.Dispose();
+
+        // Reopening the first workspace's stream (its token's limit is 1) supersedes the old one, so it is admitted.
+        using var reopened = notifications.Subscribe(a.WorkspaceId, client, first, "notes");
+        var admittedAgain = limit.TryAdmit(reopened, 2, out _);
+        Assert.NotNull(admittedAgain);
+        Assert.True(a.Superseded.IsCancellationRequested);
+
+        // A closed stream makes room.
+        admittedB!.Dispose();
+        limit.TryAdmit(c, 2, out _)!.Dispose();
+        admittedA!.Dispose();
+        admittedAgain!.Dispose();
     }
 
     private sealed class StaticOptions(SyncOptions value) : IOptionsMonitor<SyncOptions>

@@ -28,4 +28,20 @@ public sealed class LimitsTests
     [InlineData(5, 4, 1)]
     public void a_token_over_its_live_stream_limit_loses_its_oldest_streams(int open, int limit, int closed) =>
         Assert.Equal(closed, LiveStreamLimit.Oldest(open, limit));
+
+    [Theory]
+    [InlineData(1, 0, 2, true)]
+    [InlineData(2, 0, 2, false)]
+    [InlineData(2, 1, 2, true)]
+    [InlineData(9, 0, null, true)]
+    public void a_client_may_open_a_stream_while_it_stays_within_its_apps_limit(int open, int superseding, int? limit, bool allowed) =>
+        Assert.Equal(allowed, LiveStreamLimit.ClientAllows(open, superseding, limit));
+
+    [Theory]
+    [InlineData(4000, 1000, 0, 5000L, true)]
+    [InlineData(4000, 1001, 0, 5000L, false)]
+    [InlineData(5000, 400, 400, 5000L, true)]
+    [InlineData(9000, 1, 0, null, true)]
+    public void a_write_fits_the_apps_bytes_when_the_app_stays_within_them(long used, long adding, long freeing, long? limit, bool allowed) =>
+        Assert.Equal(allowed, AppQuota.Allows(used, adding, freeing, limit));
 }

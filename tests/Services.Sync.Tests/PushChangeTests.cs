@@ -6,6 +6,8 @@ namespace Services.Sync.Tests;
 
 public sealed class PushChangeTests
 {
+    private static readonly MaxSchemaVersion.Limits Limits = new(2, 4096, MaxWorkspaceBytes: 1000, AppId: "notes", MaxAppBytes: 5000);
+
     private static readonly Guid Key = Guid.NewGuid();
     private static readonly PushHeaders Headers = new(Key, 2);
 
@@ -61,6 +63,7 @@ public sealed class PushChangeTests
         Assert.Equal(new PushOutcome.KeyConflict(5), PushOutcome.Read("key-conflict", 5, 2, 100, SyncSchema.LoroFormat));
         Assert.Equal(new PushOutcome.Outdated(3), PushOutcome.Read("outdated", 9, 3, 100, SyncSchema.LoroFormat));
         Assert.Equal(new PushOutcome.OverQuota(100), PushOutcome.Read("quota", 9, 2, 100, SyncSchema.LoroFormat));
+        Assert.Equal(new PushOutcome.AppOverQuota(100), PushOutcome.Read("app-quota", 9, 2, 100, SyncSchema.LoroFormat));
         Assert.Throws<InvalidOperationException>(() => PushOutcome.Read("something-new", 9, 2, 100, SyncSchema.LoroFormat));
     }
 
@@ -73,12 +76,12 @@ public sealed class PushChangeTests
 
     [Fact]
     public void a_key_used_for_other_bytes_is_an_idempotency_conflict() =>
-        AssertProblem(PushChange.Refusal(new PushOutcome.KeyConflict(5), Headers, 1000), 409, "idempotency-conflict");
+        AssertProblem(PushChange.Refusal(new PushOutcome.KeyConflict(5), Headers, Limits), 409, "idempotency-conflict");
 
     [Fact]
     public void an_outdated_push_is_a_conflict_that_names_the_workspaces_version()
     {
-        var problem = PushChange.Refusal(new PushOutcome.Outdated(3), Headers, 1000);
+        var problem = PushChange.Refusal(new PushOutcome.Outdated(3), Headers, Limits);
 
         AssertProblem(problem, 409, "outdated-version");
         Assert.Equal(3, problem.Extensions["currentVersion"]);
@@ -87,7 +90,7 @@ public sealed class PushChangeTests
     [Fact]
     public void a_push_over_the_quota_is_forbidden_and_says_the_limit_and_what_is_used()
     {
-        var problem = PushChange.Refusal(new PushOutcome.OverQuota(900), Headers, 1000);
+        var problem = PushChange.Refusal(new PushOutcome.OverQuota(900), Headers, Limits);
 
         AssertProblem(problem, 403, "quota-exceeded");
         Assert.Equal("maxWorkspaceBytes", problem.Extensions["quota"]);
@@ -96,13 +99,24 @@ public sealed class PushChangeTests
     }
 
     [Fact]
+    public void a_push_over_the_apps_bytes_is_forbidden_and_names_max_app_bytes()
+    {
+        var problem = PushChange.Refusal(new PushOutcome.AppOverQuota(4900), Headers, Limits);
+
+        AssertProblem(problem, 403, "quota-exceeded");
+        Assert.Equal("maxAppBytes", problem.Extensions["quota"]);
+        Assert.Equal(5000L, problem.Extensions["limit"]);
+        Assert.Equal(4900L, problem.Extensions["used"]);
+    }
+
+    [Fact]
     public void a_body_of_the_other_format_is_an_invalid_document() =>
-        AssertProblem(PushChange.Refusal(new PushOutcome.WrongFormat(SyncSchema.LoroFormat), Headers, 1000), 422, "invalid-document");
+        AssertProblem(PushChange.Refusal(new PushOutcome.WrongFormat(SyncSchema.LoroFormat), Headers, Limits), 422, "invalid-document");
 
     [Fact]
     public void an_append_or_a_replay_is_no_refusal()
     {
-        Assert.Throws<ArgumentOutOfRangeException>(() => PushChange.Refusal(new PushOutcome.Appended(1), Headers, 1000));
-        Assert.Throws<ArgumentOutOfRangeException>(() => PushChange.Refusal(new PushOutcome.Replayed(1), Headers, 1000));
+        Assert.Throws<ArgumentOutOfRangeException>(() => PushChange.Refusal(new PushOutcome.Appended(1), Headers, Limits));
+        Assert.Throws<ArgumentOutOfRangeException>(() => PushChange.Refusal(new PushOutcome.Replayed(1), Headers, Limits));
     }
 }

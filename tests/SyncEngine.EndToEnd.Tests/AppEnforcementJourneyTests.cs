@@ -209,6 +209,34 @@ public sealed class AppEnforcementJourneyTests(SyncEngineApp app)
     }
 
     [Fact]
+    public async Task twenty_pushers_through_both_sync_replicas_never_take_an_app_past_max_app_bytes()
+    {
+        var appId = await RegisterAsync(new AppSettings(NewAppId(), "Shared bytes", Quotas: new AppQuotas(MaxAppBytes: 10_000)));
+        var workspaces = new List<(Guid WorkspaceId, string Master)>();
+        for (var i = 0; i < 4; i++)
+        {
+            var (workspaceId, _, master) = await ClaimAsync(appId);
+            workspaces.Add((workspaceId, master));
+            await app.Api.PushAsync(master, workspaceId, new byte[1750], Guid.NewGuid(), 1, Ct);
+        }
+
+        // 3000 bytes left: four of the racers' 700 fit, five do not, whichever replica takes each push.
+        var outcomes = await Task.WhenAll(Enumerable.Range(0, 20).Select(async i =>
+        {
+            var (workspaceId, master) = workspaces[i % 4];
+            using var response = await app.Gateway.PushChangeAsync(workspaceId, master, new ByteArrayContent(new byte[700]), Ct);
+            return response.StatusCode == HttpStatusCode.Created
+                ? "created"
+                : (await Problems.AssertProblem(response, HttpStatusCode.Forbidden, "quota-exceeded")).GetProperty("quota").GetString();
+        }));
+
+        Assert.Equal(4, outcomes.Count(o => o == "created"));
+        Assert.Equal(16, outcomes.Count(o => o == "maxAppBytes"));
+        var usage = await app.Api.GetAppUsageAsync(await app.OperatorTokenAsync(Ct), appId, Ct);
+        Assert.Equal(9800, usage.StoredBytes);
+    }
+
+    [Fact]
     public async Task an_apps_claims_per_minute_per_address_are_429_beyond_the_limit()
     {
         var appId = await RegisterAsync(new AppSettings(NewAppId(), "Slow", Quotas: new AppQuotas(ClaimsPerMinutePerAddress: 2)));

@@ -28,23 +28,27 @@ public sealed class TestSigner
         });
     }
 
-    /// <summary>A token as Auth issues it; <paramref name="issuedAt"/> defaults to now, <paramref name="expires"/> to never.</summary>
+    /// <summary>
+    /// A token as Auth issues it; <paramref name="issuedAt"/> defaults to now, <paramref name="expires"/> to never,
+    /// <paramref name="app"/> to no <c>app</c> claim (a token from before apps: the default app's).
+    /// </summary>
     public string Issue(Guid workspaceId, Guid clientId, string scope = Scopes.ReadWrite, bool master = false,
-        Guid? tokenId = null, DateTimeOffset? issuedAt = null, DateTimeOffset? expires = null) =>
+        Guid? tokenId = null, DateTimeOffset? issuedAt = null, DateTimeOffset? expires = null, string? app = null) =>
         new JsonWebTokenHandler { SetDefaultTimesOnTokenCreation = false }.CreateToken(new SecurityTokenDescriptor
         {
             Issuer = TokenClaims.DefaultIssuer,
             Audience = TokenClaims.Audience,
             Expires = expires?.UtcDateTime,
-            Claims = new Dictionary<string, object>
+            Claims = new Dictionary<string, object?>
             {
+                [TokenClaims.App] = app,
                 [TokenClaims.Subject] = clientId.ToString(),
                 [TokenClaims.WorkspaceId] = workspaceId.ToString(),
                 [TokenClaims.Scope] = scope,
                 [TokenClaims.Master] = master,
                 [TokenClaims.JwtId] = (tokenId ?? Guid.NewGuid()).ToString(),
                 [TokenClaims.IssuedAt] = (issuedAt ?? DateTimeOffset.UtcNow).ToUnixTimeSeconds(),
-            },
+            }.Where(claim => claim.Value is not null).ToDictionary(claim => claim.Key, claim => claim.Value!),
             SigningCredentials = new SigningCredentials(new ECDsaSecurityKey(_key) { KeyId = _keyId }, SecurityAlgorithms.EcdsaSha256),
         });
 

@@ -41,7 +41,7 @@ public static class PushChange
     [ProblemResponse(StatusCodes.Status400BadRequest, ProblemCodes.InvalidRequest, ProblemCodes.MissingVersion, ProblemCodes.UnknownVersion,
         Description = "unknown-version carries maxSchemaVersion: keep the change and push it again once the deployment knows the version.")]
     [ProblemResponse(StatusCodes.Status403Forbidden, ProblemCodes.QuotaExceeded,
-        Description = "The workspace's stored bytes would pass Sync:MaxWorkspaceBytes: carries quota (maxWorkspaceBytes), limit and used.")]
+        Description = "The workspace's stored bytes would pass its app's maxWorkspaceBytes, or the app's all together its maxAppBytes: carries quota (the name), limit and used.")]
     [ProblemResponse(StatusCodes.Status409Conflict, ProblemCodes.IdempotencyConflict, ProblemCodes.OutdatedVersion,
         Description = "outdated-version carries currentVersion: update the app, migrate, then push again.")]
     [ProblemResponse(StatusCodes.Status413PayloadTooLarge, ProblemCodes.PayloadTooLarge)]
@@ -67,8 +67,7 @@ public static class PushChange
             return problems.Reject(problem);
         }
 
-        var maxBytes = limits.MaxWorkspaceBytes;
-        var outcome = await AppendAsync(db, workspaceId, headers, body, TokenHolder.From(user)!.ClientId, maxBytes, ct);
+        var outcome = await AppendAsync(db, workspaceId, headers, body, TokenHolder.From(user)!.ClientId, limits, ct);
         switch (outcome)
         {
             case PushOutcome.Appended(var seq):
@@ -78,7 +77,7 @@ public static class PushChange
             case PushOutcome.Replayed(var seq):
                 return Results.Ok(new PushedChange(seq));
             default:
-                return problems.Reject(Refusal(outcome, headers, maxBytes));
+                return problems.Reject(Refusal(outcome, headers, limits));
         }
     }
 
@@ -113,7 +112,7 @@ public static class PushChange
     }
 
     /// <summary>The answer to a push the log refused.</summary>
-    public static ProblemDetails Refusal(PushOutcome outcome, PushHeaders headers, long maxWorkspaceBytes)
+    public static ProblemDetails Refusal(PushOutcome outcome, PushHeaders headers, MaxSchemaVersion.Limits limits)
     {
         switch (outcome)
         {
@@ -123,7 +122,9 @@ public static class PushChange
             case PushOutcome.WrongFormat(var workspaceFormat):
                 return SyncProblems.WrongFormat(workspaceFormat);
             case PushOutcome.OverQuota(var used):
-                return SyncProblems.QuotaExceeded(maxWorkspaceBytes, used);
+                return SyncProblems.QuotaExceeded(limits.MaxWorkspaceBytes, used);
+            case PushOutcome.AppOverQuota(var used):
+                return SyncProblems.QuotaExceeded(limits.MaxAppBytes ?? 0, used, AppQuota.Name);
             case PushOutcome.Outdated(var currentVersion):
                 var outdated = Problem.Create(StatusCodes.Status409Conflict, ProblemCodes.OutdatedVersion,
                     $"This workspace is at schema version {currentVersion}; the app sent {headers.SchemaVersion}. Update the app, then push again.");
@@ -136,10 +137,10 @@ public static class PushChange
 
     /// <summary>One round trip: <c>sync.append_change</c> decides and appends under the log's row lock.</summary>
     private static async Task<PushOutcome> AppendAsync(
-        NpgsqlDataSource db, Guid workspaceId, PushHeaders headers, CheckedBody body, Guid clientId, long maxWorkspaceBytes, CancellationToken ct)
+        NpgsqlDataSource db, Guid workspaceId, PushHeaders headers, CheckedBody body, Guid clientId, MaxSchemaVersion.Limits limits, CancellationToken ct)
     {
         await using var push = db.CreateCommand(
-            $"select outcome, seq, current_version, used_bytes from {SyncSchema.PushFunction}($1, $2, $3, $4, $5, $6, $7, $8)");
+            $"select outcome, seq, current_version, used_bytes from {SyncSchema.PushFunction}($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)");
         push.Parameters.AddWithValue(workspaceId);
         push.Parameters.AddWithValue(headers.IdempotencyKey);
         push.Parameters.AddWithValue(SHA256.HashData(body.Data));
@@ -147,7 +148,10 @@ public static class PushChange
         push.Parameters.AddWithValue(clientId);
         push.Parameters.AddWithValue(headers.SchemaVersion);
         push.Parameters.AddWithValue(body.Format);
-        push.Parameters.AddWithValue(maxWorkspaceBytes);
+        push.Parameters.AddWithValue(limits.MaxWorkspaceBytes);
+        push.Parameters.Add(new NpgsqlParameter { Value = (object?)limits.AppId ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
+        push.Parameters.AddWithValue(limits.IsDefaultApp);
+        push.Parameters.Add(new NpgsqlParameter { Value = (object?)limits.MaxAppBytes ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Bigint });
         await using var reader = await push.ExecuteReaderAsync(ct);
         await reader.ReadAsync(ct);
         return PushOutcome.Read(reader.GetString(0), reader.GetInt64(1), reader.GetInt32(2), reader.GetInt64(3), body.Format);
@@ -183,6 +187,9 @@ public abstract record PushOutcome
     /// <summary>The workspace stores <paramref name="Used"/> bytes; this change would take it past the quota.</summary>
     public sealed record OverQuota(long Used) : PushOutcome;
 
+    /// <summary>The workspace's app stores <paramref name="Used"/> bytes; this change would take it past maxAppBytes.</summary>
+    public sealed record AppOverQuota(long Used) : PushOutcome;
+
     /// <summary>The push function's row: its outcome, the seq it concerns, the log's version and stored bytes.</summary>
     public static PushOutcome Read(string outcome, long seq, int currentVersion, long usedBytes, string bodyFormat) => outcome switch
     {
@@ -193,6 +200,7 @@ public abstract record PushOutcome
         "wrong-format" => new WrongFormat(bodyFormat == SyncSchema.LoroFormat ? SyncSchema.OpaqueFormat : SyncSchema.LoroFormat),
         "outdated" => new Outdated(currentVersion),
         "quota" => new OverQuota(usedBytes),
+        "app-quota" => new AppOverQuota(usedBytes),
         _ => throw new InvalidOperationException($"{SyncSchema.PushFunction} answered an unknown outcome '{outcome}'."),
     };
 }

@@ -42,4 +42,17 @@ public sealed class SyncOptions
     /// needs one per open workspace view; 4 leaves room for a few tabs.
     /// </summary>
     public int MaxLiveStreamsPerToken { get; set; } = 4;
+
+    /// <summary>
+    /// The default of an app's <c>maxAppBytes</c>, the stored bytes of all its workspaces (AppQuota.cs); unset, an app
+    /// without its own is unlimited, because the limit makes an app's writes commit one at a time.
+    /// </summary>
+    public long? MaxAppBytes { get; set; }
+
+    /// <summary>
+    /// The default of an app's <c>maxLiveStreamsPerClient</c>: the live streams one client (a device, across its
+    /// workspaces of the app) may hold on one replica; beyond it a new stream is refused (LiveStreamLimit.cs). Unset:
+    /// only the per-token limit.
+    /// </summary>
+    public int? MaxLiveStreamsPerClient { get; set; }
 }

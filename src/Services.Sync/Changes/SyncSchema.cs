@@ -91,7 +91,8 @@ public static class SyncSchema
     private const string PushFunctionSql =
         $$"""
         create or replace function {{PushFunction}}(
-            p_workspace uuid, p_key uuid, p_sha bytea, p_data bytea, p_client uuid, p_version int, p_format text, p_max_bytes bigint)
+            p_workspace uuid, p_key uuid, p_sha bytea, p_data bytea, p_client uuid, p_version int, p_format text, p_max_bytes bigint,
+            p_app text, p_app_is_default boolean, p_max_app_bytes bigint)
         returns table (outcome text, seq bigint, current_version int, used_bytes bigint)
         language plpgsql as $fn$
         declare
@@ -99,6 +100,7 @@ public static class SyncSchema
             v_version int;
             v_format text;
             v_bytes bigint;
+            v_app_bytes bigint;
             v_seq bigint;
             v_sha bytea;
         begin
@@ -121,10 +123,19 @@ public static class SyncSchema
                 return query select 'quota'::text, v_head, v_version, v_bytes;
                 return;
             end if;
+            if p_max_app_bytes is not null then
+                {{AppQuota.LockAndCountInFunction}}
+                if v_app_bytes + octet_length(p_data) > p_max_app_bytes then
+                    return query select 'app-quota'::text, v_head, v_version, v_app_bytes;
+                    return;
+                end if;
+            end if;
             v_seq := v_head + 1;
             insert into {{Changes}} (workspace_id, seq, idempotency_key, sha256, data, client_id, schema_version)
                 values (p_workspace, v_seq, p_key, p_sha, p_data, p_client, p_version);
-            update {{Logs}} set head = v_seq, schema_version = p_version, format = p_format, stored_bytes = v_bytes + octet_length(p_data)
+            -- The token's app names a log a push opened before WorkspaceClaimed arrived, so the app's bytes count it at once.
+            update {{Logs}} set head = v_seq, schema_version = p_version, format = p_format, stored_bytes = v_bytes + octet_length(p_data),
+                app_id = coalesce(app_id, p_app)
                 where workspace_id = p_workspace;
             return query select 'appended'::text, v_seq, p_version, v_bytes + octet_length(p_data);
         end
@@ -147,6 +158,8 @@ public static class SyncSchema
         // The workspace's app, from WorkspaceClaimed; null for workspaces claimed before apps (the default app) and
         // until that message arrives when a push opened the log first.
         logs.AddColumn<string>("app_id");
+        // An app's stored bytes are summed from its logs (AppQuota.cs, usage).
+        logs.Indexes.Add(new IndexDefinition("logs_app_id") { Columns = ["app_id"] });
 
         var changes = new Table(Changes);
         changes.AddColumn<Guid>("workspace_id").AsPrimaryKey();

@@ -10,6 +10,7 @@ using Services.Sync.Changes;
 using SyncEngine.Backend.OpenApi;
 using SyncEngine.Backend.Apps;
 using SyncEngine.Backend.Security;
+using SyncEngine.ServiceDefaults.Problems;
 using SyncEngine.Tokens;
 
 namespace Services.Sync.Live;
@@ -38,18 +39,28 @@ public static class LiveEvents
         "a comment line as heartbeat; `revoked` (data `{}`) just before the stream ends because the caller's access was " +
         "revoked or its token expired; `deleted` (data `{}`) just before it ends because the workspace was deleted; `app-suspended` " +
         "(data `{}`) when its app was suspended. A token holds at most Sync:MaxLiveStreamsPerToken (4) streams per replica: a newer one " +
-        "ends its oldest, without an event, like a replica that stops (the client reconnects after `retry`).")]
+        "ends its oldest, without an event, like a replica that stops (the client reconnects after `retry`). A client holds at most its app's " +
+        "maxLiveStreamsPerClient streams per replica: beyond it a new one is 403 quota-exceeded.")]
     [Tags("Live")]
     [ApiParameter("Last-Event-ID", ParameterLocation.Header, typeof(long), "The last head seq received, when reconnecting.")]
     [ProducesResponseType<string>(StatusCodes.Status200OK, "text/event-stream", Description = "An endless event stream.")]
+    [ProblemResponse(StatusCodes.Status403Forbidden, ProblemCodes.QuotaExceeded,
+        Description = "The client holds its app's maxLiveStreamsPerClient streams on this replica: carries quota, limit and used.")]
     private static async Task Handle(
         Guid workspaceId, HttpContext http, ClaimsPrincipal user, NpgsqlDataSource db, HeadNotifications notifications,
         IOptions<SyncOptions> options, SyncMetrics metrics, TimeProvider clock, IHostApplicationLifetime lifetime, LiveStreamLimit limit,
-        RevocationCache revocations, ErasedWorkspaces erased, AppDirectory apps)
+        RevocationCache revocations, ErasedWorkspaces erased, AppDirectory apps, MaxSchemaVersion appLimits, SyncProblems problems)
     {
         var holder = TokenHolder.From(user)!;
         using var subscription = notifications.Subscribe(workspaceId, holder.ClientId, holder.TokenId, holder.AppId);
-        using var admitted = limit.Admit(subscription);
+        var perClient = appLimits.For(user).MaxLiveStreamsPerClient;
+        using var admitted = limit.TryAdmit(subscription, perClient, out var used);
+        if (admitted is null)
+        {
+            await problems.Reject(ClientOverQuota(perClient!.Value, used)).ExecuteAsync(http);
+            return;
+        }
+
         // A stream also ends when this replica stops: otherwise open streams hold a restart or deploy for the whole
         // shutdown timeout. The client reconnects (retry: 3000) to a replica that runs. A stream superseded by the
         // same token's newer ones (LiveStreamLimit) ends the same way.
@@ -133,6 +144,19 @@ public static class LiveEvents
             metrics.SubscriberClosed(app);
         }
     }
+
+    /// <summary>The refusal of a stream beyond the app's <c>maxLiveStreamsPerClient</c>: the client holds <paramref name="used"/> on this replica.</summary>
+    public static ProblemDetails ClientOverQuota(int limit, int used)
+    {
+        var problem = Problem.Create(StatusCodes.Status403Forbidden, ProblemCodes.QuotaExceeded,
+            $"This client holds {used} live streams of its app here, its limit; close one (or let it end) before opening another.");
+        problem.Extensions["quota"] = MaxLiveStreamsPerClient;
+        problem.Extensions["limit"] = limit;
+        problem.Extensions["used"] = used;
+        return problem;
+    }
+
+    public const string MaxLiveStreamsPerClient = "maxLiveStreamsPerClient";
 
     /// <summary>
     /// The seq after which a stream starts: the Last-Event-ID the client resumes from, or without one (or a malformed or

@@ -38,7 +38,7 @@ public static class UploadSnapshot
     [ProducesResponseType<StoredSnapshot>(StatusCodes.Status201Created, Description = "Stored (replacing one for the same seq): the seq it covers.")]
     [ProblemResponse(StatusCodes.Status400BadRequest, ProblemCodes.InvalidRequest)]
     [ProblemResponse(StatusCodes.Status403Forbidden, ProblemCodes.QuotaExceeded,
-        Description = "The workspace's stored bytes would pass Sync:MaxWorkspaceBytes: carries quota (maxWorkspaceBytes), limit and used.")]
+        Description = "The workspace's stored bytes would pass its app's maxWorkspaceBytes, or the app's all together its maxAppBytes: carries quota (the name), limit and used.")]
     [ProblemResponse(StatusCodes.Status409Conflict, ProblemCodes.Conflict, Description = "A stored snapshot covers a later seq.")]
     [ProblemResponse(StatusCodes.Status413PayloadTooLarge, ProblemCodes.PayloadTooLarge)]
     [ProblemResponse(StatusCodes.Status422UnprocessableEntity, ProblemCodes.InvalidDocument,
@@ -64,8 +64,19 @@ public static class UploadSnapshot
         await using var tx = await connection.BeginTransactionAsync(ct);
         var (head, _, workspaceFormat, used) = await WorkspaceLog.LockAsync(connection, tx, workspaceId, ct);
         var stored = await StoredAsync(connection, tx, workspaceId, ct);
-        var limit = appLimits.For(user).MaxWorkspaceBytes;
-        switch (Decide(covers, body.Data.Length, body.Format, head, workspaceFormat, stored, used, limit))
+        var limits = appLimits.For(user);
+        var limit = limits.MaxWorkspaceBytes;
+        var decision = Decide(covers, body.Data.Length, body.Format, head, workspaceFormat, stored, used, limit);
+        if (decision is Decision.Store(_, var freeing) && limits is { MaxAppBytes: { } maxAppBytes, AppId: { } appId })
+        {
+            var appUsed = await AppQuota.LockAndCountAsync(connection, tx, workspaceId, appId, limits.IsDefaultApp, used, ct);
+            if (!AppQuota.Allows(appUsed, body.Data.Length, freeing, maxAppBytes))
+            {
+                return problems.Reject(SyncProblems.QuotaExceeded(maxAppBytes, appUsed, AppQuota.Name));
+            }
+        }
+
+        switch (decision)
         {
             case Decision.BeyondHead:
                 return problems.Reject(SyncProblems.Invalid($"The workspace's head is {head}; a snapshot cannot cover seq {covers}."));
@@ -82,7 +93,7 @@ public static class UploadSnapshot
         }
 
         await tx.CommitAsync(ct);
-        metrics.SnapshotStored(body.Data.Length, appLimits.For(user).AppId);
+        metrics.SnapshotStored(body.Data.Length, limits.AppId);
         return Results.Created($"/api/workspaces/{workspaceId}/changes", new StoredSnapshot(covers));
     }
 

@@ -1,4 +1,7 @@
 using System.Globalization;
+using Microsoft.Extensions.DependencyInjection;
+using SyncEngine.Backend.Apps;
+using SyncEngine.Contracts.Apps;
 using SyncEngine.Contracts.Workspaces;
 using SyncEngine.Testing;
 using SyncEngine.Tokens;
@@ -47,6 +50,25 @@ public sealed class SyncService() : ServiceHost<Program>("sync", new Dictionary<
         var (workspaceId, owner) = (Guid.NewGuid(), Guid.NewGuid());
         await InvokeAsync(new WorkspaceClaimed(workspaceId, owner, DateTimeOffset.UtcNow));
         return (workspaceId, owner, Signer.Issue(workspaceId, owner, Scopes.ReadWrite, master: true));
+    }
+
+    /// <summary>Registers an app as Workspace announces one, and waits until this replica's directory knows it (a NOTIFY away).</summary>
+    public async Task RegisterAppAsync(string appId, AppQuotas quotas)
+    {
+        var settings = new AppSettings(appId, appId, AppSettings.OpenPolicy, null, null, [], MaxSchemaVersion, quotas, false);
+        await InvokeAsync(new AppSettingsChanged(settings, 1, DateTimeOffset.UtcNow));
+        var directory = Services.GetRequiredService<AppDirectory>();
+        await Eventually.Until(_ => Task.FromResult(directory.Find(appId) is not null), known => known, TimeSpan.FromSeconds(10),
+            TestContext.Current.CancellationToken);
+    }
+
+    /// <summary>A workspace of <paramref name="appId"/>, announced, and its owner's master token carrying that app.</summary>
+    public async Task<(Guid WorkspaceId, Guid Owner, string Master)> NewWorkspaceAsync(string appId, Guid? owner = null)
+    {
+        var workspaceId = Guid.NewGuid();
+        var ownerId = owner ?? Guid.NewGuid();
+        await InvokeAsync(new WorkspaceClaimed(workspaceId, ownerId, DateTimeOffset.UtcNow, appId));
+        return (workspaceId, ownerId, Signer.Issue(workspaceId, ownerId, Scopes.ReadWrite, master: true, app: appId));
     }
 
     /// <summary>A member's token as Auth would issue it after a join: Sync learns of members only through their tokens.</summary>

@@ -35,7 +35,7 @@ export interface paths {
         };
         /**
          * Follow a workspace's head
-         * @description Server-Sent Events. One `head` event (id and data `{"seq": n}`) for each seq committed, on any replica, in order; at connect the current head, or with Last-Event-ID every seq after it (at most the newest 1000); a comment line as heartbeat; `revoked` (data `{}`) just before the stream ends because the caller's access was revoked or its token expired; `deleted` (data `{}`) just before it ends because the workspace was deleted; `app-suspended` (data `{}`) when its app was suspended. A token holds at most Sync:MaxLiveStreamsPerToken (4) streams per replica: a newer one ends its oldest, without an event, like a replica that stops (the client reconnects after `retry`).
+         * @description Server-Sent Events. One `head` event (id and data `{"seq": n}`) for each seq committed, on any replica, in order; at connect the current head, or with Last-Event-ID every seq after it (at most the newest 1000); a comment line as heartbeat; `revoked` (data `{}`) just before the stream ends because the caller's access was revoked or its token expired; `deleted` (data `{}`) just before it ends because the workspace was deleted; `app-suspended` (data `{}`) when its app was suspended. A token holds at most Sync:MaxLiveStreamsPerToken (4) streams per replica: a newer one ends its oldest, without an event, like a replica that stops (the client reconnects after `retry`). A client holds at most its app's maxLiveStreamsPerClient streams per replica: beyond it a new one is 403 quota-exceeded.
          */
         get: operations["liveEvents"];
         put?: never;
@@ -265,7 +265,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Forbidden: `quota-exceeded`, `forbidden`, `app-suspended`. The workspace's stored bytes would pass Sync:MaxWorkspaceBytes: carries quota (maxWorkspaceBytes), limit and used. A valid token that does not allow this: another workspace's, read-only, or not the master token. The workspace's app is suspended. */
+            /** @description Forbidden: `quota-exceeded`, `forbidden`, `app-suspended`. The workspace's stored bytes would pass its app's maxWorkspaceBytes, or the app's all together its maxAppBytes: carries quota (the name), limit and used. A valid token that does not allow this: another workspace's, read-only, or not the master token. The workspace's app is suspended. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -362,7 +362,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Forbidden: `forbidden`, `app-suspended`. A valid token that does not allow this: another workspace's, read-only, or not the master token. The workspace's app is suspended. */
+            /** @description Forbidden: `quota-exceeded`, `forbidden`, `app-suspended`. The client holds its app's maxLiveStreamsPerClient streams on this replica: carries quota, limit and used. A valid token that does not allow this: another workspace's, read-only, or not the master token. The workspace's app is suspended. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -437,7 +437,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Forbidden: `quota-exceeded`, `forbidden`, `app-suspended`. The workspace's stored bytes would pass Sync:MaxWorkspaceBytes: carries quota (maxWorkspaceBytes), limit and used. A valid token that does not allow this: another workspace's, read-only, or not the master token. The workspace's app is suspended. */
+            /** @description Forbidden: `quota-exceeded`, `forbidden`, `app-suspended`. The workspace's stored bytes would pass its app's maxWorkspaceBytes, or the app's all together its maxAppBytes: carries quota (the name), limit and used. A valid token that does not allow this: another workspace's, read-only, or not the master token. The workspace's app is suspended. */
             403: {
                 headers: {
                     [name: string]: unknown;

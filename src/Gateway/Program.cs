@@ -5,6 +5,7 @@ var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
 builder.Services.AddValidatedClient(builder.Configuration);
 builder.Services.AddClientRateLimiting(builder.Configuration);
+builder.Services.AddAppCors(builder.Configuration);
 // Production serves the web client's built bundle (Gateway:WebRoot); development proxies to its dev server.
 var webRoot = WebBundle.Root(builder.Configuration, builder.Environment);
 builder.Services.AddReverseProxy()
@@ -14,6 +15,7 @@ builder.Services.AddReverseProxy()
 var app = builder.Build();
 app.UseSyncEngineProblemDetails();
 app.UseValidatedClient();
+app.UseAppCors(builder.Configuration);
 app.UseRateLimiter();
 app.UseRequestBodyLimit(builder.Configuration);
 app.MapReverseProxy();

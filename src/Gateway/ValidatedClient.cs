@@ -43,7 +43,17 @@ public static class ValidatedClient
     }
 
     /// <summary>The proven client's key, or null when the request carries no token that checked out.</summary>
-    public static string? KeyOf(HttpContext context) => context.Items.TryGetValue(ItemKey, out var key) ? key as string : null;
+    public static string? KeyOf(HttpContext context) => context.Items.TryGetValue(ItemKey, out var client) ? (client as Proven)?.Key : null;
+
+    /// <summary>
+    /// The app of the proven client's token (a token without the claim is the default app's, <paramref name="defaultApp"/>),
+    /// or null when the request carries no token that checked out.
+    /// </summary>
+    public static string? AppOf(HttpContext context, string defaultApp) =>
+        context.Items.TryGetValue(ItemKey, out var client) && client is Proven proven ? proven.AppId ?? defaultApp : null;
+
+    /// <summary>A token that checked out: the rate limiter's key for its client, and its app claim.</summary>
+    public sealed record Proven(string Key, string? AppId);
 
     public sealed class Checker(IConfigurationManager<OpenIdConnectConfiguration> keys, CachingTokenHandler handler, string issuer) : IDisposable
     {
@@ -52,7 +62,7 @@ public static class ValidatedClient
 
         public void Warm() => Observe(Keys());
 
-        public async Task<string?> ClientOfAsync(string authorization)
+        public async Task<Proven?> ClientOfAsync(string authorization)
         {
             if (!authorization.StartsWith(Bearer, StringComparison.OrdinalIgnoreCase))
             {
@@ -70,7 +80,7 @@ public static class ValidatedClient
             parameters.IssuerSigningKeys = configuration.Result.SigningKeys;
             var result = await handler.ValidateTokenAsync(authorization[Bearer.Length..].Trim(), parameters);
             return result.IsValid && TokenHolder.From(new ClaimsPrincipal(result.ClaimsIdentity)) is { } holder
-                ? $"client:{holder.WorkspaceId:N}:{holder.ClientId:N}"
+                ? new Proven($"client:{holder.WorkspaceId:N}:{holder.ClientId:N}", holder.AppId)
                 : null;
         }
 

@@ -44,6 +44,8 @@ var gateway = builder.AddProject<Projects.Gateway>("gateway")
     // the key-encryption secret stays Auth's alone.
     .WithSectionEnvironment(builder.Configuration, "Auth", appHostOnly: "KeyEncryptionKey")
     .WithSectionEnvironment(builder.Configuration, "Security")
+    // CORS per app: the gateway reads every app's allowedOrigins from Workspace; tokens without an app claim are the default app's.
+    .WithApps()
     .WithReference(auth).WithReference(workspace).WithReference(sync).WithReference(web.GetEndpoint("http"))
     .WaitFor(auth).WaitFor(workspace).WaitFor(sync)
     .AnnounceWhenReady(web, builder.Configuration, operatorCredentials);

@@ -48,8 +48,27 @@ public static class AppDirectorySetup
                 ? Results.Ok(new { known.Settings, known.Version, known.ChangedAt, directory.DefaultAppId })
                 : Results.NotFound())
             .ExcludeFromDescription();
+        // Every app's allowed origins, for the gateway's CORS (Gateway/AppOrigins.cs), which asks every second: an ETag
+        // of the list answers an unchanged one with 304.
+        app.MapGet(OriginsPath, (HttpContext http, AppDirectory directory) =>
+            {
+                var origins = directory.All.OrderBy(known => known.Id, StringComparer.Ordinal)
+                    .Select(known => new AppOrigins(known.Id, known.Settings.AllowedOrigins))
+                    .ToList();
+                var etag = $"\"{Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(
+                    System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(origins)))[..32]}\"";
+                http.Response.Headers.ETag = etag;
+                return http.Request.Headers.IfNoneMatch == etag ? Results.StatusCode(StatusCodes.Status304NotModified) : Results.Ok(origins);
+            })
+            .ExcludeFromDescription();
         return app;
     }
+
+    /// <summary>Where each service lists every app's allowed origins, on its own port.</summary>
+    public const string OriginsPath = "/internal/apps/origins";
+
+    /// <summary>One app's <c>allowedOrigins</c>, as <see cref="OriginsPath"/> lists them.</summary>
+    public sealed record AppOrigins(string AppId, IReadOnlyList<string> AllowedOrigins);
 
     private static async Task<IReadOnlyList<KnownApp>> KnownApps(IQuerySession session, CancellationToken ct) =>
         await session.Query<KnownApp>().ToListAsync(ct);

@@ -28,18 +28,7 @@ public sealed class AppCorsTests(SyncEngineApp app)
         var origin = $"http://{appId}.localhost:5173";
         var admin = await app.OperatorTokenAsync(Ct);
         await app.Api.RegisterAppAsync(admin, new AppSettings(appId, "Tasks", AllowedOrigins: [origin]), Ct);
-        var workspaceId = Guid.NewGuid();
-        var claim = await Eventually.Until(async t =>
-        {
-            try
-            {
-                return await app.Api.ClaimAsync(workspaceId, Guid.NewGuid(), Guid.NewGuid().ToString(), appId, t);
-            }
-            catch (SyncEngineApiException e) when (e.Code == "app-not-found")
-            {
-                return null;
-            }
-        }, c => c is not null, Settle, Ct);
+        var (workspaceId, _, master) = await app.NewWorkspaceInAppAsync(appId, Ct);
         var changes = $"/api/workspaces/{workspaceId}/changes";
 
         // The preflight passes once the gateway has read the app's origins (it asks Workspace every second).
@@ -49,7 +38,7 @@ public sealed class AppCorsTests(SyncEngineApp app)
         preflight.Dispose();
 
         // The app's own token from its origin: stored, and the answer readable there.
-        using (var push = await app.Gateway.SendAsync(HttpMethod.Post, changes, claim!.Token, Ct, new ByteArrayContent([1, 2, 3]),
+        using (var push = await app.Gateway.SendAsync(HttpMethod.Post, changes, master, Ct, new ByteArrayContent([1, 2, 3]),
             ("Origin", origin), ("Idempotency-Key", Guid.NewGuid().ToString()), ("Sync-Schema-Version", "1")))
         {
             Assert.Equal(HttpStatusCode.Created, push.StatusCode);

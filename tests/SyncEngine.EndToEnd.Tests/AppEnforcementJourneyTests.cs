@@ -30,24 +30,8 @@ public sealed class AppEnforcementJourneyTests(SyncEngineApp app)
     private async Task ChangeAsync(string appId, string patch) =>
         await app.Api.ChangeAppAsync(await app.OperatorTokenAsync(Ct), appId, JsonNode.Parse(patch)!.AsObject(), Ct);
 
-    private async Task<(Guid WorkspaceId, Guid Owner, string Master)> ClaimAsync(string? appId)
-    {
-        var (workspaceId, owner) = (Guid.NewGuid(), Guid.NewGuid());
-        var claimed = await Eventually.Until(
-            async t =>
-            {
-                try
-                {
-                    return await app.Api.ClaimAsync(workspaceId, owner, Guid.NewGuid().ToString(), appId, t);
-                }
-                catch (SyncEngineApiException e) when (e.Code == "app-not-found")
-                {
-                    return null; // Workspace's directory has not heard of the app yet (within a second).
-                }
-            },
-            c => c is not null, Settle, Ct);
-        return (workspaceId, owner, claimed!.Token);
-    }
+    private Task<(Guid WorkspaceId, Guid Owner, string Master)> ClaimAsync(string? appId) =>
+        appId is null ? app.NewWorkspaceAsync(Ct) : app.NewWorkspaceInAppAsync(appId, Ct);
 
     [Fact]
     public async Task a_claim_names_its_app_and_every_token_carries_it_and_an_unknown_app_is_404()

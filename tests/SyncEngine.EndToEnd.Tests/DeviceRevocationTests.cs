@@ -69,18 +69,7 @@ public sealed class DeviceRevocationTests(SyncEngineApp app)
 
     private async Task<(Guid WorkspaceId, string Master)> ClaimInAsync(string appId)
     {
-        var workspaceId = Guid.NewGuid();
-        var claimed = await Eventually.Until(async t =>
-        {
-            try
-            {
-                return await app.Api.ClaimAsync(workspaceId, Guid.NewGuid(), Guid.NewGuid().ToString(), appId, t);
-            }
-            catch (SyncEngineApiException e) when (e.Code == "app-not-found")
-            {
-                return null;
-            }
-        }, c => c is not null, Settle, Ct);
-        return (workspaceId, claimed!.Token);
+        var (workspaceId, _, master) = await app.NewWorkspaceInAppAsync(appId, Ct);
+        return (workspaceId, master);
     }
 }

@@ -5,6 +5,7 @@ using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using SyncEngine.Client;
 using SyncEngine.Testing;
 using Xunit;
 
@@ -173,6 +174,27 @@ public class SyncEngineApp : IAsyncLifetime
         var workspaceId = Guid.NewGuid();
         var owner = Guid.NewGuid();
         return (workspaceId, owner, (await Api.ClaimAsync(workspaceId, owner, Guid.NewGuid().ToString(), ct)).Token);
+    }
+
+    /// <summary>
+    /// A workspace claimed in <paramref name="appId"/>, an app just registered: Workspace's directory knows it within a
+    /// second (a NOTIFY away), so a claim answered app-not-found before then is tried again.
+    /// </summary>
+    public async Task<(Guid WorkspaceId, Guid Owner, string Master)> NewWorkspaceInAppAsync(string appId, CancellationToken ct)
+    {
+        var (workspaceId, owner) = (Guid.NewGuid(), Guid.NewGuid());
+        var claimed = await Eventually.Until(async t =>
+        {
+            try
+            {
+                return await Api.ClaimAsync(workspaceId, owner, Guid.NewGuid().ToString(), appId, t);
+            }
+            catch (SyncEngineApiException e) when (e.Code == "app-not-found")
+            {
+                return null;
+            }
+        }, c => c is not null, TimeSpan.FromSeconds(10), ct);
+        return (workspaceId, owner, claimed!.Token);
     }
 
     /// <summary>A fresh operator token, through the gateway like any operator's (SyncEngine.Client's form post).</summary>

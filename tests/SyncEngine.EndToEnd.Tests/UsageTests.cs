@@ -51,18 +51,7 @@ public sealed class UsageTests(SyncEngineApp app)
 
     private async Task<(Guid WorkspaceId, string Master)> ClaimAsync(string appId)
     {
-        var workspaceId = Guid.NewGuid();
-        var claimed = await Eventually.Until(async t =>
-        {
-            try
-            {
-                return await app.Api.ClaimAsync(workspaceId, Guid.NewGuid(), Guid.NewGuid().ToString(), appId, t);
-            }
-            catch (SyncEngineApiException e) when (e.Code == "app-not-found")
-            {
-                return null;
-            }
-        }, c => c is not null, TimeSpan.FromSeconds(10), Ct);
-        return (workspaceId, claimed!.Token);
+        var (workspaceId, _, master) = await app.NewWorkspaceInAppAsync(appId, Ct);
+        return (workspaceId, master);
     }
 }

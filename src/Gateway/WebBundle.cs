@@ -9,7 +9,8 @@ namespace Gateway;
 /// In production the gateway serves the web client's built bundle itself (<c>Gateway:WebRoot</c>, the folder holding
 /// <c>index.html</c>; relative to the content root, which in the published gateway holds it as <c>web/</c>), so no
 /// dev server and no web container run. Unset (development), <c>/</c> is proxied to the web resource as before.
-/// Paths without a file extension that no API route claims get <c>index.html</c>: the demo routes in the browser.
+/// Paths without a file extension that no API route claims get <c>index.html</c>: the demo routes in the browser; those
+/// under a folder of the bundle with its own <c>index.html</c> (a second app, <c>tasks/</c>) get that one.
 /// </summary>
 public static class WebBundle
 {
@@ -52,6 +53,14 @@ public static class WebBundle
         app.UseStaticFiles(files);
         // "{*path:nonfile}": a missing /assets/x.js stays a 404 instead of becoming the page.
         app.MapFallbackToFile("index.html", files);
+        // A second app of the bundle in a folder of its own (tasks/index.html: the task lists at /tasks/) gets its page
+        // for its own paths; a literal first segment outranks the catch-all above.
+        foreach (var page in Directory.EnumerateDirectories(root).Where(d => File.Exists(Path.Combine(d, "index.html"))))
+        {
+            var folder = Path.GetFileName(page);
+            app.MapFallbackToFile($"{folder}/{{*path:nonfile}}", $"{folder}/index.html", files);
+        }
+
         return app;
     }
 

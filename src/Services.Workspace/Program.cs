@@ -21,9 +21,9 @@ builder.AddServiceStore("workspace", marten =>
 });
 builder.AddSyncEngineAuthentication();
 builder.AddOperatorAuthentication();
-// Workspace owns apps: its directory reads them directly; Apps:CreateDefault registers Apps:Default at start.
+// Workspace owns apps: its directory reads them directly; ConfiguredApps registers Apps:Default and Apps:Register:* at start.
 builder.AddAppDirectory(AppDirectorySource.LoadAsync);
-builder.Services.AddHostedService<DefaultApp>();
+builder.Services.AddHostedService<ConfiguredApps>();
 builder.Services.Configure<ClaimOptions>(builder.Configuration.GetSection("Workspace"));
 builder.Services.AddSingleton<ClaimRate>();
 // app-token apps: their issuers' discovery documents and keys, fetched and cached per issuer.

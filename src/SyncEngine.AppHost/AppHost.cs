@@ -27,7 +27,7 @@ var auth = builder.AddSyncEngineService<Projects.Services_Auth>("auth", database
 auth.WithOperatorCommands(operatorCredentials);
 // Workspace and Sync validate tokens with Auth's published keys, so they find Auth by service discovery.
 var workspace = builder.AddSyncEngineService<Projects.Services_Workspace>("workspace", database).WithMessaging(broker).WithReference(auth).WaitFor(auth)
-    .WithSectionEnvironment(builder.Configuration, "Workspace").WithApps(owner: true);
+    .WithSectionEnvironment(builder.Configuration, "Workspace").WithApps(owner: true).WithDemoApps();
 var sync = builder.AddSyncEngineService<Projects.Services_Sync>("sync", database).WithMessaging(broker).WithReference(auth).WaitFor(auth)
     // Two replicas from the start, so sequence numbers and live events are proven across replicas, not assumed.
     .WithReplicas(builder.Configuration.GetValue("Sync:Replicas", 2))

@@ -32,4 +32,16 @@ public static class WebClient
             .WithHttpHealthCheck("/")
             .WithEnvironment("BROWSER", "none");
     }
+
+    /// <summary>The demo's second app (src/Client.Web/tasks, served at /tasks/), registered on the server as its own app.</summary>
+    public const string TaskListAppId = "tasks";
+
+    /// <summary>
+    /// Has Workspace register the task-list app at start when missing (Apps:Register), as the default app is, so both
+    /// demo apps run with no step added. Development only: a deployment registers its apps through the admin API.
+    /// </summary>
+    public static IResourceBuilder<ProjectResource> WithDemoApps(this IResourceBuilder<ProjectResource> workspace) =>
+        workspace.WithEnvironment($"Apps__Register__{TaskListAppId}__Name", "Task lists")
+            // The task-list schema's current version (src/Client.Web/src/tasks/schema.ts).
+            .WithEnvironment($"Apps__Register__{TaskListAppId}__MaxSchemaVersion", "2");
 }

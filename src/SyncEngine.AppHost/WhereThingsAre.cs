@@ -19,7 +19,7 @@ public static class WhereThingsAre
             if (Interlocked.Decrement(ref waiting) == 0)
             {
                 var url = gateway.GetEndpoint("http").Url;
-                Console.WriteLine($"SyncEngine is ready: gateway {url} (API under {url}/api), web client {url}/, " +
+                Console.WriteLine($"SyncEngine is ready: gateway {url} (API under {url}/api), meal journal {url}/, task lists {url}/tasks/, " +
                     $"dashboard {dashboard ?? "(disabled)"}{Environment.NewLine}{OperatorSecret.Hint(operatorCredentials, url)}");
             }
         }

@@ -21,6 +21,25 @@ public sealed class WebBundleTests : IDisposable
         Directory.CreateDirectory(Path.Combine(_root, "assets"));
         File.WriteAllText(Path.Combine(_root, "assets", "index-CyDe_ltW.js"), Asset);
         File.WriteAllBytes(Path.Combine(_root, "assets", "loro_wasm_bg-XW642dR7.wasm"), [0, 0x61, 0x73, 0x6d]);
+        Directory.CreateDirectory(Path.Combine(_root, "tasks"));
+        File.WriteAllText(Path.Combine(_root, "tasks", "index.html"), TasksIndex);
+    }
+
+    private const string TasksIndex = "<!doctype html><title>tasks</title>";
+
+    [Theory]
+    [InlineData("/tasks")]
+    [InlineData("/tasks/")]
+    [InlineData("/tasks/l/4f1c2c6e-0d7e-4d43-9a8e-5b1f0e2a7c11")]
+    public async Task a_second_apps_pages_get_its_own_index_html(string path)
+    {
+        using var gateway = new GatewayWithBundle(_root);
+
+        var response = await gateway.CreateClient().GetAsync(path, TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(TasksIndex, await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+        Assert.Equal("no-cache", response.Headers.CacheControl?.ToString());
     }
 
     [Theory]

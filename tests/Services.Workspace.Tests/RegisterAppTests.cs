@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Configuration;
 using Services.Workspace.Apps;
 using SyncEngine.Contracts.Apps;
 using Xunit;
@@ -39,11 +40,31 @@ public sealed class RegisterAppTests
     [Fact]
     public void the_default_app_is_open_without_quotas()
     {
-        var settings = RegisterDefaultAppHandler.Settings("default");
+        var settings = RegisterConfiguredAppHandler.Settings("default");
 
         Assert.Equal("default", settings.AppId);
         Assert.Equal(AppSettings.OpenPolicy, settings.ClaimPolicy);
         Assert.Equal(new AppQuotas(), settings.Quotas);
         Assert.False(settings.Suspended);
+    }
+
+    [Fact]
+    public void the_configuration_names_the_default_app_first_then_each_registered_one()
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Apps:Default"] = "default",
+            ["Apps:CreateDefault"] = "true",
+            ["Apps:DefaultMaxSchemaVersion"] = "3",
+            ["Apps:Register:tasks:Name"] = "Task lists",
+            ["Apps:Register:tasks:MaxSchemaVersion"] = "2",
+            ["Apps:Register:notes:Name"] = "Notes",
+        }).Build();
+
+        Assert.Equal(
+            [new RegisterConfiguredApp("default", 3), new RegisterConfiguredApp("notes", 1, "Notes"), new RegisterConfiguredApp("tasks", 2, "Task lists")],
+            ConfiguredApps.Configured(configuration));
+        Assert.Empty(ConfiguredApps.Configured(new ConfigurationBuilder()
+            .AddInMemoryCollection(new Dictionary<string, string?> { ["Apps:Default"] = "default" }).Build()));
     }
 }

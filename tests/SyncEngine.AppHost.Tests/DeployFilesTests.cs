@@ -35,6 +35,8 @@ public sealed class DeployFilesTests
             "Aspire's endpoint variables for non-.NET processes; .NET service discovery reads services__<name>__<endpoint>__<n>"),
         (Gateway, key => key == "services__web__http__0",
             "the Vite dev server; in production the gateway serves the built bundle (Gateway__WebRoot)"),
+        ("workspace", key => key.StartsWith("Apps__Register__", StringComparison.Ordinal),
+            "the demo's task-list app, registered in development; a deployment registers its apps through the admin API or the CLI"),
         (Gateway, key => key == "ASPNETCORE_FORWARDEDHEADERS_ENABLED",
             "the gateway is the public edge: it must not take a client's X-Forwarded-For as its address (its per-address rate limits)"),
     ];

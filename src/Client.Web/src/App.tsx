@@ -13,7 +13,7 @@ export function App() {
       <header className="top">
         <h1><Link to="/">Meal journal</Link></h1>
         <p className="muted">
-          Local-first on SyncEngine · this device <code data-testid="device-id">{client.clientId}</code>
+          Local-first on SyncEngine · this device <code data-testid="device-id">{client.clientId}</code> · <a href="/tasks/">Task lists</a>
           {client.schema.version !== currentVersion && (
             <span className="badge status-update-required" data-testid="old-app"> running app schema v{client.schema.version} (simulated older app)</span>
           )}

@@ -10,6 +10,7 @@ const labels: Record<SyncState, string> = {
   "update-required": "Update required",
   "version-unreleased": "Waiting for the server to accept this app version",
   "app-suspended": "Paused by the server's operators — edits are saved on this device",
+  "quota-exceeded": "Full on the server — edits are saved on this device",
   deleted: "Deleted on the server",
   error: "Sync problem",
 };

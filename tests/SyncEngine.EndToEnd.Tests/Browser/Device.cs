@@ -191,12 +191,14 @@ public sealed partial class Device : IAsyncDisposable
     /// <summary>The pending changes IndexedDB holds for a workspace (bytes as their length), for a failure message.</summary>
     public Task<string> PendingSummaryAsync(Guid workspaceId) => ReadStoreAsync("pending", workspaceId);
 
-    /// <summary>A store's rows of one workspace as JSON, byte arrays replaced by their length.</summary>
-    private Task<string> ReadStoreAsync(string store, Guid workspaceId) =>
-        Page.EvaluateAsync<string>(
+    private Task<string> ReadStoreAsync(string store, Guid workspaceId) => ReadStoreAsync(Page, "syncengine-meal-journal", store, workspaceId);
+
+    /// <summary>A store's rows of one workspace in an app's IndexedDB database, as JSON, byte arrays replaced by their length.</summary>
+    public static Task<string> ReadStoreAsync(IPage page, string database, string store, Guid workspaceId) =>
+        page.EvaluateAsync<string>(
             """
-            ({ store, id }) => new Promise((resolve, reject) => {
-              const open = indexedDB.open("syncengine-meal-journal");
+            ({ database, store, id }) => new Promise((resolve, reject) => {
+              const open = indexedDB.open(database);
               open.onerror = () => reject(open.error);
               open.onsuccess = () => {
                 const db = open.result;
@@ -209,14 +211,17 @@ public sealed partial class Device : IAsyncDisposable
                 read.onerror = () => reject(read.error);
               };
             })
-            """, new { store, id = workspaceId.ToString() });
+            """, new { database, store, id = workspaceId.ToString() });
 
-    public async Task ScreenshotAsync(string name)
+    /// <summary>Saves the page to docs/screenshots/{name}.png.</summary>
+    public static Task ScreenshotAsync(IPage page, string name)
     {
         var directory = Path.Combine(Repository.Root, "docs", "screenshots");
         Directory.CreateDirectory(directory);
-        await Page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(directory, $"{name}.png"), FullPage = true });
+        return page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(directory, $"{name}.png"), FullPage = true });
     }
+
+    public Task ScreenshotAsync(string name) => ScreenshotAsync(Page, name);
 
     public async ValueTask DisposeAsync() => await _context.CloseAsync();
 

@@ -17,6 +17,11 @@ export interface SyncClientOptions {
   createWorker?: (() => Worker) | null;
   /** Path of the app's join page; a join link is `{origin}{joinPath}/{workspaceId}#{inviteCode}`. */
   joinPath?: string;
+  /**
+   * The app as the server knows it (its `appId`, registered by the deployment's operators): new workspaces are claimed
+   * in it, and held to its quotas and schema versions. Omitted, the deployment's default app.
+   */
+  appId?: string;
 }
 
 export interface Invitation {
@@ -91,7 +96,7 @@ export class SyncClient {
     };
     const { name, version } = this.options.schema;
     const baseUrl = absolute(this.options.baseUrl ?? "");
-    this.outbox.unshift({ type: "start", appName: name, appVersion: version, baseUrl, debounceMs: this.options.debounceMs ?? 1000 });
+    this.outbox.unshift({ type: "start", appName: name, appVersion: version, baseUrl, debounceMs: this.options.debounceMs ?? 1000, appId: this.options.appId });
   }
 
   private online(): void {

@@ -11,13 +11,18 @@ export class ApiProblem extends Error {
     readonly retryAfterSeconds?: number,
     /** With `unknown-version`: the newest schema version the server accepts. */
     readonly maxSchemaVersion?: number,
+    /** With `quota-exceeded`: which of the app's quotas (`maxWorkspaces`, `maxWorkspaceBytes`, `maxAppBytes`, …), its limit and what is used. */
+    readonly quota?: Quota,
   ) {
     super(detail);
     this.name = "ApiProblem";
   }
 
   static async from(response: Response): Promise<ApiProblem> {
-    let body: { code?: unknown; detail?: unknown; title?: unknown; currentVersion?: unknown; maxSchemaVersion?: unknown } = {};
+    let body: {
+      code?: unknown; detail?: unknown; title?: unknown; currentVersion?: unknown; maxSchemaVersion?: unknown;
+      quota?: unknown; limit?: unknown; used?: unknown;
+    } = {};
     try {
       body = (await response.json()) as typeof body;
     } catch {
@@ -31,8 +36,18 @@ export class ApiProblem extends Error {
       typeof body.currentVersion === "number" ? body.currentVersion : undefined,
       Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : undefined,
       typeof body.maxSchemaVersion === "number" ? body.maxSchemaVersion : undefined,
+      typeof body.quota === "string" && typeof body.limit === "number" && typeof body.used === "number"
+        ? { name: body.quota, limit: body.limit, used: body.used }
+        : undefined,
     );
   }
+}
+
+/** A quota the server refused a request for. */
+export interface Quota {
+  name: string;
+  limit: number;
+  used: number;
 }
 
 /** fetch rejects with a TypeError when the network is out of reach (or we time it out): "offline", not an answer. */

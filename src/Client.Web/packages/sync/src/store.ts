@@ -17,7 +17,8 @@ export type Scope = "read" | "read_write";
  * - `error`: something the user must look at (a change too large, an id already taken), in `detail`.
  */
 export type SyncState =
-  | "local" | "syncing" | "synced" | "offline" | "access-lost" | "update-required" | "version-unreleased" | "app-suspended" | "deleted" | "error";
+  | "local" | "syncing" | "synced" | "offline" | "access-lost" | "update-required" | "version-unreleased" | "app-suspended"
+  | "quota-exceeded" | "deleted" | "error";
 
 /** A workspace this device knows: its access and its sync state (the document itself lives in `committed`/`pending`). */
 export interface WorkspaceRecord {

@@ -35,11 +35,11 @@ export type SyncDecision =
   /** A push refused as outdated by an app that knows the newer schema: a page migrates, then the worker pushes again. */
   | { kind: "migrate"; state: "syncing"; detail: string; serverVersion: number }
   /** A push refused for the change itself: it stays pending, pulling goes on, and `retry` (if any) pushes it again. */
-  | { kind: "refused"; state: "version-unreleased" | "error"; detail: string; retry?: Retry }
+  | { kind: "refused"; state: "version-unreleased" | "quota-exceeded" | "error"; detail: string; retry?: Retry }
   /** The token no longer works: syncing stops until the device joins again; local edits stay. */
   | { kind: "access-lost"; state: "access-lost"; detail: string }
   /** Something to wait out: show `state` and sync again after `retry`. */
-  | { kind: "retry"; state: "offline" | "syncing" | "app-suspended" | "error"; detail: string; retry: Retry }
+  | { kind: "retry"; state: "offline" | "syncing" | "app-suspended" | "quota-exceeded" | "error"; detail: string; retry: Retry }
   /** Nothing a retry fixes and nothing the device can do (the id belongs to someone else, or was deleted). */
   | { kind: "stopped"; state: "error" | "deleted"; detail: string }
   /** The live stream failed or ended for a reason that is not about access: listen again, no change of state. */
@@ -136,13 +136,9 @@ function pushRefusal(problem: ApiProblem, appVersion: number): PushDecision | un
     };
   }
   if (problem.code === "quota-exceeded") {
-    // The workspace is full. Pruning after a snapshot can free room, so try again later.
-    return {
-      kind: "refused",
-      state: "error",
-      detail: `The workspace is full on the server (${problem.message}). Your changes stay on this device and are retried.`,
-      retry: { after: "slow-backoff" },
-    };
+    // Full: pruning after a snapshot, an operator raising the quota or another workspace deleted can free room, so the
+    // change waits and is tried again later.
+    return { kind: "refused", state: "quota-exceeded", detail: quotaDetail(problem), retry: { after: "slow-backoff" } };
   }
   if (problem.status === 413) {
     return {
@@ -157,9 +153,29 @@ function pushRefusal(problem: ApiProblem, appVersion: number): PushDecision | un
   return undefined;
 }
 
+/** What a user reads about a quota the server refused a write or a claim for; the problem names which one. */
+export function quotaDetail(problem: ApiProblem): string {
+  const quota = problem.quota;
+  const kept = "Your edits stay on this device and are sent once there is room.";
+  switch (quota?.name) {
+    case "maxWorkspaces":
+      return `This app has reached its limit of ${quota.limit} workspaces on the server, so this one is not on the server yet. ${kept}`;
+    case "maxWorkspaceBytes":
+      return `This workspace is full on the server (${quota.used} of ${quota.limit} bytes). ${kept}`;
+    case "maxAppBytes":
+      return `This app's storage on the server is full (${quota.used} of ${quota.limit} bytes, all its workspaces together). ${kept}`;
+    default:
+      return `The server refused this for a quota (${problem.message}). ${kept}`;
+  }
+}
+
 function problemDecision(problem: ApiProblem): FailureDecision {
   // Before the other 403s: a suspended app has not lost access, it waits.
   if (problem.code === "app-suspended") return suspended;
+  // Nor has a device whose app may not create more workspaces (a claim beyond maxWorkspaces): it waits for room.
+  if (problem.code === "quota-exceeded") {
+    return { kind: "retry", state: "quota-exceeded", detail: quotaDetail(problem), retry: { after: "slow-backoff" } };
+  }
   if (problem.status === 410 && problem.code === "workspace-deleted") return deleted;
   if (problem.status === 401) {
     return {
@@ -196,7 +212,8 @@ function liveDecision(answer: LiveAnswer): LiveDecision {
   if (answer.kind === "deleted" || (answer.kind === "problem" && answer.problem.status === 410 && answer.problem.code === "workspace-deleted")) {
     return deleted;
   }
-  if (answer.kind === "app-suspended" || (answer.kind === "problem" && answer.problem.code === "app-suspended")) {
+  // A suspended app, or a device holding as many live streams as its app allows: listen again later (pulls go on).
+  if (answer.kind === "app-suspended" || (answer.kind === "problem" && (answer.problem.code === "app-suspended" || answer.problem.code === "quota-exceeded"))) {
     return { kind: "listen-again", retry: { after: "slow-backoff" } };
   }
   if (answer.kind === "revoked") {

@@ -4,8 +4,12 @@ import type { SyncState } from "../src/store.js";
 import { failureOf, retryDelay, syncState, type ServerAnswer, type SyncDecision } from "../src/sync-state.js";
 
 const appVersion = 2;
-const problem = (status: number, code: ConstructorParameters<typeof ApiProblem>[1], extra: { currentVersion?: number; retryAfter?: number; maxSchemaVersion?: number } = {}) =>
-  ({ kind: "problem", problem: new ApiProblem(status, code, `${code} happened`, extra.currentVersion, extra.retryAfter, extra.maxSchemaVersion) }) as const;
+const problem = (
+  status: number,
+  code: ConstructorParameters<typeof ApiProblem>[1],
+  extra: { currentVersion?: number; retryAfter?: number; maxSchemaVersion?: number; quota?: { name: string; limit: number; used: number } } = {},
+) =>
+  ({ kind: "problem", problem: new ApiProblem(status, code, `${code} happened`, extra.currentVersion, extra.retryAfter, extra.maxSchemaVersion, extra.quota) }) as const;
 const requests = ["claim", "push", "pull"] as const;
 
 describe("failureOf", () => {
@@ -61,7 +65,12 @@ describe("syncState of a claim, push or pull that failed", () => {
     expect(syncState({ request, ...problem(400, "unknown-version", { maxSchemaVersion: 1 }) }, appVersion)).toMatchObject({ kind: "retry", state: "syncing" });
     expect(syncState({ request, ...problem(409, "outdated-version", { currentVersion: 3 }) }, appVersion)).toMatchObject({ kind: "retry", state: "syncing" });
     expect(syncState({ request, ...problem(413, "payload-too-large") }, appVersion)).toMatchObject({ kind: "retry", state: "syncing" });
-    expect(syncState({ request, ...problem(403, "quota-exceeded") }, appVersion)).toMatchObject({ kind: "access-lost" });
+  });
+
+  it("waits, not losing access, when a claim passes the app's workspaces (quota-exceeded), and says which limit", () => {
+    const decision = syncState({ request: "claim", ...problem(403, "quota-exceeded", { quota: { name: "maxWorkspaces", limit: 3, used: 3 } }) }, appVersion);
+    expect(decision).toMatchObject({ kind: "retry", state: "quota-exceeded", retry: { after: "slow-backoff" } });
+    expect(decision.kind === "retry" && decision.detail).toContain("limit of 3 workspaces");
   });
 });
 
@@ -75,9 +84,14 @@ describe("syncState of a refused push", () => {
     expect(unsaid.kind === "refused" && unsaid.detail).not.toContain("newest");
   });
 
-  it("keeps a change refused by a full workspace (quota-exceeded) pending and retries it, rather than losing access", () => {
-    expect(syncState({ request: "push", ...problem(403, "quota-exceeded") }, appVersion))
-      .toMatchObject({ kind: "refused", state: "error", retry: { after: "slow-backoff" } });
+  it("keeps a change refused by a full workspace or app (quota-exceeded) pending and retries it, saying which is full", () => {
+    const workspace = syncState({ request: "push", ...problem(403, "quota-exceeded", { quota: { name: "maxWorkspaceBytes", limit: 100, used: 90 } }) }, appVersion);
+    expect(workspace).toMatchObject({ kind: "refused", state: "quota-exceeded", retry: { after: "slow-backoff" } });
+    expect(workspace.kind === "refused" && workspace.detail).toContain("This workspace is full on the server (90 of 100 bytes)");
+    const app = syncState({ request: "push", ...problem(403, "quota-exceeded", { quota: { name: "maxAppBytes", limit: 1000, used: 990 } }) }, appVersion);
+    expect(app.kind === "refused" && app.detail).toContain("This app's storage on the server is full");
+    const unnamed = syncState({ request: "push", ...problem(403, "quota-exceeded") }, appVersion);
+    expect(unnamed).toMatchObject({ kind: "refused", state: "quota-exceeded" });
   });
 
   it("stops on a change too large (413) or corrupt (422), which a retry would not fix", () => {
@@ -163,7 +177,7 @@ describe("the states the UI shows", () => {
     ];
     const shown = new Set<SyncState | undefined>(answers.map((answer) => syncState(answer, appVersion)).map((d: SyncDecision) => ("state" in d ? d.state : undefined)));
     const all: SyncState[] = [
-      "local", "syncing", "synced", "offline", "access-lost", "update-required", "version-unreleased", "app-suspended", "deleted", "error"];
+      "local", "syncing", "synced", "offline", "access-lost", "update-required", "version-unreleased", "app-suspended", "quota-exceeded", "deleted", "error"];
     expect(all.filter((state) => !shown.has(state))).toEqual(["local"]);
   });
 });
@@ -200,6 +214,11 @@ describe("syncState of an app's suspension and a workspace's deletion", () => {
     expect(syncState({ request: "events", ...problem(410, "workspace-deleted") }, appVersion)).toMatchObject({ kind: "stopped" });
     expect(syncState({ request: "events", kind: "app-suspended" }, appVersion)).toEqual({ kind: "listen-again", retry: { after: "slow-backoff" } });
     expect(syncState({ request: "events", ...problem(403, "app-suspended") }, appVersion))
+      .toEqual({ kind: "listen-again", retry: { after: "slow-backoff" } });
+  });
+
+  it("live: a device at its app's maxLiveStreamsPerClient (quota-exceeded) listens again slowly, keeping access", () => {
+    expect(syncState({ request: "events", ...problem(403, "quota-exceeded", { quota: { name: "maxLiveStreamsPerClient", limit: 2, used: 2 } }) }, appVersion))
       .toEqual({ kind: "listen-again", retry: { after: "slow-backoff" } });
   });
 });

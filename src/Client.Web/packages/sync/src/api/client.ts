@@ -20,8 +20,10 @@ export interface PullResult {
 export class SyncApi {
   constructor(private readonly baseUrl: string) {}
 
-  claim(workspaceId: string, clientId: string, idempotencyKey: string): Promise<ClaimedWorkspace> {
-    return this.json("POST", "/api/workspaces", { body: { workspaceId, clientId } satisfies ClaimWorkspaceRequest, headers: { "Idempotency-Key": idempotencyKey } });
+  /** Claims in `appId`, or in the deployment's default app when it is omitted. */
+  claim(workspaceId: string, clientId: string, idempotencyKey: string, appId?: string): Promise<ClaimedWorkspace> {
+    const body: ClaimWorkspaceRequest = appId === undefined ? { workspaceId, clientId } : { workspaceId, clientId, appId };
+    return this.json("POST", "/api/workspaces", { body, headers: { "Idempotency-Key": idempotencyKey } });
   }
 
   grant(token: string, workspaceId: string, request: GrantRequest): Promise<AccessGrant> {

@@ -9,6 +9,8 @@ import { pushPending } from "./push.js";
 export interface SyncWorkerOptions {
   appName: string;
   appVersion: number;
+  /** The server's app new workspaces are claimed in (docs/design.md, "Apps on one backend"); the deployment's default when omitted. */
+  appId?: string;
   baseUrl: string;
   debounceMs: number;
   broadcast: (message: Broadcast) => void;
@@ -193,7 +195,7 @@ export class SyncWorker {
       return workspace;
     }
     const clientId = await this.store.clientId();
-    const claimed = await this.api.claim(workspace.workspaceId, clientId, workspace.claimKey);
+    const claimed = await this.api.claim(workspace.workspaceId, clientId, workspace.claimKey, this.options.appId);
     const changes = { token: claimed.token, scope: "read_write" as const, expiresAt: null };
     await this.store.workspaces.update(workspace.workspaceId, changes);
     return { ...workspace, ...changes };

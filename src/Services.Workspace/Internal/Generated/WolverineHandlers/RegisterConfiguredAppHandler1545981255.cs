@@ -5,14 +5,14 @@ using Wolverine.Marten.Publishing;
 
 namespace Internal.Generated.WolverineHandlers
 {
-    // START: RegisterDefaultAppHandler751233828
+    // START: RegisterConfiguredAppHandler1545981255
     [global::System.CodeDom.Compiler.GeneratedCode("JasperFx", "1.0.0")]
-    public sealed class RegisterDefaultAppHandler751233828 : Wolverine.Runtime.Handlers.MessageHandler
+    public sealed class RegisterConfiguredAppHandler1545981255 : Wolverine.Runtime.Handlers.MessageHandler
     {
         private readonly System.TimeProvider _timeProvider;
         private readonly Wolverine.Marten.Publishing.OutboxedSessionFactory _outboxedSessionFactory;
 
-        public RegisterDefaultAppHandler751233828(System.TimeProvider timeProvider, Wolverine.Marten.Publishing.OutboxedSessionFactory outboxedSessionFactory)
+        public RegisterConfiguredAppHandler1545981255(System.TimeProvider timeProvider, Wolverine.Marten.Publishing.OutboxedSessionFactory outboxedSessionFactory)
         {
             _timeProvider = timeProvider;
             _outboxedSessionFactory = outboxedSessionFactory;
@@ -23,13 +23,13 @@ namespace Internal.Generated.WolverineHandlers
             // Building the Marten session
             await using var documentSession = _outboxedSessionFactory.OpenSession(context);
             // The actual message body
-            var registerDefaultApp = (Services.Workspace.Apps.RegisterDefaultApp)context.Envelope.Message;
+            var registerConfiguredApp = (Services.Workspace.Apps.RegisterConfiguredApp)context.Envelope.Message;
 
-            Wolverine.Runtime.WolverineTracing.MessageActivity(context.Envelope)?.SetTag("message.handler", "Services.Workspace.Apps.RegisterDefaultAppHandler");
-            Wolverine.Runtime.WolverineTracing.MessageActivity(context.Envelope)?.SetTag("handler.type", "Services.Workspace.Apps.RegisterDefaultAppHandler");
+            Wolverine.Runtime.WolverineTracing.MessageActivity(context.Envelope)?.SetTag("message.handler", "Services.Workspace.Apps.RegisterConfiguredAppHandler");
+            Wolverine.Runtime.WolverineTracing.MessageActivity(context.Envelope)?.SetTag("handler.type", "Services.Workspace.Apps.RegisterConfiguredAppHandler");
             
             // The actual message execution
-            var outgoing1 = await Services.Workspace.Apps.RegisterDefaultAppHandler.Handle(registerDefaultApp, documentSession, _timeProvider, cancellation).ConfigureAwait(false);
+            var outgoing1 = await Services.Workspace.Apps.RegisterConfiguredAppHandler.Handle(registerConfiguredApp, documentSession, _timeProvider, cancellation).ConfigureAwait(false);
 
             
             // Outgoing, cascaded message
@@ -45,7 +45,7 @@ namespace Internal.Generated.WolverineHandlers
         }
     }
 
-    // END: RegisterDefaultAppHandler751233828
+    // END: RegisterConfiguredAppHandler1545981255
     
     
 }

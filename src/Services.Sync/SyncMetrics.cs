@@ -13,6 +13,7 @@ public sealed class SyncMetrics
     private readonly Counter<long> _pulls;
     private readonly Counter<long> _rejected;
     private readonly UpDownCounter<long> _liveSubscribers;
+    private IReadOnlyList<AppTotal> _appTotals = [];
 
     public SyncMetrics(IMeterFactory meters)
     {
@@ -23,7 +24,21 @@ public sealed class SyncMetrics
         _pulls = meter.CreateCounter<long>("syncengine.sync.pulls", "{pull}", "Pulls answered");
         _rejected = meter.CreateCounter<long>("syncengine.sync.rejected", "{request}", "Requests refused, by problem code");
         _liveSubscribers = meter.CreateUpDownCounter<long>("syncengine.sync.live_subscribers", "{stream}", "Open live event streams");
+        // What the store holds per app, as the last count read it (AppUsageRecorder, every Sync:AppTotalsEvery). Every
+        // replica reports the same deployment-wide value: a dashboard takes one (max), not the sum, of replicas.
+        meter.CreateObservableGauge("syncengine.sync.app.stored",
+            () => Volatile.Read(ref _appTotals).Select(t => new Measurement<long>(t.StoredBytes, App(t.AppId))), "By",
+            "Payload bytes the app's workspaces store (changes and snapshots), deployment-wide");
+        meter.CreateObservableGauge("syncengine.sync.app.workspaces",
+            () => Volatile.Read(ref _appTotals).Select(t => new Measurement<long>(t.Workspaces, App(t.AppId))), "{workspace}",
+            "The app's workspaces with a change log, deployment-wide");
     }
+
+    /// <summary>One app's totals as the store holds them.</summary>
+    public sealed record AppTotal(string AppId, long Workspaces, long StoredBytes);
+
+    /// <summary>Takes the newest count of every app's workspaces and stored bytes.</summary>
+    public void AppTotals(IReadOnlyList<AppTotal> totals) => Volatile.Write(ref _appTotals, totals);
 
     // Every instrument carries the app (docs/design.md, "Apps on one backend"): "none" where a token has no app and the
     // deployment names no default.

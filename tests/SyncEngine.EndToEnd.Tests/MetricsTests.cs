@@ -59,4 +59,24 @@ public sealed class MetricsTests(SyncEngineApp app)
         Assert.Equal(1, Moved(after, "syncengine_sync_rejected_total", ("code", "unauthorized")));
         Assert.Equal(1, Moved(after, "syncengine_sync_rejected_total", ("code", "payload-too-large")));
     }
+
+    [Fact]
+    public async Task every_replica_reports_each_apps_workspaces_and_stored_bytes_as_the_store_holds_them()
+    {
+        var appId = $"metrics-{Guid.NewGuid():N}"[..16];
+        await app.Api.RegisterAppAsync(await app.OperatorTokenAsync(Ct), new SyncEngine.Client.AppSettings(appId, "Counted"), Ct);
+        for (var i = 0; i < 2; i++)
+        {
+            var (workspaceId, _, master) = await app.NewWorkspaceInAppAsync(appId, Ct);
+            await app.Api.PushAsync(master, workspaceId, new byte[300 + i], Guid.NewGuid(), 1, Ct);
+        }
+
+        var replicas = await app.SyncReplicaAddressesAsync(Ct);
+        var scraped = await Eventually.Until(token => ReplicaMetrics.ScrapeAsync(replicas, token),
+            a => a.Values.All(one => ReplicaMetrics.Sum(one, "syncengine_sync_app_stored_bytes", ("app", appId)) == 601
+                && ReplicaMetrics.Sum(one, "syncengine_sync_app_workspaces", ("app", appId)) == 2),
+            TimeSpan.FromSeconds(20), Ct);
+
+        Assert.All(scraped.Values, one => Assert.Equal(601, ReplicaMetrics.Sum(one, "syncengine_sync_app_stored_bytes", ("app", appId))));
+    }
 }

@@ -112,6 +112,7 @@ public class SyncEngineApp : IAsyncLifetime
             "--Sync:HeartbeatEvery=00:00:02",
             // App usage (UsageTests) within a second of what it counts.
             "--Sync:UsageFlushEvery=00:00:01",
+            "--Sync:AppTotalsEvery=00:00:01",
             $"--Workspace:ClaimRetryWindow={ClaimRetryWindow:c}",
             // Key rotation within a test's patience (KeyRotationTests): Auth rereads its ring every second and the
             // other services refetch its keys every two, instead of the production minute and ten minutes.

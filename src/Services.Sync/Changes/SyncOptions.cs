@@ -21,6 +21,9 @@ public sealed class SyncOptions
     /// <summary>How often each replica records the pull bytes and live streams it counted for app usage.</summary>
     public TimeSpan UsageFlushEvery { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>How often each replica counts every app's workspaces and stored bytes for its metrics (an aggregate over every log).</summary>
+    public TimeSpan AppTotalsEvery { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>
     /// The newest document schema version a released client writes; a push above it is refused (unknown-version), so no
     /// writer can move a workspace to a version every real client is then refused at (outdated-version) forever. The

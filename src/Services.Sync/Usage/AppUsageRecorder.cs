@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using Npgsql;
 using Services.Sync.Changes;
 using Services.Sync.Live;
+using SyncEngine.Backend.Apps;
 using SyncEngine.ServiceDefaults.Problems;
 
 namespace Services.Sync.Usage;
@@ -11,10 +12,13 @@ namespace Services.Sync.Usage;
 /// What the store cannot answer by itself for an app's usage: the bytes pulls sent and the live streams open. Each
 /// replica counts them in memory (a pull costs no write) and, every <c>Sync:UsageFlushEvery</c> (5 s), adds its bytes
 /// to the app's hourly row and replaces its own live-stream counts, so <c>GET /admin/apps/{appId}/usage</c> sums every
-/// replica's. Rows of a replica that stopped age out of the live count after <see cref="LiveStreamsFreshFor"/>.
+/// replica's. Rows of a replica that stopped age out of the live count after <see cref="LiveStreamsFreshFor"/>. Every
+/// <c>Sync:AppTotalsEvery</c> (30 s: an aggregate over every log row) it also counts each app's workspaces and stored
+/// bytes for the metrics (SyncMetrics.AppTotals).
 /// </summary>
 public sealed class AppUsageRecorder(
-    NpgsqlDataSource db, HeadNotifications notifications, IOptions<SyncOptions> options, ILogger<AppUsageRecorder> logger) : BackgroundService
+    NpgsqlDataSource db, HeadNotifications notifications, IOptions<SyncOptions> options, SyncMetrics metrics, AppDirectory apps,
+    TimeProvider clock, ILogger<AppUsageRecorder> logger) : BackgroundService
 {
     public static readonly TimeSpan LiveStreamsFreshFor = TimeSpan.FromSeconds(30);
 
@@ -32,11 +36,17 @@ public sealed class AppUsageRecorder(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         using var timer = new PeriodicTimer(options.Value.UsageFlushEvery);
+        DateTimeOffset? counted = null;
         while (await timer.WaitForNextTickAsync(stoppingToken))
         {
             try
             {
                 await FlushAsync(stoppingToken);
+                if (counted is null || clock.GetUtcNow() - counted >= options.Value.AppTotalsEvery)
+                {
+                    metrics.AppTotals(await CountAppTotalsAsync(stoppingToken));
+                    counted = clock.GetUtcNow();
+                }
             }
             catch (Exception e) when ((DatabaseOutage.Is(e) || e is NpgsqlException or TimeoutException) && !stoppingToken.IsCancellationRequested)
             {
@@ -60,6 +70,22 @@ public sealed class AppUsageRecorder(
         {
             logger.LogWarning(e, "Could not record app usage at shutdown");
         }
+    }
+
+    /// <summary>Each app's workspaces and stored bytes; logs of no recorded app are the default app's.</summary>
+    private async Task<IReadOnlyList<SyncMetrics.AppTotal>> CountAppTotalsAsync(CancellationToken ct)
+    {
+        await using var count = db.CreateCommand(
+            $"select coalesce(app_id, $1), count(*), coalesce(sum(stored_bytes), 0)::bigint from {SyncSchema.Logs} group by 1");
+        count.Parameters.AddWithValue(apps.DefaultAppId.Length > 0 ? apps.DefaultAppId : "none");
+        await using var reader = await count.ExecuteReaderAsync(ct);
+        var totals = new List<SyncMetrics.AppTotal>();
+        while (await reader.ReadAsync(ct))
+        {
+            totals.Add(new SyncMetrics.AppTotal(reader.GetString(0), reader.GetInt64(1), reader.GetInt64(2)));
+        }
+
+        return totals;
     }
 
     private async Task FlushAsync(CancellationToken ct)

@@ -29,6 +29,9 @@ builder.Services.AddSingleton<ClaimRate>();
 // app-token apps: their issuers' discovery documents and keys, fetched and cached per issuer.
 builder.Services.AddHttpClient(AppTokens.HttpClientName);
 builder.Services.AddSingleton<AppTokens>();
+// The operators' workspace views ask Sync what it stores.
+builder.Services.AddHttpClient(SyncStatsClient.HttpClientName);
+builder.Services.AddSingleton<SyncStatsClient>();
 
 builder.Host.UseWolverine(opts =>
 {

@@ -32,6 +32,8 @@ var sync = builder.AddSyncEngineService<Projects.Services_Sync>("sync", database
     // Two replicas from the start, so sequence numbers and live events are proven across replicas, not assumed.
     .WithReplicas(builder.Configuration.GetValue("Sync:Replicas", 2))
     .WithSectionEnvironment(builder.Configuration, "Sync", appHostOnly: "Replicas").WithApps();
+// The operators' workspace views at Workspace ask Sync what it stores (its /internal/workspaces/stats).
+workspace.WithReference(sync);
 
 var gateway = builder.AddProject<Projects.Gateway>("gateway")
     .WithHttpEndpoint(port: builder.Configuration.GetValue("Gateway:Port", 8080), name: "http")

@@ -50,6 +50,25 @@ public sealed record AppQuotas(
 public sealed record AppUsage(
     long Workspaces, long StoredBytes, long Changes, long PushesLast24h, long BytesInLast24h, long BytesOutLast24h, long LiveStreams);
 
+/// <summary>One workspace in an app's list (<c>GET /admin/apps/{appId}/workspaces</c>): owner, size, activity, members.</summary>
+public sealed record AdminWorkspaceItem(
+    Guid WorkspaceId, Guid OwnerClientId, string? OwnerSubject, DateTimeOffset CreatedAt, long Head, long StoredBytes,
+    DateTimeOffset? LastChangeAt, int Members);
+
+/// <summary>A page of an app's workspaces; pass <c>NextCursor</c> for the next (null: the last page).</summary>
+public sealed record AdminWorkspacePage(IReadOnlyList<AdminWorkspaceItem> Items, string? NextCursor);
+
+/// <summary>A stored snapshot as operators see it: the seq it covers, its size, when it was stored.</summary>
+public sealed record AdminSnapshot(long Covers, long Bytes, DateTimeOffset CreatedAt);
+
+/// <summary>A member as operators see it (never a token).</summary>
+public sealed record AdminMember(Guid ClientId, string? Scope, DateTimeOffset? ExpiresAt, DateTimeOffset? RevokedAt);
+
+/// <summary>One workspace as operators see it (<c>GET /admin/workspaces/{id}</c>).</summary>
+public sealed record AdminWorkspace(
+    Guid WorkspaceId, string AppId, Guid OwnerClientId, string? OwnerSubject, DateTimeOffset CreatedAt, long Head, int SchemaVersion,
+    long StoredBytes, DateTimeOffset? LastChangeAt, IReadOnlyList<AdminSnapshot> Snapshots, IReadOnlyList<AdminMember> Members);
+
 /// <summary>What revoking a lost device ended: the workspaces of the app it had tokens in, and how many tokens.</summary>
 public sealed record RevokedDevice(string AppId, Guid ClientId, IReadOnlyList<Guid> Workspaces, int Tokens);
 

@@ -139,6 +139,20 @@ public sealed class SyncEngineClient(HttpClient http)
     public Task EraseWorkspaceAsync(string operatorToken, Guid workspaceId, CancellationToken ct = default) =>
         SendAsync<JsonElement?>(HttpMethod.Delete, $"/admin/workspaces/{workspaceId}", operatorToken, null, ct);
 
+    /// <summary>A page of an app's workspaces, in id order (operator token required); 404 <c>app-not-found</c> throws.</summary>
+    public Task<AdminWorkspacePage> ListWorkspacesAsync(
+        string operatorToken, string appId, int? limit = null, string? cursor = null, CancellationToken ct = default)
+    {
+        var query = string.Join('&', new[] { limit is { } l ? $"limit={l}" : null, cursor is { } c ? $"cursor={Uri.EscapeDataString(c)}" : null }
+            .Where(p => p is not null));
+        return SendAsync<AdminWorkspacePage>(
+            HttpMethod.Get, $"/admin/apps/{Uri.EscapeDataString(appId)}/workspaces{(query.Length > 0 ? "?" + query : "")}", operatorToken, null, ct);
+    }
+
+    /// <summary>One workspace as operators see it (operator token required): 404 <c>workspace-not-found</c>, 410 <c>workspace-deleted</c> throw.</summary>
+    public Task<AdminWorkspace> GetWorkspaceAsOperatorAsync(string operatorToken, Guid workspaceId, CancellationToken ct = default) =>
+        SendAsync<AdminWorkspace>(HttpMethod.Get, $"/admin/workspaces/{workspaceId}", operatorToken, null, ct);
+
     /// <summary>An app's usage (operator token required); 404 <c>app-not-found</c> throws.</summary>
     public Task<AppUsage> GetAppUsageAsync(string operatorToken, string appId, CancellationToken ct = default) =>
         SendAsync<AppUsage>(HttpMethod.Get, $"/admin/apps/{Uri.EscapeDataString(appId)}/usage", operatorToken, null, ct);

@@ -186,4 +186,38 @@ public sealed class CliTests(SyncEngineApp app)
     private static string CliAssembly { get; } = Path.Combine(
         Repository.Root, "src", "SyncEngine.Cli", "bin",
         Path.GetFileName(Path.GetDirectoryName(Path.TrimEndingDirectorySeparator(AppContext.BaseDirectory))!), "net10.0", "syncengine.dll");
+
+    [Fact]
+    public async Task an_operator_lists_an_apps_workspaces_page_by_page_and_shows_one()
+    {
+        var appId = $"cliws-{Guid.NewGuid():N}"[..16];
+        Assert.Equal(0, (await CliAsync("apps", "create", appId)).ExitCode);
+        var ids = new List<Guid>();
+        for (var i = 0; i < 3; i++)
+        {
+            var (workspaceId, _, master) = await app.NewWorkspaceInAppAsync(appId, Ct);
+            await app.Api.PushAsync(master, workspaceId, new byte[10 * (i + 1)], Guid.NewGuid(), 1, Ct);
+            ids.Add(workspaceId);
+        }
+
+        var firstPage = await CliAsync("workspaces", "list", appId, "--limit", "2");
+        Assert.Equal(0, firstPage.ExitCode);
+        Assert.Contains("STORED BYTES", firstPage.Output, StringComparison.Ordinal);
+        var more = System.Text.RegularExpressions.Regex.Match(firstPage.Output, "more: --cursor ([0-9a-f]{32})");
+        Assert.True(more.Success, firstPage.Output);
+        var secondPage = await CliAsync("workspaces", "list", appId, "--limit", "2", "--cursor", more.Groups[1].Value);
+        Assert.Equal(3, ids.Count(id => firstPage.Output.Contains(id.ToString(), StringComparison.Ordinal) ^ secondPage.Output.Contains(id.ToString(), StringComparison.Ordinal)));
+
+        var all = System.Text.Json.JsonDocument.Parse((await CliAsync("workspaces", "list", appId, "--limit", "1", "--all", "--json")).Output).RootElement;
+        Assert.Equal(ids.Order(), all.GetProperty("items").EnumerateArray().Select(w => w.GetProperty("workspaceId").GetGuid()));
+        Assert.Equal(60, all.GetProperty("items").EnumerateArray().Sum(w => w.GetProperty("storedBytes").GetInt64()));
+
+        var shown = await CliAsync("workspaces", "show", ids[2].ToString());
+        Assert.Equal(0, shown.ExitCode);
+        Assert.Matches($@"app:\s+{appId}", shown.Output);
+        Assert.Matches(@"stored bytes:\s+30", shown.Output);
+        var missing = await CliAsync("workspaces", "show", Guid.NewGuid().ToString());
+        Assert.NotEqual(0, missing.ExitCode);
+        Assert.Contains("workspace-not-found", missing.Output + missing.Error, StringComparison.Ordinal);
+    }
 }

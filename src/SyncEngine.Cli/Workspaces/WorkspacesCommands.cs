@@ -1,17 +1,98 @@
 using System.CommandLine;
+using System.Globalization;
 using SyncEngine.Cli.Output;
+using SyncEngine.Client;
 
 namespace SyncEngine.Cli.Workspaces;
 
-/// <summary><c>syncengine workspaces delete</c>: erasure through <c>/admin/workspaces/{id}</c>.</summary>
+/// <summary><c>syncengine workspaces list|show|delete</c>: the operators' workspace views and erasure.</summary>
 public static class WorkspacesCommands
 {
     public static Command Workspaces()
     {
         var workspaces = new Command("workspaces", "Workspaces of every app.");
+        workspaces.Subcommands.Add(List());
+        workspaces.Subcommands.Add(Show());
         workspaces.Subcommands.Add(Delete());
         return workspaces;
     }
+
+    private static Command List()
+    {
+        var appId = new Argument<string>("appId") { Description = "The app whose workspaces to list." };
+        var limit = new Option<int?>("--limit") { Description = "Workspaces per page (1–500, 50 by default)." };
+        var cursor = new Option<string?>("--cursor") { Description = "Where to go on: the next cursor a previous page printed." };
+        var all = new Option<bool>("--all") { Description = "Every page, one after the other." };
+        var list = new Command("list", "An app's workspaces, in id order: owner, created, head, stored bytes, last change, members.")
+        {
+            appId,
+            limit,
+            cursor,
+            all,
+        };
+        list.AsOperator(async (op, parse, ct) =>
+        {
+            var items = new List<AdminWorkspaceItem>();
+            var next = parse.GetValue(cursor);
+            do
+            {
+                var page = await op.Api.ListWorkspacesAsync(op.Token, parse.GetRequiredValue(appId), parse.GetValue(limit), next, ct);
+                items.AddRange(page.Items);
+                next = page.NextCursor;
+            }
+            while (parse.GetValue(all) && next is not null);
+
+            if (op.Json)
+            {
+                parse.Json(new AdminWorkspacePage(items, next));
+                return;
+            }
+
+            parse.Table(["workspace", "owner", "created", "head", "stored bytes", "last change", "members"], items.Select(w =>
+                (IReadOnlyList<string>)[w.WorkspaceId.ToString(), w.OwnerSubject ?? w.OwnerClientId.ToString(), Time(w.CreatedAt),
+                    N(w.Head), N(w.StoredBytes), w.LastChangeAt is { } at ? Time(at) : "-", N(w.Members)]));
+            if (next is not null)
+            {
+                parse.Out().WriteLine($"more: --cursor {next}");
+            }
+        });
+        return list;
+    }
+
+    private static Command Show()
+    {
+        var id = new Argument<Guid>("workspaceId") { Description = "The workspace to show." };
+        var show = new Command("show", "One workspace: app, owner, head, schema version, stored bytes, snapshots, members (no tokens).") { id };
+        show.AsOperator(async (op, parse, ct) =>
+        {
+            var workspace = await op.Api.GetWorkspaceAsOperatorAsync(op.Token, parse.GetRequiredValue(id), ct);
+            if (op.Json)
+            {
+                parse.Json(workspace);
+                return;
+            }
+
+            parse.Fields([
+                ("workspace", workspace.WorkspaceId.ToString()),
+                ("app", workspace.AppId),
+                ("owner", workspace.OwnerSubject is { } subject ? $"{workspace.OwnerClientId} ({subject})" : workspace.OwnerClientId.ToString()),
+                ("created", Time(workspace.CreatedAt)),
+                ("head", N(workspace.Head)),
+                ("schema version", N(workspace.SchemaVersion)),
+                ("stored bytes", N(workspace.StoredBytes)),
+                ("last change", workspace.LastChangeAt is { } at ? Time(at) : "-"),
+                ("snapshots", workspace.Snapshots.Count == 0 ? "none"
+                    : string.Join(", ", workspace.Snapshots.Select(s => $"covers {N(s.Covers)} ({N(s.Bytes)} bytes, {Time(s.CreatedAt)})"))),
+                ("members", workspace.Members.Count == 0 ? "none"
+                    : string.Join(", ", workspace.Members.Select(m => $"{m.ClientId} {m.Scope ?? "-"}{(m.RevokedAt is null ? "" : " revoked")}"))),
+            ]);
+        });
+        return show;
+    }
+
+    private static string N(long n) => n.ToString("N0", CultureInfo.InvariantCulture);
+
+    private static string Time(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss'Z'", CultureInfo.InvariantCulture);
 
     private static Command Delete()
     {

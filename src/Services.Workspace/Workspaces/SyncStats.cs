@@ -1,0 +1,33 @@
+using System.Net.Http.Json;
+
+namespace Services.Workspace.Workspaces;
+
+/// <summary>What Sync holds of a workspace (Sync's <c>/internal/workspaces/stats</c>), for the operators' views.</summary>
+public sealed record SyncStats(
+    Guid WorkspaceId, long Head, int SchemaVersion, long StoredBytes, DateTimeOffset? LastChangeAt, IReadOnlyList<SnapshotStats> Snapshots);
+
+public sealed record SnapshotStats(long Covers, long Bytes, DateTimeOffset CreatedAt);
+
+/// <summary>
+/// Asks Sync, on its own port (service discovery's <c>sync</c>), what it holds of a page of workspaces: this service
+/// owns who a workspace belongs to, Sync what it stores. A workspace whose claim Sync has not heard of yet is missing
+/// from the answer (no change stored).
+/// </summary>
+public sealed class SyncStatsClient(IHttpClientFactory http)
+{
+    public const string HttpClientName = "sync-stats";
+
+    public async Task<IReadOnlyDictionary<Guid, SyncStats>> ForAsync(IReadOnlyCollection<Guid> workspaceIds, CancellationToken ct)
+    {
+        if (workspaceIds.Count == 0)
+        {
+            return new Dictionary<Guid, SyncStats>();
+        }
+
+        using var client = http.CreateClient(HttpClientName);
+        using var response = await client.PostAsJsonAsync("http://sync/internal/workspaces/stats", workspaceIds, ct);
+        response.EnsureSuccessStatusCode();
+        var stats = await response.Content.ReadFromJsonAsync<List<SyncStats>>(ct) ?? [];
+        return stats.ToDictionary(s => s.WorkspaceId);
+    }
+}

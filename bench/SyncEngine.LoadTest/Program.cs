@@ -8,6 +8,18 @@ using SyncEngine.LoadTest;
 // measures PostgreSQL's own limit in the same run, prints the results and writes them to docs/benchmarks.md.
 // Bounded: about 2.5 minutes, then it stops by itself.
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
+if (args is ["archive", ..])
+{
+    // `archive [MiB]`: export and restore of one large workspace with the services' memory sampled (ArchiveBench.cs).
+    using var archiveBound = new CancellationTokenSource(TimeSpan.FromMinutes(10));
+    Console.WriteLine("starting the system...");
+    await using var archiveSystem = await SystemUnderTest.StartAsync(archiveBound.Token);
+    var archiveApi = new SyncEngineClient(archiveSystem.Gateway);
+    var operatorToken = (await archiveApi.GetOperatorTokenAsync("operator", archiveSystem.OperatorSecret, archiveBound.Token)).AccessToken;
+    return await ArchiveBench.RunAsync(archiveSystem, archiveApi, operatorToken, args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 200,
+        archiveBound.Token);
+}
+
 var cellSeconds = args.Length > 0 && int.TryParse(args[0], out var s) ? s : 10;
 var cell = TimeSpan.FromSeconds(cellSeconds);
 using var bound = new CancellationTokenSource(TimeSpan.FromMinutes(3));

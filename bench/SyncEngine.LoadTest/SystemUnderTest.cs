@@ -15,6 +15,9 @@ public sealed class SystemUnderTest : IAsyncDisposable
     public HttpClient Gateway { get; private set; } = null!;
     public string DatabaseConnectionString { get; private set; } = "";
 
+    /// <summary>Operator:Secret of this run (client id <c>operator</c>), for the admin calls.</summary>
+    public string OperatorSecret { get; } = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+
     public static async Task<SystemUnderTest> StartAsync(CancellationToken ct)
     {
         var system = new SystemUnderTest();
@@ -23,7 +26,7 @@ public sealed class SystemUnderTest : IAsyncDisposable
              // The benchmark drives many requests from one address and one token per client: lift the gateway limits.
              "--Gateway:RateLimit:PermitsPerSecondPerClient=1000000", "--Gateway:RateLimit:BurstPerClient=1000000",
              "--Gateway:RateLimit:PermitsPerSecondPerAddress=1000000", "--Gateway:RateLimit:BurstPerAddress=1000000",
-             "--Gateway:ClaimsPerMinutePerAddress=1000000",
+             "--Gateway:ClaimsPerMinutePerAddress=1000000", $"--Operator:Secret={system.OperatorSecret}",
              // Start-up health probes fail until each resource is up; that is expected, not news.
              "--Logging:LogLevel:Microsoft.Extensions.Diagnostics.HealthChecks=None"], ct);
         // Every request the load generator sends would otherwise print two HttpClient lines and bury the results.
@@ -45,9 +48,16 @@ public sealed class SystemUnderTest : IAsyncDisposable
     /// Resident memory of every service process now, by resource (replicas separately): RSS, and PSS, which charges
     /// each process only its share of the assembly pages all the .NET processes map from the same files.
     /// </summary>
-    public async Task<IReadOnlyList<ServiceMemory>> MemoryAsync(CancellationToken ct)
+    public async Task<IReadOnlyList<ServiceMemory>> MemoryAsync(CancellationToken ct) =>
+        (await ServiceProcessesAsync(ct))
+            .Select(p => new ServiceMemory(p.Key, Kilobytes(p.Value, "status", "VmRSS:"), Kilobytes(p.Value, "smaps_rollup", "Pss:")))
+            .OrderBy(r => r.Resource)
+            .ToList();
+
+    /// <summary>Every service process by resource (replicas separately), for sampling their memory while something runs.</summary>
+    public async Task<IReadOnlyDictionary<string, int>> ServiceProcessesAsync(CancellationToken ct)
     {
-        var result = new Dictionary<string, ServiceMemory>();
+        var result = new Dictionary<string, int>();
         using var enough = CancellationTokenSource.CreateLinkedTokenSource(ct);
         enough.CancelAfter(TimeSpan.FromSeconds(3));
         try
@@ -57,7 +67,7 @@ public sealed class SystemUnderTest : IAsyncDisposable
                 if (update.Snapshot.Properties.FirstOrDefault(p => p.Name.EndsWith(".pid", StringComparison.Ordinal))?.Value is { } pid
                     && int.TryParse(pid.ToString(), out var wrapper) && ServiceProcess(wrapper) is { } service)
                 {
-                    result[update.ResourceId] = new ServiceMemory(update.ResourceId, Kilobytes(service, "status", "VmRSS:"), Kilobytes(service, "smaps_rollup", "Pss:"));
+                    result[update.ResourceId] = service;
                 }
             }
         }
@@ -65,8 +75,11 @@ public sealed class SystemUnderTest : IAsyncDisposable
         {
         }
 
-        return result.Values.OrderBy(r => r.Resource).ToList();
+        return result;
     }
+
+    /// <summary>A process's resident memory now, in bytes.</summary>
+    public static long Rss(int pid) => Kilobytes(pid, "status", "VmRSS:");
 
     private static int? ServiceProcess(int pid)
     {

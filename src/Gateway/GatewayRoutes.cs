@@ -24,8 +24,8 @@ public static class GatewayRoutes
         Route(ClaimRoute, Workspace, "/api/workspaces", order: 0, methods: ["POST"]),
         Route("tokens", Auth, "/api/workspaces/{workspaceId}/tokens/{**rest}", order: 0),
         Route("join", Auth, "/api/workspaces/{workspaceId}/join", order: 0),
-        Route("changes", Sync, "/api/workspaces/{workspaceId}/changes", order: 0, documents: true),
-        Route("snapshots", Sync, "/api/workspaces/{workspaceId}/snapshots", order: 0, documents: true),
+        Route("changes", Sync, "/api/workspaces/{workspaceId}/changes", order: 0, body: DocumentBody),
+        Route("snapshots", Sync, "/api/workspaces/{workspaceId}/snapshots", order: 0, body: DocumentBody),
         Route("events", Sync, "/api/workspaces/{workspaceId}/events", order: 0),
         Route("workspace", Workspace, "/api/workspaces/{workspaceId}/{**rest}", order: 10),
         Route("well-known", Auth, "/.well-known/{**rest}", order: 0),
@@ -34,6 +34,9 @@ public static class GatewayRoutes
         Route("admin-apps", Workspace, "/admin/apps", order: 0),
         // Sync counts what an app stores and moves; before the app catch-all below.
         Route("admin-app-usage", Sync, "/admin/apps/{appId}/usage", order: -1),
+        // Archives are Sync's: it streams a workspace out and restores one in (bodies as large as a workspace).
+        Route("admin-app-archives", Sync, "/admin/apps/{appId}/archives", order: -1, methods: ["POST"], body: ArchiveBody),
+        Route("admin-workspace-archive", Sync, "/admin/workspaces/{workspaceId}/archive", order: -1, methods: ["GET"]),
         // Auth revokes a lost device's tokens in every workspace of an app.
         Route("admin-app-clients", Auth, "/admin/apps/{appId}/clients/{**rest}", order: -1),
         Route("admin-app", Workspace, "/admin/apps/{**rest}", order: 0),
@@ -50,14 +53,17 @@ public static class GatewayRoutes
     public const string BodyKind = "Body";
     public const string DocumentBody = "document";
 
+    /// <summary>A workspace archive being restored: as large as the workspace (<c>Gateway:MaxArchiveBytes</c>).</summary>
+    public const string ArchiveBody = "archive";
+
     private static RouteConfig Route(
-        string id, string cluster, string path, int order, string[]? methods = null, bool documents = false) => new()
+        string id, string cluster, string path, int order, string[]? methods = null, string? body = null) => new()
     {
         RouteId = id,
         ClusterId = cluster,
         Order = order,
         Match = new RouteMatch { Path = path, Methods = methods },
-        Metadata = documents ? new Dictionary<string, string> { [BodyKind] = DocumentBody } : null,
+        Metadata = body is null ? null : new Dictionary<string, string> { [BodyKind] = body },
     };
 
     private static ClusterConfig Cluster(string name) => new()

@@ -7,7 +7,8 @@ namespace Gateway;
 
 /// <summary>
 /// The gateway's ceilings on request bodies: documents (changes, snapshots) up to <c>Gateway:MaxRequestBodyBytes</c>
-/// (Sync applies its own, tighter limits), every other route (claim, join, grant: small JSON, several of them
+/// (Sync applies its own, tighter limits), workspace archives being restored up to <c>Gateway:MaxArchiveBytes</c> (4 GiB),
+/// every other route (claim, join, grant: small JSON, several of them
 /// anonymous) up to <c>Gateway:MaxJsonBodyBytes</c>, so a service never parses a large body it has no use for. A declared Content-Length over it is refused before anything is read;
 /// a chunked body that grows past it is cut by Kestrel mid-stream, which YARP reports as a request-body error that
 /// we turn into the same 413 instead of YARP's bare 400/502.
@@ -16,16 +17,22 @@ public static class RequestBodyLimit
 {
     public const long DefaultMaxJsonBytes = 64 * 1024;
     public const long DefaultMaxDocumentBytes = 16L * 1024 * 1024;
+    public const long DefaultMaxArchiveBytes = 4L * 1024 * 1024 * 1024;
 
     public static IApplicationBuilder UseRequestBodyLimit(this IApplicationBuilder app, IConfiguration configuration)
     {
         var maxJson = configuration.GetValue("Gateway:MaxJsonBodyBytes", DefaultMaxJsonBytes);
         var maxDocument = configuration.GetValue("Gateway:MaxRequestBodyBytes", DefaultMaxDocumentBytes);
+        var maxArchive = configuration.GetValue("Gateway:MaxArchiveBytes", DefaultMaxArchiveBytes);
         return app.Use(async (context, next) =>
         {
             // Routing has run: the endpoint is the YARP route the request will be forwarded by, if any.
-            var maxBytes = context.GetEndpoint()?.Metadata.GetMetadata<RouteModel>()?.Config.Metadata?.GetValueOrDefault(GatewayRoutes.BodyKind)
-                == GatewayRoutes.DocumentBody ? maxDocument : maxJson;
+            var maxBytes = context.GetEndpoint()?.Metadata.GetMetadata<RouteModel>()?.Config.Metadata?.GetValueOrDefault(GatewayRoutes.BodyKind) switch
+            {
+                GatewayRoutes.DocumentBody => maxDocument,
+                GatewayRoutes.ArchiveBody => maxArchive,
+                _ => maxJson,
+            };
             if (context.Request.ContentLength > maxBytes)
             {
                 await TooLarge(context, maxBytes);

@@ -1,5 +1,6 @@
 using JasperFx;
 using Services.Sync;
+using Services.Sync.Archives;
 using Services.Sync.Changes;
 using Services.Sync.Live;
 using Services.Sync.Snapshots;
@@ -25,6 +26,9 @@ builder.Services.Configure<SyncOptions>(builder.Configuration.GetSection("Sync")
 builder.Services.AddSingleton<SyncMetrics>().AddSingleton<SyncProblems>().AddSingleton<MaxSchemaVersion>().AddHttpContextAccessor();
 builder.Services.AddSingleton<HeadNotifications>().AddHostedService(sp => sp.GetRequiredService<HeadNotifications>());
 builder.Services.AddSingleton<LiveStreamLimit>();
+// Archives ask Workspace about their workspace's owner, as the operator who asked.
+builder.Services.AddHttpClient(WorkspaceRecords.HttpClientName);
+builder.Services.AddSingleton<WorkspaceRecords>();
 builder.Services.AddSingleton<HeadAnnouncer>().AddHostedService(sp => sp.GetRequiredService<HeadAnnouncer>());
 builder.Services.AddHostedService<ClampUnreleasedVersions>().AddHostedService<PruneCoveredChanges>();
 builder.Services.AddSingleton<AppUsageRecorder>().AddHostedService(sp => sp.GetRequiredService<AppUsageRecorder>());
@@ -50,6 +54,8 @@ app.MapUploadSnapshot();
 app.MapLiveEvents();
 app.MapGetAppUsage();
 app.MapWorkspaceStats();
+app.MapExportWorkspace();
+app.MapRestoreWorkspace();
 app.MapWolverineEndpoints();
 app.MapApiDocument();
 app.MapAppDirectory();

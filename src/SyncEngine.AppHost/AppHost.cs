@@ -32,8 +32,10 @@ var sync = builder.AddSyncEngineService<Projects.Services_Sync>("sync", database
     // Two replicas from the start, so sequence numbers and live events are proven across replicas, not assumed.
     .WithReplicas(builder.Configuration.GetValue("Sync:Replicas", 2))
     .WithSectionEnvironment(builder.Configuration, "Sync", appHostOnly: "Replicas").WithApps();
-// The operators' workspace views at Workspace ask Sync what it stores (its /internal/workspaces/stats).
+// The operators' workspace views at Workspace ask Sync what it stores (its /internal/workspaces/stats); Sync's
+// archives ask Workspace for the workspace's owner and to record a restored one.
 workspace.WithReference(sync);
+sync.WithReference(workspace);
 
 var gateway = builder.AddProject<Projects.Gateway>("gateway")
     .WithHttpEndpoint(port: builder.Configuration.GetValue("Gateway:Port", 8080), name: "http")

@@ -69,6 +69,9 @@ public sealed record AdminWorkspace(
     Guid WorkspaceId, string AppId, Guid OwnerClientId, string? OwnerSubject, DateTimeOffset CreatedAt, long Head, int SchemaVersion,
     long StoredBytes, DateTimeOffset? LastChangeAt, IReadOnlyList<AdminSnapshot> Snapshots, IReadOnlyList<AdminMember> Members);
 
+/// <summary>A restored workspace: its id, app, owner, head, and the owner's new master token.</summary>
+public sealed record RestoredWorkspace(Guid WorkspaceId, string AppId, Guid OwnerClientId, long Head, string Token);
+
 /// <summary>What revoking a lost device ended: the workspaces of the app it had tokens in, and how many tokens.</summary>
 public sealed record RevokedDevice(string AppId, Guid ClientId, IReadOnlyList<Guid> Workspaces, int Tokens);
 

@@ -220,4 +220,38 @@ public sealed class CliTests(SyncEngineApp app)
         Assert.NotEqual(0, missing.ExitCode);
         Assert.Contains("workspace-not-found", missing.Output + missing.Error, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task an_operator_exports_a_workspace_to_a_file_and_imports_it_into_another_app()
+    {
+        var (workspaceId, owner, master) = await app.NewWorkspaceAsync(Ct);
+        await app.Api.PushAsync(master, workspaceId, [1, 2, 3], Guid.NewGuid(), 1, Ct);
+        var folder = Directory.CreateTempSubdirectory("syncengine-cli-archive-").FullName;
+        try
+        {
+            var file = Path.Combine(folder, "journal.searchive");
+            var exported = await CliAsync("workspaces", "export", workspaceId.ToString(), "--output", file);
+            Assert.True(exported.ExitCode == 0, exported.Error);
+            Assert.Contains($"exported {workspaceId} to {file}", exported.Output, StringComparison.Ordinal);
+            Assert.False(File.Exists(file + ".partial"));
+
+            var taken = await CliAsync("workspaces", "import", SyncEngineApp.DefaultApp, file);
+            Assert.NotEqual(0, taken.ExitCode);
+            Assert.Contains("workspace-exists", taken.Output + taken.Error, StringComparison.Ordinal);
+
+            var copy = Guid.NewGuid();
+            var moved = Path.Combine(folder, "copy.searchive");
+            await File.WriteAllBytesAsync(moved, Archives.ForWorkspace(await File.ReadAllBytesAsync(file, Ct), copy), Ct);
+            var imported = await CliAsync("workspaces", "import", SyncEngineApp.DefaultApp, moved, "--json");
+            Assert.True(imported.ExitCode == 0, imported.Error);
+            var restored = System.Text.Json.JsonDocument.Parse(imported.Output).RootElement;
+            Assert.Equal((copy, owner), (restored.GetProperty("workspaceId").GetGuid(), restored.GetProperty("ownerClientId").GetGuid()));
+            var pulled = await app.Api.PullAsync(restored.GetProperty("token").GetString()!, copy, 0, Ct);
+            Assert.Equal([1, 2, 3], pulled.Frames.Single().Data);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
 }

@@ -14,7 +14,99 @@ public static class WorkspacesCommands
         workspaces.Subcommands.Add(List());
         workspaces.Subcommands.Add(Show());
         workspaces.Subcommands.Add(Delete());
+        workspaces.Subcommands.Add(Export());
+        workspaces.Subcommands.Add(Import());
         return workspaces;
+    }
+
+    private static Command Export()
+    {
+        var id = new Argument<Guid>("workspaceId") { Description = "The workspace to export." };
+        var output = new Option<FileInfo?>("--output", "-o") { Description = "The archive file to write (default: <workspaceId>.searchive)." };
+        var export = new Command("export", "Write a workspace's archive (metadata, snapshots, every retained change; docs/protocol.md).") { id, output };
+        export.AsOperator(async (op, parse, ct) =>
+        {
+            var workspaceId = parse.GetRequiredValue(id);
+            var file = parse.GetValue(output) ?? new FileInfo($"{workspaceId}.searchive");
+            // Written to a temporary name and moved into place once complete: a broken-off export leaves no archive behind.
+            var partial = file.FullName + ".partial";
+            long bytes;
+            await using (var stream = File.Create(partial))
+            {
+                bytes = await op.Api.ExportWorkspaceAsync(op.Token, workspaceId, stream, Progress("exported"), ct);
+            }
+
+            File.Move(partial, file.FullName, overwrite: true);
+            EndProgress();
+            if (op.Json)
+            {
+                parse.Json(new { workspaceId, file = file.FullName, bytes });
+                return;
+            }
+
+            parse.Out().WriteLine($"exported {workspaceId} to {file.FullName} ({N(bytes)} bytes)");
+        });
+        return export;
+    }
+
+    private static Command Import()
+    {
+        var appId = new Argument<string>("appId") { Description = "The app to restore the workspace into." };
+        var file = new Argument<FileInfo>("archive") { Description = "An archive written by `workspaces export` (of this or another deployment)." };
+        var import = new Command("import", "Restore a workspace from its archive, byte for byte; prints the owner's new master token.") { appId, file };
+        import.AsOperator(async (op, parse, ct) =>
+        {
+            var archive = parse.GetRequiredValue(file);
+            if (!archive.Exists)
+            {
+                throw new CliException($"{archive.FullName} does not exist.");
+            }
+
+            await using var stream = archive.OpenRead();
+            var restored = await op.Api.RestoreWorkspaceAsync(op.Token, parse.GetRequiredValue(appId), stream, Progress("sent"), ct);
+            EndProgress();
+            if (op.Json)
+            {
+                parse.Json(restored);
+                return;
+            }
+
+            parse.Fields([
+                ("restored", restored.WorkspaceId.ToString()),
+                ("app", restored.AppId),
+                ("owner", restored.OwnerClientId.ToString()),
+                ("head", N(restored.Head)),
+                ("owner's master token", restored.Token),
+            ]);
+        });
+        return import;
+    }
+
+    /// <summary>Bytes so far on standard error, at most a few times a second and only at a terminal: standard output stays the result.</summary>
+    private static IProgress<long>? Progress(string verb)
+    {
+        if (Console.IsErrorRedirected)
+        {
+            return null;
+        }
+
+        var last = DateTime.MinValue;
+        return new Progress<long>(bytes =>
+        {
+            if (DateTime.UtcNow - last > TimeSpan.FromMilliseconds(200))
+            {
+                last = DateTime.UtcNow;
+                Console.Error.Write($"\r{verb} {N(bytes)} bytes");
+            }
+        });
+    }
+
+    private static void EndProgress()
+    {
+        if (!Console.IsErrorRedirected)
+        {
+            Console.Error.WriteLine();
+        }
     }
 
     private static Command List()

@@ -8,6 +8,20 @@ using SyncEngine.LoadTest;
 // measures PostgreSQL's own limit in the same run, prints the results and writes them to docs/benchmarks.md.
 // Bounded: about 2.5 minutes, then it stops by itself.
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
+if (args is ["scale", ..])
+{
+    // `scale [workspaces] [changes-per-workspace]`: push and pull latency empty and with the log filled (ScaleBench.cs).
+    using var scaleBound = new CancellationTokenSource(TimeSpan.FromMinutes(20));
+    Console.WriteLine("starting the system...");
+    await using var scaleSystem = await SystemUnderTest.StartAsync(scaleBound.Token);
+    await using var scaleDb = NpgsqlDataSource.Create((await scaleSystem.ServicesDatabaseConnectionStringAsync(scaleBound.Token))!);
+    var (count, per) = (args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 10_000, args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 100);
+    var cells = await ScaleBench.RunAsync(new SyncEngineClient(scaleSystem.Gateway), scaleDb, count, per, TimeSpan.FromSeconds(10), scaleBound.Token);
+    Console.WriteLine();
+    Console.WriteLine(ScaleBench.Markdown(cells, count, per));
+    return 0;
+}
+
 if (args is ["archive", ..])
 {
     // `archive [MiB]`: export and restore of one large workspace with the services' memory sampled (ArchiveBench.cs).

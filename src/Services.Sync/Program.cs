@@ -60,5 +60,5 @@ app.MapWolverineEndpoints();
 app.MapApiDocument();
 app.MapAppDirectory();
 app.MapDefaultEndpoints();
-await app.SetupSchemaExclusivelyAsync(args);
+await app.SetupSchemaExclusivelyAsync(args, PartitionedChangeLog.EnsureAsync);
 return await app.RunJasperFxCommands(args);

@@ -6,8 +6,8 @@ using Xunit;
 namespace Services.Sync.Tests;
 
 /// <summary>
-/// The Sync service started as a process with a messaging setting that cannot work stops by itself within seconds,
-/// saying which setting, before it touches its database (whose connection string here points nowhere).
+/// The Sync service started as a process with a messaging or database setting that cannot work stops by itself within
+/// seconds, saying which setting, before it touches its database (whose connection string here points nowhere).
 /// </summary>
 public sealed class MessagingStartupTests
 {
@@ -23,7 +23,17 @@ public sealed class MessagingStartupTests
 
     [Theory]
     [MemberData(nameof(BadSettings))]
-    public async Task the_service_stops_at_start_naming_the_setting(string transport, string? broker, string expected)
+    public async Task the_service_stops_at_start_naming_the_setting(string transport, string? broker, string expected) =>
+        await StopsAtStartAsync(transport, broker, $"Host=127.0.0.1;Port={ClosedPort()};Username=nobody;Password=none;Database=none", expected);
+
+    [Theory]
+    [InlineData("", "ConnectionStrings:syncengine")]
+    [InlineData("not a connection string", "ConnectionStrings:syncengine is not a valid PostgreSQL connection string")]
+    [InlineData("Host=127.0.0.1;Port=notaport", "ConnectionStrings:syncengine is not a valid PostgreSQL connection string")]
+    public async Task a_missing_or_malformed_database_connection_string_stops_the_service_at_start_naming_it(string database, string expected) =>
+        await StopsAtStartAsync("postgresql", null, database, expected);
+
+    private static async Task StopsAtStartAsync(string transport, string? broker, string database, string expected)
     {
         var info = new ProcessStartInfo("dotnet")
         {
@@ -35,7 +45,7 @@ public sealed class MessagingStartupTests
         };
         info.Environment["Messaging__Transport"] = transport;
         info.Environment["ConnectionStrings__rabbitmq"] = broker ?? "";
-        info.Environment["ConnectionStrings__syncengine"] = $"Host=127.0.0.1;Port={ClosedPort()};Username=nobody;Password=none;Database=none";
+        info.Environment["ConnectionStrings__syncengine"] = database;
         info.Environment["ASPNETCORE_URLS"] = "http://127.0.0.1:0";
         info.Environment["DOTNET_DbgEnableMiniDump"] = "0";
 

@@ -26,10 +26,33 @@ public static class MessagingDefaults
     public const string ConnectionName = "syncengine";
     public const string TransportSchema = "wolverine_queues";
 
+    /// <summary>
+    /// A malformed connection string stops the service at start naming the setting (Npgsql's own message says only
+    /// what it could not parse); a missing one Aspire's Npgsql integration refuses, naming it too.
+    /// </summary>
+    public static void ValidateConnectionString(string? connectionString)
+    {
+        if (string.IsNullOrEmpty(connectionString))
+        {
+            return;
+        }
+
+        try
+        {
+            _ = new Npgsql.NpgsqlConnectionStringBuilder(connectionString);
+        }
+        catch (Exception e) when (e is ArgumentException or FormatException)
+        {
+            throw new InvalidOperationException(
+                $"ConnectionStrings:{ConnectionName} is not a valid PostgreSQL connection string (Host=...;Database=...;Username=...): {e.Message}");
+        }
+    }
+
     /// <summary>Marten in <paramref name="schema"/>, on Aspire's NpgsqlDataSource, with Wolverine's outbox in the same schema.</summary>
     public static MartenServiceCollectionExtensions.MartenConfigurationExpression AddServiceStore(
         this IHostApplicationBuilder builder, string schema, Action<StoreOptions>? configure = null)
     {
+        ValidateConnectionString(builder.Configuration.GetConnectionString(ConnectionName));
         builder.AddNpgsqlDataSource(ConnectionName, configureDataSourceBuilder: dataSource =>
         {
             // LISTEN needs a session of its own: queue notifications refuse a multiplexed data source.

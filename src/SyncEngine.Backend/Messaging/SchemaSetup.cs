@@ -20,7 +20,9 @@ public static class SchemaSetup
 
     private static readonly TimeSpan BrokerTimeout = TimeSpan.FromSeconds(5);
 
-    public static async Task SetupSchemaExclusivelyAsync(this IHost host, string[] args, CancellationToken ct = default)
+    /// <param name="andThen">A service's own schema step that Marten's objects cannot express (Sync's partitioned change log), run under the same lock after them.</param>
+    public static async Task SetupSchemaExclusivelyAsync(
+        this IHost host, string[] args, Func<NpgsqlConnection, ILogger, CancellationToken, Task>? andThen = null, CancellationToken ct = default)
     {
         // Command-line verbs (codegen, resources, keys, ...) manage their own needs; only a plain run sets up here.
         if (args.Any(a => !a.StartsWith('-')))
@@ -42,6 +44,11 @@ public static class SchemaSetup
         try
         {
             await host.SetupResources(ct);
+            if (andThen is not null)
+            {
+                await andThen(connection, logger, ct);
+            }
+
             logger.LogInformation("Schema objects are up to date");
         }
         finally

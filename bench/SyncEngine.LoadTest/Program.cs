@@ -14,7 +14,8 @@ if (args is ["scale", ..])
     using var scaleBound = new CancellationTokenSource(TimeSpan.FromMinutes(20));
     Console.WriteLine("starting the system...");
     await using var scaleSystem = await SystemUnderTest.StartAsync(scaleBound.Token);
-    await using var scaleDb = NpgsqlDataSource.Create((await scaleSystem.ServicesDatabaseConnectionStringAsync(scaleBound.Token))!);
+    // The throwaway cluster's superuser on the services' database (Sync's tables are in its schema sync).
+    await using var scaleDb = NpgsqlDataSource.Create(scaleSystem.DatabaseConnectionString);
     var (count, per) = (args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 10_000, args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 100);
     var cells = await ScaleBench.RunAsync(new SyncEngineClient(scaleSystem.Gateway), scaleDb, count, per, TimeSpan.FromSeconds(10), scaleBound.Token);
     Console.WriteLine();

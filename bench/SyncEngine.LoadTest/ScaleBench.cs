@@ -17,6 +17,8 @@ public static class ScaleBench
     public static async Task<IReadOnlyList<Cell>> RunAsync(SyncEngineClient api, NpgsqlDataSource db, int workspaces, int changesPerWorkspace, TimeSpan cell, CancellationToken ct)
     {
         var cells = new List<Cell>();
+        // Start-up leaves the services JIT-compiling for several seconds; the empty cells would measure that.
+        await PushLoad.RunAsync(api, 8, await PushLoad.ClaimAsync(api, 8, ct), TimeSpan.FromSeconds(8), ct);
         await MeasureAsync("empty", api, db, cell, cells, ct);
 
         var fill = Stopwatch.StartNew();
@@ -55,15 +57,16 @@ public static class ScaleBench
             var measured = await PushLoad.ClaimAsync(api, clients, ct);
             await PushLoad.RunAsync(api, clients, measured, TimeSpan.FromSeconds(2), ct); // warm-up
             var push = await PushLoad.RunAsync(api, clients, measured, cell, ct);
+            // A device one change behind: the pull a live device makes after each head event.
             var pull = new Stats();
             foreach (var workspace in measured)
             {
-                for (var i = 0; i < 200 / clients; i++)
+                var head = (await api.PullAsync(workspace.Token, workspace.Id, 0, ct)).Head;
+                for (var i = 0; i < 400 / clients; i++)
                 {
                     var started = Stopwatch.GetTimestamp();
-                    var head = (await api.PullAsync(workspace.Token, workspace.Id, Math.Max(0, i * 3), ct)).Head;
+                    await api.PullAsync(workspace.Token, workspace.Id, head - 1, ct);
                     pull.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-                    _ = head;
                 }
             }
 

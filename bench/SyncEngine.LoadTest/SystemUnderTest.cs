@@ -15,9 +15,6 @@ public sealed class SystemUnderTest : IAsyncDisposable
     public HttpClient Gateway { get; private set; } = null!;
     public string DatabaseConnectionString { get; private set; } = "";
 
-    /// <summary>The services' own database (Sync's tables are in its schema <c>sync</c>), as its owner.</summary>
-    public Task<string?> ServicesDatabaseConnectionStringAsync(CancellationToken ct) => _app.GetConnectionStringAsync("syncengine", ct).AsTask();
-
     /// <summary>Operator:Secret of this run (client id <c>operator</c>), for the admin calls.</summary>
     public string OperatorSecret { get; } = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
 

@@ -78,12 +78,20 @@ public sealed class SyncEngineClient(HttpClient http)
             body.Length);
     }
 
-    /// <summary>Uploads a snapshot that includes every change up to <paramref name="covers"/>.</summary>
-    public async Task UploadSnapshotAsync(string token, Guid workspaceId, byte[] snapshot, long covers, CancellationToken ct = default)
+    /// <summary>Uploads a snapshot that includes every change up to <paramref name="covers"/>, of schema version 1.</summary>
+    public Task UploadSnapshotAsync(string token, Guid workspaceId, byte[] snapshot, long covers, CancellationToken ct = default) =>
+        UploadSnapshotAsync(token, workspaceId, snapshot, covers, 1, ct);
+
+    /// <summary>
+    /// Uploads a snapshot that includes every change up to <paramref name="covers"/>, written at
+    /// <paramref name="schemaVersion"/> (refused with <c>unknown-version</c> when the server has not released it).
+    /// </summary>
+    public async Task UploadSnapshotAsync(string token, Guid workspaceId, byte[] snapshot, long covers, int schemaVersion, CancellationToken ct = default)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, $"/api/workspaces/{workspaceId}/snapshots") { Content = new ByteArrayContent(snapshot) };
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
         request.Headers.TryAddWithoutValidation("Sync-Covers", covers.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        request.Headers.TryAddWithoutValidation("Sync-Schema-Version", schemaVersion.ToString(System.Globalization.CultureInfo.InvariantCulture));
         using var response = await http.SendAsync(request, ct);
         await ThrowIfProblemAsync(response, ct);
     }

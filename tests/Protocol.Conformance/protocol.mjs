@@ -113,8 +113,9 @@ export async function pushed(workspaceId, token, bytes, options) {
   return (await json(await push(workspaceId, token, bytes, options), 201)).seq;
 }
 
-export const uploadSnapshot = (workspaceId, token, bytes, covers) =>
-  call("POST", `/api/workspaces/${workspaceId}/snapshots`, { token, headers: { "sync-covers": String(covers) }, body: bytes });
+export const uploadSnapshot = (workspaceId, token, bytes, covers, schemaVersion = 1) =>
+  call("POST", `/api/workspaces/${workspaceId}/snapshots`,
+    { token, headers: { "sync-covers": String(covers), "sync-schema-version": String(schemaVersion) }, body: bytes });
 
 export const FrameKind = { snapshot: 1, change: 2 };
 

@@ -47,9 +47,10 @@ public static class Requests
 
     /// <summary>A snapshot upload with its raw answer.</summary>
     public static Task<HttpResponseMessage> UploadSnapshotAsync(this HttpClient http, object workspaceId, string? token, HttpContent body,
-        long covers, CancellationToken ct) =>
+        long covers, CancellationToken ct, string? schemaVersion = "1") =>
         http.SendAsync(HttpMethod.Post, $"/api/workspaces/{workspaceId}/snapshots", token, ct, body,
-            ("Sync-Covers", covers.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+            [("Sync-Covers", covers.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+             .. schemaVersion is null ? Array.Empty<(string, string)>() : [("Sync-Schema-Version", schemaVersion)]]);
 
     /// <summary>The status of a GET, or 503 when the connection is refused (a replica restarted by a test may still be starting).</summary>
     public static async Task<System.Net.HttpStatusCode> StatusAsync(this HttpClient http, string path, string token, CancellationToken ct)

@@ -89,15 +89,29 @@ public static class PushChange
             return Validated.Invalid<PushHeaders>(SyncProblems.Invalid($"The {SyncHeaders.IdempotencyKey} header must be a UUID."));
         }
 
+        if (ValidateVersion(schemaVersion, maxSchemaVersion).IsInvalid(out var problem, out var version))
+        {
+            return Validated.Invalid<PushHeaders>(problem);
+        }
+
+        return Validated.Valid(new PushHeaders(key, version));
+    }
+
+    /// <summary>
+    /// <c>Sync-Schema-Version</c> of a write (a push or a snapshot): present, a non-negative integer, and released
+    /// (<paramref name="maxSchemaVersion"/>), so no writer moves a workspace to a version no released client has.
+    /// </summary>
+    public static Validated<int> ValidateVersion(StringValues schemaVersion, int maxSchemaVersion)
+    {
         if (schemaVersion.Count == 0)
         {
-            return Validated.Invalid<PushHeaders>(Problem.Create(StatusCodes.Status400BadRequest, ProblemCodes.MissingVersion,
+            return Validated.Invalid<int>(Problem.Create(StatusCodes.Status400BadRequest, ProblemCodes.MissingVersion,
                 $"The {SyncHeaders.SchemaVersion} header (the app's document schema version) is required."));
         }
 
         if (!int.TryParse(schemaVersion, out var version) || version < 0)
         {
-            return Validated.Invalid<PushHeaders>(SyncProblems.Invalid($"{SyncHeaders.SchemaVersion} must be a non-negative integer."));
+            return Validated.Invalid<int>(SyncProblems.Invalid($"{SyncHeaders.SchemaVersion} must be a non-negative integer."));
         }
 
         if (!MaxSchemaVersion.Allows(version, maxSchemaVersion))
@@ -105,10 +119,10 @@ public static class PushChange
             var unknown = Problem.Create(StatusCodes.Status400BadRequest, ProblemCodes.UnknownVersion,
                 $"Schema version {version} has not been released here (the newest is {maxSchemaVersion}). Keep the change and push it again later.");
             unknown.Extensions["maxSchemaVersion"] = maxSchemaVersion;
-            return Validated.Invalid<PushHeaders>(unknown);
+            return Validated.Invalid<int>(unknown);
         }
 
-        return Validated.Valid(new PushHeaders(key, version));
+        return Validated.Valid(version);
     }
 
     /// <summary>The answer to a push the log refused.</summary>

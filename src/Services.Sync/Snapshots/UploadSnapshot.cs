@@ -35,8 +35,11 @@ public static class UploadSnapshot
     [ApiBinaryBody("application/octet-stream", "The snapshot: opaque bytes (a Loro snapshot for Loro apps), at most Sync:MaxSnapshotBytes (16 MiB).")]
     [ApiParameter(SyncHeaders.Covers, ParameterLocation.Header, typeof(long),
         "The seq of the last change the snapshot includes (positive, at most the workspace's head).", Required = true)]
+    [ApiParameter(SyncHeaders.SchemaVersion, ParameterLocation.Header, typeof(int),
+        "The app's document schema version the snapshot was written with (non-negative, released).", Required = true)]
     [ProducesResponseType<StoredSnapshot>(StatusCodes.Status201Created, Description = "Stored (replacing one for the same seq): the seq it covers.")]
-    [ProblemResponse(StatusCodes.Status400BadRequest, ProblemCodes.InvalidRequest)]
+    [ProblemResponse(StatusCodes.Status400BadRequest, ProblemCodes.InvalidRequest, ProblemCodes.MissingVersion, ProblemCodes.UnknownVersion,
+        Description = "unknown-version carries maxSchemaVersion: a snapshot of an unreleased schema version is refused, as a push of one is.")]
     [ProblemResponse(StatusCodes.Status403Forbidden, ProblemCodes.QuotaExceeded,
         Description = "The workspace's stored bytes would pass its app's maxWorkspaceBytes, or the app's all together its maxAppBytes: carries quota (the name), limit and used.")]
     [ProblemResponse(StatusCodes.Status409Conflict, ProblemCodes.Conflict, Description = "A stored snapshot covers a later seq.")]
@@ -53,6 +56,14 @@ public static class UploadSnapshot
             return problems.Reject(problem);
         }
 
+        // A snapshot is what a new device starts from: one of an unreleased schema would hand every newcomer a version no
+        // released client writes, the hole the push gate closes (docs/design.md, "Apps on one backend").
+        var limits = appLimits.For(user);
+        if (PushChange.ValidateVersion(request.Headers[SyncHeaders.SchemaVersion], limits.MaxSchemaVersion).IsInvalid(out problem, out _))
+        {
+            return problems.Reject(problem);
+        }
+
         var max = options.Value.MaxSnapshotBytes;
         if (RequestBody.Check(await RequestBody.ReadBoundedAsync(request, max, ct), max, LoroEnvelope.Mode.FastSnapshot, "A snapshot cannot be empty.")
             .IsInvalid(out problem, out var body))
@@ -64,7 +75,6 @@ public static class UploadSnapshot
         await using var tx = await connection.BeginTransactionAsync(ct);
         var (head, _, workspaceFormat, used) = await WorkspaceLog.LockAsync(connection, tx, workspaceId, ct);
         var stored = await StoredAsync(connection, tx, workspaceId, ct);
-        var limits = appLimits.For(user);
         var limit = limits.MaxWorkspaceBytes;
         var decision = Decide(covers, body.Data.Length, body.Format, head, workspaceFormat, stored, used, limit);
         if (decision is Decision.Store(_, var freeing) && limits is { MaxAppBytes: { } maxAppBytes, AppId: { } appId })

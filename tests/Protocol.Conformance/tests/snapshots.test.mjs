@@ -12,11 +12,21 @@ async function workspaceWith(count, size) {
 }
 
 describe("§ Snapshots (compaction)", () => {
-  test("Sync-Covers is the one header it takes: 201 {covers}, no Idempotency-Key, no Sync-Schema-Version", async () => {
+  test("Sync-Covers and Sync-Schema-Version are the headers it takes: 201 {covers}, no Idempotency-Key", async () => {
     const w = await workspaceWith(3, 100);
     const response = await call("POST", `/api/workspaces/${w.workspaceId}/snapshots`,
-      { token: w.token, headers: { "sync-covers": "3", "content-type": "application/octet-stream" }, body: bytes("snap") });
+      { token: w.token, headers: { "sync-covers": "3", "sync-schema-version": "1", "content-type": "application/octet-stream" }, body: bytes("snap") });
     assert.deepEqual(await json(response, 201), { covers: 3 });
+  });
+
+  test("400: Sync-Schema-Version missing (missing-version) or not released (unknown-version, with maxSchemaVersion); nothing stored", async () => {
+    const w = await workspaceWith(3, 100);
+    const path = `/api/workspaces/${w.workspaceId}/snapshots`;
+    await assertProblem(await call("POST", path, { token: w.token, headers: { "sync-covers": "3" }, body: bytes("snap") }), 400, "missing-version");
+    const unknown = await assertProblem(await uploadSnapshot(w.workspaceId, w.token, bytes("snap"), 3, 999), 400, "unknown-version");
+    assert.equal(typeof unknown.maxSchemaVersion, "number");
+    const { frames } = await pull(w.workspaceId, w.token, 0);
+    assert.deepEqual(frames.map((f) => f.kind), [FrameKind.change, FrameKind.change, FrameKind.change]);
   });
 
   test("a pull from before the snapshot gets it (kind 1, seq = covers) then the changes after it, when it is cheaper", async () => {

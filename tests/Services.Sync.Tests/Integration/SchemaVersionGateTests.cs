@@ -6,7 +6,7 @@ using static SyncEngine.Testing.TestData;
 namespace Services.Sync.Tests.Integration;
 
 /// <summary>
-/// Every push carries the app's schema version: an older one than the workspace's is outdated-version, one above the
+/// Every push (and snapshot) carries the app's schema version: an older one than the workspace's is outdated-version, one above the
 /// newest released (Sync:MaxSchemaVersion, 3 here) unknown-version, and neither stores anything.
 /// </summary>
 public sealed class SchemaVersionGateTests(SyncService sync)
@@ -52,5 +52,28 @@ public sealed class SchemaVersionGateTests(SyncService sync)
         Assert.Equal(2, await sync.Api.PushAsync(master, workspaceId, [1, 2, 3], Guid.NewGuid(), SyncService.MaxSchemaVersion, Ct));
         var after = await sync.Api.PullAsync(guest, workspaceId, 0, Ct);
         Assert.Equal((2L, SyncService.MaxSchemaVersion), (after.Head, after.SchemaVersion));
+    }
+
+    [Fact]
+    public async Task a_snapshot_carries_a_released_schema_version_or_is_refused_and_not_stored()
+    {
+        var (workspaceId, _, master) = await sync.NewWorkspaceAsync();
+        await sync.Api.PushAsync(master, workspaceId, Bytes(100, 1), Guid.NewGuid(), 1, Ct);
+        await sync.Api.PushAsync(master, workspaceId, Bytes(100, 2), Guid.NewGuid(), 1, Ct);
+
+        using (var missing = await sync.Http.UploadSnapshotAsync(workspaceId, master, new ByteArrayContent(Bytes(10, 9)), 2, Ct, schemaVersion: null))
+        {
+            await Problems.AssertProblem(missing, HttpStatusCode.BadRequest, "missing-version");
+        }
+
+        using (var unreleased = await sync.Http.UploadSnapshotAsync(workspaceId, master, new ByteArrayContent(Bytes(10, 9)), 2, Ct,
+            schemaVersion: (SyncService.MaxSchemaVersion + 1).ToString(System.Globalization.CultureInfo.InvariantCulture)))
+        {
+            var problem = await Problems.AssertProblem(unreleased, HttpStatusCode.BadRequest, "unknown-version");
+            Assert.Equal(SyncService.MaxSchemaVersion, problem.GetProperty("maxSchemaVersion").GetInt32());
+        }
+
+        Assert.All((await sync.Api.PullAsync(master, workspaceId, 0, Ct)).Frames, f => Assert.False(f.IsSnapshot));
+        await sync.Api.UploadSnapshotAsync(master, workspaceId, Bytes(10, 9), 2, SyncService.MaxSchemaVersion, Ct);
     }
 }

@@ -60,8 +60,10 @@ export class SyncApi {
     };
   }
 
-  async uploadSnapshot(token: string, workspaceId: string, bytes: Uint8Array, covers: number): Promise<void> {
-    await this.send("POST", `/api/workspaces/${workspaceId}/snapshots`, { token, raw: bytes, headers: { "Sync-Covers": String(covers) } });
+  /** A snapshot written by this app at `schemaVersion` (refused, like a push, when the server has not released it). */
+  async uploadSnapshot(token: string, workspaceId: string, bytes: Uint8Array, covers: number, schemaVersion: number): Promise<void> {
+    await this.send("POST", `/api/workspaces/${workspaceId}/snapshots`,
+      { token, raw: bytes, headers: { "Sync-Covers": String(covers), "Sync-Schema-Version": String(schemaVersion) } });
   }
 
   /** Opens the live event stream; the caller reads it with readServerEvents and aborts it with `signal`. */

@@ -397,6 +397,8 @@ export interface operations {
             header: {
                 /** @description The seq of the last change the snapshot includes (positive, at most the workspace's head). */
                 "Sync-Covers": number;
+                /** @description The app's document schema version the snapshot was written with (non-negative, released). */
+                "Sync-Schema-Version": number;
             };
             path: {
                 workspaceId: string;
@@ -419,7 +421,7 @@ export interface operations {
                     "application/json": components["schemas"]["StoredSnapshot"];
                 };
             };
-            /** @description Bad Request: `invalid-request`. */
+            /** @description Bad Request: `invalid-request`, `missing-version`, `unknown-version`. unknown-version carries maxSchemaVersion: a snapshot of an unreleased schema version is refused, as a push of one is. */
             400: {
                 headers: {
                     [name: string]: unknown;

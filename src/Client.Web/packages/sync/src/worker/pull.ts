@@ -33,7 +33,7 @@ export async function pull(store: SyncStore, api: SyncApi, workspace: WorkspaceR
   options.broadcast({ type: "updates", workspaceId, updates: frames.map((f) => f.bytes) });
   if (workspace.scope === "read_write" && changesSinceSnapshot >= options.snapshotEvery) {
     try {
-      await compact(store, api, workspace, committed, seq);
+      await compact(store, api, workspace, committed, seq, result.schemaVersion);
     } catch (error) {
       // Compaction only saves later devices time; a refused snapshot must not stop the sync.
       console.warn("SyncEngine: snapshot upload failed", error);
@@ -42,8 +42,13 @@ export async function pull(store: SyncStore, api: SyncApi, workspace: WorkspaceR
   return result.schemaVersion;
 }
 
-/** Uploads a snapshot covering what this device has pulled, so later devices start from one blob. */
-async function compact(store: SyncStore, api: SyncApi, workspace: WorkspaceRecord, committed: LoroDoc, seq: number): Promise<void> {
-  await api.uploadSnapshot(workspace.token!, workspace.workspaceId, committed.export({ mode: "snapshot" }), seq);
+/**
+ * Uploads a snapshot covering what this device has pulled, so later devices start from one blob. It holds only what
+ * the server acknowledged, so it is of the workspace's schema version as the server reported it.
+ */
+async function compact(
+  store: SyncStore, api: SyncApi, workspace: WorkspaceRecord, committed: LoroDoc, seq: number, schemaVersion: number,
+): Promise<void> {
+  await api.uploadSnapshot(workspace.token!, workspace.workspaceId, committed.export({ mode: "snapshot" }), seq, schemaVersion);
   await store.committed.update(workspace.workspaceId, { changesSinceSnapshot: 0 });
 }

@@ -82,6 +82,7 @@ public sealed class ErasureJourneyTests(SyncEngineApp app)
     public async Task an_operator_erases_a_workspace_while_sync_is_stopped_and_sync_erases_its_part_when_it_is_back()
     {
         var (workspaceId, _, master) = await app.NewWorkspaceAsync(Ct);
+        var (other, _, _) = await app.NewWorkspaceAsync(Ct);
         await app.Api.PushAsync(master, workspaceId, [1, 2, 3], Guid.NewGuid(), 1, Ct);
         await using var db = await app.OpenDatabaseAsync(Ct);
         var sync = app.App.Services.GetRequiredService<DistributedApplicationModel>().Resources.Single(r => r.Name == "sync");
@@ -99,6 +100,10 @@ public sealed class ErasureJourneyTests(SyncEngineApp app)
 
             await Eventually.Until(t => TombstonesAsync(db, workspaceId, t), t => t.SequenceEqual(["auth", "workspace"]), Settle, Ct);
             Assert.Contains(await RowsOfAsync(db, workspaceId, Ct), r => r.StartsWith("sync.changes", StringComparison.Ordinal));
+
+            // Meanwhile an operator's view of a workspace, which asks Sync what it stores, says Sync is out of reach.
+            using var view = await app.Gateway.SendAsync(HttpMethod.Get, $"/admin/workspaces/{other}", await app.OperatorTokenAsync(Ct), Ct);
+            await Problems.AssertProblem(view, HttpStatusCode.ServiceUnavailable, "unavailable");
         }
         finally
         {

@@ -56,7 +56,19 @@ public sealed class WorkspaceRecords(IHttpClientFactory http)
     {
         request.Headers.Authorization = AuthenticationHeaderValue.Parse(authorization);
         using var client = http.CreateClient(HttpClientName);
-        using var response = await client.SendAsync(request, ct);
+        HttpResponseMessage sent;
+        try
+        {
+            sent = await client.SendAsync(request, ct);
+        }
+        catch (Exception e) when (e is HttpRequestException or TimeoutException or Polly.Timeout.TimeoutRejectedException
+            || (e is TaskCanceledException && !ct.IsCancellationRequested))
+        {
+            // Workspace restarting or out of reach: the operator tries again; nothing was stored.
+            return (null, new ProblemDetails { Status = StatusCodes.Status503ServiceUnavailable, Detail = $"Workspace could not be reached: {e.Message}" });
+        }
+
+        using var response = sent;
         if (response.IsSuccessStatusCode)
         {
             return (await response.Content.ReadFromJsonAsync<T>(ct), null);

@@ -54,7 +54,16 @@ public static class AdminWorkspaceViews
             "where (data ->> 'AppId' = ? or (? and data ->> 'AppId' is null)) and id > ? order by id limit ?",
             ct, appId, appId == apps.DefaultAppId, page.After, page.Limit + 1);
         var items = found.Take(page.Limit).ToList();
-        var stats = await sync.ForAsync(items.Select(w => w.Id).ToList(), ct);
+        IReadOnlyDictionary<Guid, SyncStats> stats;
+        try
+        {
+            stats = await sync.ForAsync(items.Select(w => w.Id).ToList(), ct);
+        }
+        catch (SyncUnavailableException e)
+        {
+            return Unavailable(e);
+        }
+
         return TypedResults.Ok(new WorkspacePage(
             items.Select(w => Item(w, stats.GetValueOrDefault(w.Id))).ToList(),
             found.Count > page.Limit ? items[^1].Id.ToString("N") : null));
@@ -70,12 +79,24 @@ public static class AdminWorkspaceViews
             return GetWorkspace.NotFound(workspaceId);
         }
 
-        var stats = (await sync.ForAsync([workspaceId], ct)).GetValueOrDefault(workspaceId);
+        SyncStats? stats;
+        try
+        {
+            stats = (await sync.ForAsync([workspaceId], ct)).GetValueOrDefault(workspaceId);
+        }
+        catch (SyncUnavailableException e)
+        {
+            return Unavailable(e);
+        }
+
         return TypedResults.Ok(new WorkspaceDetail(
             workspace.Id, workspace.AppId ?? apps.DefaultAppId, workspace.OwnerClientId, workspace.OwnerSubject, workspace.CreatedAt,
             stats?.Head ?? 0, stats?.SchemaVersion ?? 0, stats?.StoredBytes ?? 0, stats?.LastChangeAt, stats?.Snapshots ?? [],
             GetWorkspace.View(workspace, forMaster: true).Members!));
     }
+
+    private static ProblemHttpResult Unavailable(SyncUnavailableException e) => Problem.Result(Problem.Create(
+        StatusCodes.Status503ServiceUnavailable, ProblemCodes.Unavailable, $"{e.Message} Try again in a moment."));
 
     /// <summary>
     /// A page's size and where it starts, from the query: <c>limit</c> 1–500 (50), <c>cursor</c> a previous page's

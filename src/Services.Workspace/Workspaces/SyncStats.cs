@@ -25,9 +25,27 @@ public sealed class SyncStatsClient(IHttpClientFactory http)
         }
 
         using var client = http.CreateClient(HttpClientName);
-        using var response = await client.PostAsJsonAsync("http://sync/internal/workspaces/stats", workspaceIds, ct);
-        response.EnsureSuccessStatusCode();
+        HttpResponseMessage sent;
+        try
+        {
+            sent = await client.PostAsJsonAsync("http://sync/internal/workspaces/stats", workspaceIds, ct);
+        }
+        catch (Exception e) when (e is HttpRequestException or TimeoutException or Polly.Timeout.TimeoutRejectedException
+            || (e is TaskCanceledException && !ct.IsCancellationRequested))
+        {
+            throw new SyncUnavailableException(e);
+        }
+
+        using var response = sent;
+        if (!response.IsSuccessStatusCode)
+        {
+            throw new SyncUnavailableException(new HttpRequestException($"Sync answered {(int)response.StatusCode}."));
+        }
+
         var stats = await response.Content.ReadFromJsonAsync<List<SyncStats>>(ct) ?? [];
         return stats.ToDictionary(s => s.WorkspaceId);
     }
 }
+
+/// <summary>Sync could not say what it stores right now: the operator's view answers 503 unavailable.</summary>
+public sealed class SyncUnavailableException(Exception inner) : Exception($"Sync could not be reached: {inner.Message}", inner);

@@ -78,15 +78,15 @@ public static class ArchiveBench
         using var done = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var sampling = Task.Run(async () =>
         {
-            while (!done.IsCancellationRequested)
+            using var every = new PeriodicTimer(TimeSpan.FromMilliseconds(50));
+            do
             {
                 foreach (var (resource, pid) in processes)
                 {
                     peaks[resource] = Math.Max(peaks[resource], SystemUnderTest.Rss(pid));
                 }
-
-                await Task.Delay(50, CancellationToken.None);
             }
+            while (!done.IsCancellationRequested && await every.WaitForNextTickAsync(CancellationToken.None));
         }, CancellationToken.None);
         var clock = Stopwatch.StartNew();
         var result = await work();

@@ -31,7 +31,7 @@ public sealed class ArchiveFormatTests
         ArchiveRecord record;
         do
         {
-            record = await reader.NextAsync(metadata.Head, Ct);
+            record = await reader.NextAsync(Ct);
             records.Add(record);
         }
         while (record is not ArchiveRecord.EndRecord);
@@ -76,6 +76,30 @@ public sealed class ArchiveFormatTests
         {
             await Assert.ThrowsAsync<InvalidArchiveException>(() => ReadAllAsync(bad));
         }
+    }
+
+    [Fact]
+    public async Task records_a_push_or_upload_would_refuse_and_pruned_changes_no_snapshot_covers_are_refused()
+    {
+        // Empty, the other format than the workspace's, a version above the workspace's, pruned changes not covered.
+        await Assert.ThrowsAsync<InvalidArchiveException>(async () => await ReadAllAsync(await WriteAsync(Metadata(), w =>
+            w.ChangeAsync(1, Client, Guid.NewGuid(), 1, At, [], Ct))));
+        await Assert.ThrowsAsync<InvalidArchiveException>(async () => await ReadAllAsync(await WriteAsync(Metadata(), w =>
+            w.ChangeAsync(1, Client, Guid.NewGuid(), 1, At, "loro\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0"u8.ToArray(), Ct))));
+        await Assert.ThrowsAsync<InvalidArchiveException>(async () => await ReadAllAsync(await WriteAsync(Metadata(), w =>
+            w.ChangeAsync(1, Client, Guid.NewGuid(), 3, At, [1], Ct))));
+        await Assert.ThrowsAsync<InvalidArchiveException>(async () => await ReadAllAsync(await WriteAsync(Metadata() with { PrunedThrough = 2 }, w =>
+            w.ChangeAsync(3, Client, Guid.NewGuid(), 1, At, [1], Ct))));
+        await Assert.ThrowsAsync<InvalidArchiveException>(async () => await ReadAllAsync(await WriteAsync(Metadata() with { PrunedThrough = 4 }, _ => Task.CompletedTask)));
+        await Assert.ThrowsAsync<InvalidArchiveException>(async () => await ReadAllAsync(await WriteAsync(
+            Metadata() with { OwnerSubject = new string('s', ArchiveReader.MaxSubjectLength + 1) }, _ => Task.CompletedTask)));
+
+        // Covered by a snapshot, they are fine.
+        Assert.Equal(2, (await ReadAllAsync(await WriteAsync(Metadata() with { PrunedThrough = 2 }, async w =>
+        {
+            await w.SnapshotAsync(2, Client, At, [7], Ct);
+            await w.ChangeAsync(3, Client, Guid.NewGuid(), 1, At, [1], Ct);
+        }))).Count - 1);
     }
 
     [Fact]

@@ -7,25 +7,28 @@ public sealed class AdminWorkspaceViewsTests
 {
     [Theory]
     [InlineData(null, null, 50)]
-    [InlineData(1, null, 1)]
-    [InlineData(500, null, 500)]
-    public void a_page_is_fifty_by_default_and_at_most_five_hundred(int? limit, string? cursor, int expected) =>
+    [InlineData("1", null, 1)]
+    [InlineData("500", null, 500)]
+    public void a_page_is_fifty_by_default_and_at_most_five_hundred(string? limit, string? cursor, int expected) =>
         Assert.Equal((expected, Guid.Empty), AdminWorkspaceViews.Page(limit, cursor));
 
     [Theory]
-    [InlineData(0, null)]
-    [InlineData(501, null)]
-    [InlineData(-3, null)]
+    [InlineData("0", null)]
+    [InlineData("501", null)]
+    [InlineData("-3", null)]
+    [InlineData("abc", null)]
+    [InlineData("", null)]
+    [InlineData(" 5", null)]
     [InlineData(null, "not-a-cursor")]
     [InlineData(null, "4f1c2c6e-0d7e-4d43-9a8e-5b1f0e2a7c11")]
-    public void a_malformed_limit_or_cursor_is_no_page(int? limit, string? cursor) =>
+    public void a_malformed_limit_or_cursor_is_no_page(string? limit, string? cursor) =>
         Assert.Null(AdminWorkspaceViews.Page(limit, cursor));
 
     [Fact]
     public void a_cursor_is_the_previous_pages_last_id()
     {
         var last = Guid.NewGuid();
-        Assert.Equal((10, last), AdminWorkspaceViews.Page(10, last.ToString("N")));
+        Assert.Equal((10, last), AdminWorkspaceViews.Page("10", last.ToString("N")));
     }
 
     [Fact]

@@ -14,7 +14,7 @@ public sealed class RecordRestoredWorkspaceTests
     public void a_free_id_starts_with_the_archives_owner_app_and_creation_time()
     {
         var request = Request();
-        var start = Assert.IsType<RestoreDecision.Start>(RecordRestoredWorkspace.Decide(null, request, "tasks"));
+        var start = Assert.IsType<RestoreDecision.Start>(RecordRestoredWorkspace.Decide(null, request));
         Assert.Equal((request.OwnerClientId, Created, "tasks", "user-1"),
             (start.Created.OwnerClientId, start.Created.CreatedAt, start.Created.AppId, start.Created.OwnerSubject));
     }
@@ -23,10 +23,10 @@ public sealed class RecordRestoredWorkspaceTests
     public void the_same_restore_again_is_a_retry_and_anything_else_is_an_id_in_use()
     {
         var request = Request();
-        var workspace = Workspaces.Workspace.Create(((RestoreDecision.Start)RecordRestoredWorkspace.Decide(null, request, "tasks")).Created);
+        var workspace = Workspaces.Workspace.Create(((RestoreDecision.Start)RecordRestoredWorkspace.Decide(null, request)).Created);
 
-        Assert.IsType<RestoreDecision.Retry>(RecordRestoredWorkspace.Decide(workspace, request, "tasks"));
-        Assert.IsType<RestoreDecision.Exists>(RecordRestoredWorkspace.Decide(workspace, request with { Checksum = "CD34" }, "tasks"));
-        Assert.IsType<RestoreDecision.Exists>(RecordRestoredWorkspace.Decide(workspace, request with { OwnerClientId = Guid.NewGuid() }, "tasks"));
+        Assert.IsType<RestoreDecision.Retry>(RecordRestoredWorkspace.Decide(workspace, request));
+        Assert.IsType<RestoreDecision.Exists>(RecordRestoredWorkspace.Decide(workspace, request with { Checksum = "CD34" }));
+        Assert.IsType<RestoreDecision.Exists>(RecordRestoredWorkspace.Decide(workspace, request with { OwnerClientId = Guid.NewGuid() }));
     }
 }

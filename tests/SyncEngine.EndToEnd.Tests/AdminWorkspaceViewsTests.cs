@@ -94,6 +94,7 @@ public sealed class AdminWorkspaceViewsTests(SyncEngineApp app)
         await Expect($"/admin/apps/{SyncEngineApp.DefaultApp}/workspaces?cursor=not-a-cursor", admin, HttpStatusCode.BadRequest, "invalid-request");
         await Expect($"/admin/apps/{SyncEngineApp.DefaultApp}/workspaces?limit=0", admin, HttpStatusCode.BadRequest, "invalid-request");
         await Expect($"/admin/apps/{SyncEngineApp.DefaultApp}/workspaces?limit=501", admin, HttpStatusCode.BadRequest, "invalid-request");
+        await Expect($"/admin/apps/{SyncEngineApp.DefaultApp}/workspaces?limit=ten", admin, HttpStatusCode.BadRequest, "invalid-request");
         await Expect($"/admin/apps/{SyncEngineApp.DefaultApp}/workspaces", master, HttpStatusCode.Unauthorized, "unauthorized");
         await Expect($"/admin/apps/{SyncEngineApp.DefaultApp}/workspaces", null, HttpStatusCode.Unauthorized, "unauthorized");
         await Expect($"/admin/workspaces/{workspaceId}", master, HttpStatusCode.Unauthorized, "unauthorized");

@@ -56,6 +56,8 @@ public sealed class DatabaseOutageTests(ProductionTopologyFixture app)
                         var retryAfter = response.Headers.RetryAfter is null ? "no Retry-After" : "Retry-After";
                         var code = System.Text.RegularExpressions.Regex.Match(body, "\"code\":\"([a-z-]+)\"").Groups[1].Value;
                         answers.Add($"{(int)response.StatusCode} {(code.Length > 0 ? code : body[..Math.Min(body.Length, 80)])} {retryAfter}");
+                        // A client's pause before it retries a refused push (the library backs off likewise), so the
+                        // outage is a load of retries, not a busy loop on the gateway. Pacing, not a wait for a condition.
                         await Task.Delay(TimeSpan.FromMilliseconds(200), CancellationToken.None);
                     }
                 }
@@ -74,6 +76,8 @@ public sealed class DatabaseOutageTests(ProductionTopologyFixture app)
         await app.Topology.Database.StopImmediatelyAsync(Ct);
         var unready = await Task.WhenAll(app.Topology.Processes.Where(p => p.Name != "gateway").Select(async p =>
             (p.Name, Status: await Eventually.Until(t => StatusAsync(p.Health, t), s => s == HttpStatusCode.ServiceUnavailable, Outage, Ct))));
+        // The outage itself: the scenario is PostgreSQL down for about 10 s under load, so it stays down 8 s more after
+        // every service reported unready. This is the scenario's length, not a wait for something to happen.
         await Task.Delay(Outage - TimeSpan.FromSeconds(2), Ct);
         await app.Topology.Database.RestartAsync(Ct);
         restarted.SetResult();

@@ -157,7 +157,8 @@ public sealed class ArchiveReader(Stream input, int maxRecordBytes) : IDisposabl
             throw new InvalidArchiveException($"Archive format version {start[^1]} is not one this deployment reads (it reads {ArchiveFormat.Version}).");
         }
 
-        var (type, length) = await PrefixAsync(ct);
+        var prefix = await ExactlyAsync(5, ct);
+        var (type, length) = (prefix[0], BinaryPrimitives.ReadUInt32BigEndian(prefix.AsSpan(1, 4)));
         if (type != ArchiveFormat.Metadata || length > ArchiveFormat.MaxMetadataBytes)
         {
             throw new InvalidArchiveException("The archive does not start with its metadata record.");
@@ -166,33 +167,67 @@ public sealed class ArchiveReader(Stream input, int maxRecordBytes) : IDisposabl
         ArchiveMetadata? metadata;
         try
         {
-            metadata = JsonSerializer.Deserialize<ArchiveMetadata>(await ExactlyAsync(length, ct), ArchiveFormat.Json);
+            metadata = JsonSerializer.Deserialize<ArchiveMetadata>(await ExactlyAsync((int)length, ct), ArchiveFormat.Json);
         }
         catch (JsonException e)
         {
             throw new InvalidArchiveException($"The archive's metadata is not valid JSON: {e.Message}");
         }
 
-        return metadata is { FormatVersion: ArchiveFormat.Version } && metadata.WorkspaceId != Guid.Empty && metadata.OwnerClientId != Guid.Empty
-            && metadata.Head >= 0 && metadata.SchemaVersion >= 0 && metadata.PrunedThrough >= 0 && metadata.Members is not null
-            && metadata.Format is null or Changes.SyncSchema.LoroFormat or Changes.SyncSchema.OpaqueFormat
-            ? metadata
-            : throw new InvalidArchiveException("The archive's metadata lacks a member or has one out of range.");
+        if (metadata is { FormatVersion: ArchiveFormat.Version } && metadata.WorkspaceId != Guid.Empty && metadata.OwnerClientId != Guid.Empty
+            && metadata.Head >= 0 && metadata.SchemaVersion >= 0 && metadata.PrunedThrough >= 0 && metadata.PrunedThrough <= metadata.Head
+            && metadata.Members is not null && metadata.OwnerSubject is not { Length: > MaxSubjectLength }
+            && metadata.Format is null or Changes.SyncSchema.LoroFormat or Changes.SyncSchema.OpaqueFormat)
+        {
+            _metadata = metadata;
+            return metadata;
+        }
+
+        throw new InvalidArchiveException("The archive's metadata lacks a member or has one out of range.");
     }
 
-    /// <summary>The next record; snapshots come before changes, changes in increasing seq, the end last.</summary>
-    public async Task<ArchiveRecord> NextAsync(long head, CancellationToken ct)
+    /// <summary>An owner subject longer than this is no JWT sub an app would issue.</summary>
+    public const int MaxSubjectLength = 256;
+
+    private ArchiveMetadata? _metadata;
+    private long _newestCovers;
+
+    /// <summary>
+    /// The next record; snapshots come before changes, changes in increasing seq, the end last. Each change and snapshot
+    /// is checked as a push or an upload is (not empty, a valid Loro export of the right mode when the workspace's format
+    /// is Loro, not one when it is opaque), and the changes pruned before the archive was written must be covered by a
+    /// snapshot in it.
+    /// </summary>
+    public async Task<ArchiveRecord> NextAsync(CancellationToken ct)
     {
+        var metadata = _metadata ?? throw new InvalidOperationException("Read the metadata first.");
         if (_ended)
         {
             throw new InvalidOperationException("The archive has ended.");
         }
 
-        var checksum = _hash.GetCurrentHash();
-        var (type, length) = await PrefixAsync(ct);
+        // The prefix is hashed only once it is known not to be the end's: the checksum covers everything before the end.
+        var prefix = await ExactlyAsync(5, ct, hashed: false);
+        var type = prefix[0];
+        var length = BinaryPrimitives.ReadUInt32BigEndian(prefix.AsSpan(1, 4)) is var raw && raw <= int.MaxValue
+            ? (int)raw
+            : throw new InvalidArchiveException("A record's length is out of range.");
+        if (type != ArchiveFormat.End)
+        {
+            _hash.AppendData(prefix);
+        }
+
+        var head = metadata.Head;
         switch (type)
         {
             case ArchiveFormat.End when length == 32:
+                if (metadata.PrunedThrough > _newestCovers)
+                {
+                    throw new InvalidArchiveException(
+                        $"Changes up to seq {metadata.PrunedThrough} were pruned, and no snapshot in the archive covers them.");
+                }
+
+                var checksum = _hash.GetHashAndReset();
                 var claimed = await ExactlyAsync(length, ct, hashed: false);
                 if (!CryptographicOperations.FixedTimeEquals(claimed, checksum))
                 {
@@ -214,8 +249,10 @@ public sealed class ArchiveReader(Stream input, int maxRecordBytes) : IDisposabl
                     throw new InvalidArchiveException($"A snapshot covers seq {covers}, outside the workspace's 1..{head}.");
                 }
 
+                _newestCovers = Math.Max(_newestCovers, covers);
                 return new ArchiveRecord.SnapshotRecord(covers, ArchiveFormat.ReadGuid(snapshot.AsSpan(8, 16)),
-                    ArchiveFormat.FromMicros(BinaryPrimitives.ReadInt64BigEndian(snapshot.AsSpan(24, 8))), snapshot[ArchiveFormat.SnapshotHeaderLength..]);
+                    ArchiveFormat.FromMicros(BinaryPrimitives.ReadInt64BigEndian(snapshot.AsSpan(24, 8))),
+                    Checked(snapshot[ArchiveFormat.SnapshotHeaderLength..], Changes.LoroEnvelope.Mode.FastSnapshot, $"The snapshot covering seq {covers}"));
             case ArchiveFormat.Change when length >= ArchiveFormat.ChangeHeaderLength && length <= maxRecordBytes:
                 _changesBegun = true;
                 var change = await ExactlyAsync(length, ct);
@@ -226,26 +263,39 @@ public sealed class ArchiveReader(Stream input, int maxRecordBytes) : IDisposabl
                 }
 
                 _lastSeq = seq;
+                var version = BinaryPrimitives.ReadInt32BigEndian(change.AsSpan(40, 4));
+                if (version < 0 || version > metadata.SchemaVersion)
+                {
+                    throw new InvalidArchiveException($"Change seq {seq} has schema version {version}, outside the workspace's 0..{metadata.SchemaVersion}.");
+                }
+
                 return new ArchiveRecord.ChangeRecord(seq, ArchiveFormat.ReadGuid(change.AsSpan(8, 16)), ArchiveFormat.ReadGuid(change.AsSpan(24, 16)),
-                    BinaryPrimitives.ReadInt32BigEndian(change.AsSpan(40, 4)),
-                    ArchiveFormat.FromMicros(BinaryPrimitives.ReadInt64BigEndian(change.AsSpan(44, 8))), change[ArchiveFormat.ChangeHeaderLength..]);
+                    version, ArchiveFormat.FromMicros(BinaryPrimitives.ReadInt64BigEndian(change.AsSpan(44, 8))),
+                    Checked(change[ArchiveFormat.ChangeHeaderLength..], Changes.LoroEnvelope.Mode.FastUpdates, $"Change seq {seq}"));
             default:
                 throw new InvalidArchiveException(
                     $"Unexpected record '{(char)type}' of {length} bytes here (records over {maxRecordBytes} bytes, and snapshots after changes, are refused).");
         }
     }
 
-    private async Task<(byte Type, int Length)> PrefixAsync(CancellationToken ct)
+    /// <summary>
+    /// A record's bytes, checked as a push's or an upload's body is (RequestBody.Check): not empty, and of the
+    /// workspace's format; a workspace of no format yet takes the first record's.
+    /// </summary>
+    private byte[] Checked(byte[] data, Changes.LoroEnvelope.Mode mode, string what)
     {
-        var prefix = await ExactlyAsync(5, ct, hashed: true);
-        var length = BinaryPrimitives.ReadUInt32BigEndian(prefix.AsSpan(1, 4));
-        if (length > int.MaxValue)
+        if (Changes.RequestBody.Check(data, int.MaxValue, mode, "empty").IsInvalid(out var problem, out var body))
         {
-            throw new InvalidArchiveException("A record's length is out of range.");
+            throw new InvalidArchiveException($"{what} is not valid: {problem.Detail}");
         }
 
-        return (prefix[0], (int)length);
+        _format ??= _metadata!.Format ?? body.Format;
+        return body.Format == _format
+            ? data
+            : throw new InvalidArchiveException($"{what} is {body.Format}, and the workspace holds {_format} documents.");
     }
+
+    private string? _format;
 
     private async Task<byte[]> ExactlyAsync(int count, CancellationToken ct, bool hashed = true)
     {

@@ -30,7 +30,7 @@ public static class RestoreWorkspace
         string appId, HttpContext http, NpgsqlDataSource db, AppDirectory apps, WorkspaceRecords records, ErasedWorkspaces erased,
         IOptions<SyncOptions> options, CancellationToken ct)
     {
-        if (apps.Find(appId) is not { } app || appId.Length == 0)
+        if (apps.Find(appId) is not { } app)
         {
             return Problem.Result(Problem.Create(StatusCodes.Status404NotFound, ProblemCodes.AppNotFound, $"There is no app '{appId}'."));
         }
@@ -131,7 +131,7 @@ public static class RestoreWorkspace
         NpgsqlConnection connection, NpgsqlTransaction tx, ArchiveReader reader, ArchiveMetadata metadata, CancellationToken ct)
     {
         long stored = 0;
-        var record = await reader.NextAsync(metadata.Head, ct);
+        var record = await reader.NextAsync(ct);
         while (record is ArchiveRecord.SnapshotRecord snapshot)
         {
             await using var insert = new NpgsqlCommand(
@@ -143,7 +143,7 @@ public static class RestoreWorkspace
             insert.Parameters.AddWithValue(snapshot.StoredAt);
             await insert.ExecuteNonQueryAsync(ct);
             stored += snapshot.Data.Length;
-            record = await reader.NextAsync(metadata.Head, ct);
+            record = await reader.NextAsync(ct);
         }
 
         if (record is ArchiveRecord.ChangeRecord)
@@ -163,7 +163,7 @@ public static class RestoreWorkspace
                 await copy.WriteAsync(change.SchemaVersion, NpgsqlDbType.Integer, ct);
                 await copy.WriteAsync(change.StoredAt, NpgsqlDbType.TimestampTz, ct);
                 stored += change.Data.Length;
-                record = await reader.NextAsync(metadata.Head, ct);
+                record = await reader.NextAsync(ct);
             }
 
             // Only after the end record's checksum matched: an archive that breaks off leaves the COPY cancelled.

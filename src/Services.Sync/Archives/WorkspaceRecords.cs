@@ -5,7 +5,7 @@ using Microsoft.AspNetCore.Mvc;
 
 namespace Services.Sync.Archives;
 
-/// <summary>A workspace as Workspace tells operators of it (its <c>GET /admin/workspaces/{id}</c>), what an archive records.</summary>
+/// <summary>A workspace's record as Workspace gives it (its <c>GET /internal/workspaces/{id}</c>), what an archive records.</summary>
 public sealed record WorkspaceRecord(
     Guid WorkspaceId, string AppId, Guid OwnerClientId, string? OwnerSubject, DateTimeOffset CreatedAt, IReadOnlyList<ArchiveMember> Members);
 
@@ -24,7 +24,7 @@ public sealed class WorkspaceRecords(IHttpClientFactory http)
     /// <summary>The workspace's record, or Workspace's problem (404, 410, 401) as it answered it.</summary>
     public async Task<(WorkspaceRecord? Record, ProblemDetails? Problem)> GetAsync(Guid workspaceId, string authorization, CancellationToken ct)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Get, $"http://workspace/admin/workspaces/{workspaceId}");
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"http://workspace/internal/workspaces/{workspaceId}");
         return await SendAsync<WorkspaceRecord>(request, authorization, ct);
     }
 
@@ -61,8 +61,7 @@ public sealed class WorkspaceRecords(IHttpClientFactory http)
         {
             sent = await client.SendAsync(request, ct);
         }
-        catch (Exception e) when (e is HttpRequestException or TimeoutException or Polly.Timeout.TimeoutRejectedException
-            || (e is TaskCanceledException && !ct.IsCancellationRequested))
+        catch (Exception e) when (SyncEngine.Backend.ServiceCalls.IsUnreachable(e, ct))
         {
             // Workspace restarting or out of reach: the operator tries again; nothing was stored.
             return (null, new ProblemDetails { Status = StatusCodes.Status503ServiceUnavailable, Detail = $"Workspace could not be reached: {e.Message}" });

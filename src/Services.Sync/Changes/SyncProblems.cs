@@ -24,16 +24,10 @@ public sealed class SyncProblems(IHttpContextAccessor http)
     public static ProblemDetails TooLarge(int maxBytes) =>
         Problem.Create(StatusCodes.Status413PayloadTooLarge, ProblemCodes.PayloadTooLarge, $"This route accepts at most {maxBytes} bytes.");
 
-    public static ProblemDetails QuotaExceeded(long limit, long used, string quota = WorkspaceQuota.Name)
-    {
-        var problem = Problem.Create(StatusCodes.Status403Forbidden, ProblemCodes.QuotaExceeded, quota == AppQuota.Name
+    public static ProblemDetails QuotaExceeded(long limit, long used, string quota = WorkspaceQuota.Name) =>
+        QuotaProblem.Create(quota, limit, used, quota == AppQuota.Name
             ? $"This workspace's app stores {used} bytes; the write would take it above the app's limit of {limit} bytes."
             : $"This workspace stores {used} bytes; the write would take it above its limit of {limit} bytes.");
-        problem.Extensions["quota"] = quota;
-        problem.Extensions["limit"] = limit;
-        problem.Extensions["used"] = used;
-        return problem;
-    }
 
     /// <summary>A change or snapshot whose format (Loro or opaque) is not the one the workspace's first change fixed.</summary>
     public static ProblemDetails WrongFormat(string workspaceFormat) =>

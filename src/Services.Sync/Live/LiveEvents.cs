@@ -146,15 +146,8 @@ public static class LiveEvents
     }
 
     /// <summary>The refusal of a stream beyond the app's <c>maxLiveStreamsPerClient</c>: the client holds <paramref name="used"/> on this replica.</summary>
-    public static ProblemDetails ClientOverQuota(int limit, int used)
-    {
-        var problem = Problem.Create(StatusCodes.Status403Forbidden, ProblemCodes.QuotaExceeded,
-            $"This client holds {used} live streams of its app here, its limit; close one (or let it end) before opening another.");
-        problem.Extensions["quota"] = MaxLiveStreamsPerClient;
-        problem.Extensions["limit"] = limit;
-        problem.Extensions["used"] = used;
-        return problem;
-    }
+    public static ProblemDetails ClientOverQuota(int limit, int used) => QuotaProblem.Create(MaxLiveStreamsPerClient, limit, used,
+        $"This client holds {used} live streams of its app here, its limit; close one (or let it end) before opening another.");
 
     public const string MaxLiveStreamsPerClient = "maxLiveStreamsPerClient";
 

@@ -17,6 +17,10 @@ public sealed record WorkspaceListItem(
 /// <summary>A page of an app's workspaces; <see cref="NextCursor"/> asks for the next one (null: none left).</summary>
 public sealed record WorkspacePage(IReadOnlyList<WorkspaceListItem> Items, string? NextCursor);
 
+/// <summary>A workspace's record: app, owner, members (no tokens), what an archive keeps of it.</summary>
+public sealed record WorkspaceRecord(
+    Guid WorkspaceId, string AppId, Guid OwnerClientId, string? OwnerSubject, DateTimeOffset CreatedAt, IReadOnlyList<MemberView> Members);
+
 /// <summary>One workspace as an operator sees it: app, owner, members (no tokens), what Sync stores.</summary>
 public sealed record WorkspaceDetail(
     Guid WorkspaceId, string AppId, Guid OwnerClientId, string? OwnerSubject, DateTimeOffset CreatedAt, long Head, int SchemaVersion,
@@ -36,7 +40,7 @@ public static class AdminWorkspaceViews
     [WolverineGet("/admin/apps/{appId}/workspaces", OperationId = "listAppWorkspaces")]
     [Authorize(Policy = OperatorAuthentication.Policy)]
     public static async Task<Results<Ok<WorkspacePage>, ProblemHttpResult>> List(
-        string appId, int? limit, string? cursor, IQuerySession session, AppDirectory apps, SyncStatsClient sync, CancellationToken ct)
+        string appId, string? limit, string? cursor, IQuerySession session, AppDirectory apps, SyncStatsClient sync, CancellationToken ct)
     {
         if (!AppSettingsJson.IsSlug(appId) || apps.Find(appId) is null)
         {
@@ -69,6 +73,20 @@ public static class AdminWorkspaceViews
             found.Count > page.Limit ? items[^1].Id.ToString("N") : null));
     }
 
+    /// <summary>
+    /// What Sync records in an archive of the workspace (app, owner, members), on this service's port only and as the
+    /// operator who asked for the archive: the admin view without what Sync itself stores, so an export does not ask
+    /// Sync back.
+    /// </summary>
+    [WolverineGet("/internal/workspaces/{workspaceId}", OperationId = "getWorkspaceRecord")]
+    [Authorize(Policy = OperatorAuthentication.Policy)]
+    public static async Task<Results<Ok<WorkspaceRecord>, ProblemHttpResult>> Record(
+        Guid workspaceId, IQuerySession session, AppDirectory apps, CancellationToken ct) =>
+        await session.LoadAsync<Workspace>(workspaceId, ct) is { } workspace
+            ? TypedResults.Ok(new WorkspaceRecord(workspace.Id, workspace.AppId ?? apps.DefaultAppId, workspace.OwnerClientId, workspace.OwnerSubject,
+                workspace.CreatedAt, GetWorkspace.View(workspace, forMaster: true).Members!))
+            : GetWorkspace.NotFound(workspaceId);
+
     [WolverineGet("/admin/workspaces/{workspaceId}", OperationId = "getWorkspaceAsOperator")]
     [Authorize(Policy = OperatorAuthentication.Policy)]
     public static async Task<Results<Ok<WorkspaceDetail>, ProblemHttpResult>> Get(
@@ -100,17 +118,19 @@ public static class AdminWorkspaceViews
 
     /// <summary>
     /// A page's size and where it starts, from the query: <c>limit</c> 1–500 (50), <c>cursor</c> a previous page's
-    /// <c>nextCursor</c>; null when either is malformed.
+    /// <c>nextCursor</c>; null when either is malformed (a limit that is not a number too, not the default).
     /// </summary>
-    public static (int Limit, Guid After)? Page(int? limit, string? cursor)
+    public static (int Limit, Guid After)? Page(string? limit, string? cursor)
     {
-        if (limit is < 1 or > MaxLimit)
+        var size = DefaultLimit;
+        if (limit is not null && (!int.TryParse(limit, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out size)
+            || size is < 1 or > MaxLimit))
         {
             return null;
         }
 
         var after = Guid.Empty;
-        return cursor is null || Guid.TryParseExact(cursor, "N", out after) ? (limit ?? DefaultLimit, after) : null;
+        return cursor is null || Guid.TryParseExact(cursor, "N", out after) ? (size, after) : null;
     }
 
     /// <summary>A list item; a workspace Sync has no log of yet (its claim on the way) has stored nothing.</summary>

@@ -45,10 +45,11 @@ public static class RecordRestoredWorkspace
 {
     private const string KeyPrefix = "restore:";
 
-    public static RestoreDecision Decide(Workspace? existing, RestoredWorkspaceRequest request, string? appId) => existing switch
+    public static RestoreDecision Decide(Workspace? existing, RestoredWorkspaceRequest request) => existing switch
     {
         null => new RestoreDecision.Start(new WorkspaceCreated(
-            request.WorkspaceId, request.OwnerClientId, ClaimWorkspace.HashKey(KeyPrefix + request.Checksum), request.CreatedAt, appId, request.OwnerSubject)),
+            request.WorkspaceId, request.OwnerClientId, ClaimWorkspace.HashKey(KeyPrefix + request.Checksum), request.CreatedAt, request.AppId,
+            request.OwnerSubject)),
         _ when existing.OwnerClientId == request.OwnerClientId && existing.ClaimKeyHash == ClaimWorkspace.HashKey(KeyPrefix + request.Checksum) =>
             new RestoreDecision.Retry(existing),
         _ => new RestoreDecision.Exists(),
@@ -76,7 +77,7 @@ public static class RecordRestoredWorkspace
             return GetApp.NotFound(request.AppId);
         }
 
-        var decision = Decide(await session.LoadAsync<Workspace>(request.WorkspaceId, ct), request, request.AppId);
+        var decision = Decide(await session.LoadAsync<Workspace>(request.WorkspaceId, ct), request);
         if (decision is RestoreDecision.Start start)
         {
             session.Events.StartStream<Workspace>(request.WorkspaceId, start.Created);

@@ -30,8 +30,7 @@ public sealed class SyncStatsClient(IHttpClientFactory http)
         {
             sent = await client.PostAsJsonAsync("http://sync/internal/workspaces/stats", workspaceIds, ct);
         }
-        catch (Exception e) when (e is HttpRequestException or TimeoutException or Polly.Timeout.TimeoutRejectedException
-            || (e is TaskCanceledException && !ct.IsCancellationRequested))
+        catch (Exception e) when (SyncEngine.Backend.ServiceCalls.IsUnreachable(e, ct))
         {
             throw new SyncUnavailableException(e);
         }

@@ -43,14 +43,7 @@ namespace Internal.Generated.WolverineHandlers
                 return;
             }
 
-            string limit_rawValue = httpContext.Request.Query["limit"];
-            System.Nullable<int> limit = default;
-
-            if (limit_rawValue != null && int.TryParse(limit_rawValue, System.Globalization.CultureInfo.InvariantCulture, out var limit_parsed))
-            {
-                limit = limit_parsed;
-            }
-
+            var limit = httpContext.Request.Query["limit"];
             var cursor = httpContext.Request.Query["cursor"];
             
             // The actual HTTP request handler execution

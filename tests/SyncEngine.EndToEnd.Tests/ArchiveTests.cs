@@ -38,6 +38,10 @@ public sealed class ArchiveTests(SyncEngineApp app)
         await app.Api.UploadSnapshotAsync(master, workspaceId, TestData.Bytes(250, 9), covers: 3, Ct);
         await app.NewMemberAsync(workspaceId, master, "read", Ct);
         await app.Api.PushAsync(master, workspaceId, TestData.Bytes(70, 5), Guid.NewGuid(), 2, Ct);
+        // Workspace learns of the member from Auth's AccessGranted, a message after the join: wait for it, or the
+        // archive (which records Workspace's members) may be written before it arrived.
+        var admin = await app.OperatorTokenAsync(Ct);
+        await Eventually.Until(t => app.Api.GetWorkspaceAsOperatorAsync(admin, workspaceId, t), w => w.Members.Count == 1, TimeSpan.FromSeconds(10), Ct);
         return (workspaceId, owner, master);
     }
 

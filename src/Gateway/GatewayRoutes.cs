@@ -27,6 +27,8 @@ public static class GatewayRoutes
         Route("changes", Sync, "/api/workspaces/{workspaceId}/changes", order: 0, body: DocumentBody),
         Route("snapshots", Sync, "/api/workspaces/{workspaceId}/snapshots", order: 0, body: DocumentBody),
         Route("events", Sync, "/api/workspaces/{workspaceId}/events", order: 0),
+        // The realtime channel: YARP forwards the WebSocket upgrade and then the socket's bytes as they are.
+        Route("sync-socket", Sync, "/api/sync", order: 0, methods: ["GET"]),
         Route("workspace", Workspace, "/api/workspaces/{workspaceId}/{**rest}", order: 10),
         Route("well-known", Auth, "/.well-known/{**rest}", order: 0),
         // Operators: their tokens and the signing keys from Auth, the apps and workspaces at Workspace (docs/design.md, "Operators").
@@ -74,7 +76,7 @@ public static class GatewayRoutes
             [name] = new() { Address = $"http://{name}" },
         },
         HttpRequest = name == Sync
-            // Server-Sent Events stay open for as long as the subscriber listens; heartbeats keep them active.
+            // Server-Sent Events and sockets stay open for as long as the device listens; heartbeats keep them active.
             ? new Yarp.ReverseProxy.Forwarder.ForwarderRequestConfig { ActivityTimeout = TimeSpan.FromMinutes(10) }
             : null,
     };

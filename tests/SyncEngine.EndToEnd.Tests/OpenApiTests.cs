@@ -50,7 +50,7 @@ public sealed class OpenApiTests(SyncEngineApp app)
     [Theory]
     [InlineData("auth", "grantAccess joinWorkspace listTokens revokeAccess")]
     [InlineData("workspace", "claimWorkspace deleteWorkspace getWorkspace getWorkspaceHistory")]
-    [InlineData("sync", "liveEvents pullChanges pushChange uploadSnapshot")]
+    [InlineData("sync", "liveEvents pullChanges pushChange syncSocket uploadSnapshot")]
     public async Task document_names_each_public_route_and_no_server_address(string service, string operationIds)
     {
         var served = await ServedDocumentAsync(service);

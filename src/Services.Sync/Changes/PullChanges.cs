@@ -51,7 +51,7 @@ public static class PullChanges
         // first chunk come from one short repeatable-read transaction; the rest of the snapshot, then the changes, come
         // in chunks and pages of about 1 MiB, each read on its own connection and released before it is written, so a
         // stalled pull holds about 1 MiB of document bytes (plus at most one change), whatever the document's size.
-        var start = await StartAsync(db, workspaceId, after, ct);
+        var start = await PlanAsync(db, workspaceId, after, ct);
         http.Response.Headers[SyncHeaders.Head] = start.Head.ToString();
         http.Response.Headers[SyncHeaders.SchemaVersion] = start.Version.ToString();
         if (start.Plan is PullPlan.UpToDate)
@@ -62,7 +62,31 @@ public static class PullChanges
         }
 
         http.Response.ContentType = SyncHeaders.ContentType;
-        var body = http.Response.Body;
+        var written = await WriteFramesAsync(db, workspaceId, after, start, http.Response.Body, ct);
+        if (written.BrokenOff)
+        {
+            http.Abort();
+            return Results.Empty;
+        }
+
+        metrics.Pulled(written.Bytes, app);
+        Record(usage, app, written.Bytes);
+        return Results.Empty;
+    }
+
+    /// <summary>What <see cref="WriteFramesAsync"/> wrote: the last seq, the framed bytes, and whether it had to break off.</summary>
+    /// <param name="BrokenOff">
+    /// The snapshot was replaced or changes pruned while being sent: what was written so far must not be used as a
+    /// whole (HTTP aborts the response, the socket closes), and the client asks again from its cursor.
+    /// </param>
+    public sealed record Written(long LastSeq, long Bytes, bool BrokenOff);
+
+    /// <summary>
+    /// Writes the frames <paramref name="start"/> planned (not <see cref="PullPlan.UpToDate"/>) to <paramref name="body"/>:
+    /// the HTTP pull's body and the socket's <c>changes</c> message alike.
+    /// </summary>
+    public static async Task<Written> WriteFramesAsync(NpgsqlDataSource db, Guid workspaceId, long after, Start start, Stream body, CancellationToken ct)
+    {
         long sent = 0;
         var from = after;
         if (start.Snapshot is { } snapshot)
@@ -75,12 +99,11 @@ public static class PullChanges
             for (var offset = snapshot.FirstChunk.Length; offset < snapshot.Length;)
             {
                 // Replaced (an upload for the same seq) or deleted (only the newest two are kept) since the first chunk:
-                // the rest would not belong to the bytes already sent, so break the response off and let the client
-                // pull again, as for a pruned gap below.
+                // the rest would not belong to the bytes already sent, so break off and let the client ask again, as
+                // for a pruned gap below.
                 if (await SnapshotChunkAsync(db, workspaceId, snapshot, offset, ct) is not { Length: > 0 } chunk)
                 {
-                    http.Abort();
-                    return Results.Empty;
+                    return new Written(from, sent, BrokenOff: true);
                 }
 
                 await body.WriteAsync(chunk, ct);
@@ -97,11 +120,10 @@ public static class PullChanges
             foreach (var (seq, data) in page)
             {
                 // Pruned since the start (a snapshot's retention ended meanwhile): a hole would corrupt the client's
-                // document, so break the response off instead; the client retries and then gets the snapshot.
+                // document, so break off instead; the client asks again and then gets the snapshot.
                 if (seq != from + 1)
                 {
-                    http.Abort();
-                    return Results.Empty;
+                    return new Written(from, sent, BrokenOff: true);
                 }
 
                 sent += await ChangeFrames.WriteAsync(body, ChangeFrames.Change, seq, data, ct);
@@ -110,14 +132,11 @@ public static class PullChanges
 
             if (page.Count == 0)
             {
-                http.Abort();
-                return Results.Empty;
+                return new Written(from, sent, BrokenOff: true);
             }
         }
 
-        metrics.Pulled(sent, app);
-        Record(usage, app, sent);
-        return Results.Empty;
+        return new Written(from, sent, BrokenOff: false);
     }
 
     private static void Record(AppUsageRecorder usage, string? app, long bytes)
@@ -164,15 +183,17 @@ public static class PullChanges
     /// </summary>
     public const int SnapshotChunkBytes = PageBytes;
 
-    private sealed record Start(long Head, int Version, PullPlan Plan, SnapshotStart? Snapshot);
+    /// <summary>What a pull after some seq sends, decided in one consistent read of the log (<see cref="PlanAsync"/>).</summary>
+    public sealed record Start(long Head, int Version, PullPlan Plan, SnapshotStart? Snapshot);
 
     /// <summary>
     /// The snapshot being sent: its length (the frame header needs it before the first byte), the row version it was
     /// first read from (xmin, new on every replacement), and its first chunk.
     /// </summary>
-    private sealed record SnapshotStart(long Covers, int Length, string RowVersion, byte[] FirstChunk);
+    public sealed record SnapshotStart(long Covers, int Length, string RowVersion, byte[] FirstChunk);
 
-    private static async Task<Start> StartAsync(NpgsqlDataSource db, Guid workspaceId, long after, CancellationToken ct)
+    /// <summary>The head, schema version and plan for a caller after <paramref name="after"/>; throws ErasedWorkspaceException for an erased id.</summary>
+    public static async Task<Start> PlanAsync(NpgsqlDataSource db, Guid workspaceId, long after, CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
         // One snapshot of the log for the start, so head, pruned point and snapshot agree with each other.

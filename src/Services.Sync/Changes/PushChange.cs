@@ -50,7 +50,8 @@ public static class PushChange
             "update, or its format (Loro or opaque) is not the one the workspace's first change fixed.")]
     private static async Task<IResult> Handle(
         Guid workspaceId, HttpRequest request, ClaimsPrincipal user, NpgsqlDataSource db, IOptions<SyncOptions> options,
-        MaxSchemaVersion maxSchemaVersion, SyncProblems problems, SyncMetrics metrics, HeadAnnouncer announcer, CancellationToken ct)
+        MaxSchemaVersion maxSchemaVersion, SyncProblems problems, SyncMetrics metrics, HeadAnnouncer announcer, HeadNotifications notifications,
+        CancellationToken ct)
     {
         // The headers first: an unknown version is refused before the body is read.
         var limits = maxSchemaVersion.For(user);
@@ -72,6 +73,7 @@ public static class PushChange
         {
             case PushOutcome.Appended(var seq):
                 metrics.Pushed(body.Data.Length, limits.AppId);
+                notifications.Committed(workspaceId, seq, body.Data);
                 announcer.Announce(workspaceId, seq);
                 return Results.Created($"/api/workspaces/{workspaceId}/changes?after={seq - 1}", new PushedChange(seq));
             case PushOutcome.Replayed(var seq):
@@ -150,7 +152,7 @@ public static class PushChange
     }
 
     /// <summary>One round trip: <c>sync.append_change</c> decides and appends under the log's row lock.</summary>
-    private static async Task<PushOutcome> AppendAsync(
+    public static async Task<PushOutcome> AppendAsync(
         NpgsqlDataSource db, Guid workspaceId, PushHeaders headers, CheckedBody body, Guid clientId, MaxSchemaVersion.Limits limits, CancellationToken ct)
     {
         await using var push = db.CreateCommand(

@@ -58,4 +58,17 @@ public sealed class SyncOptions
     /// only the per-token limit.
     /// </summary>
     public int? MaxLiveStreamsPerClient { get; set; }
+
+    /// <summary>Workspaces one socket may follow at once (docs/protocol.md, "Realtime channel"); a device with more opens another socket.</summary>
+    public int MaxSubscriptionsPerSocket { get; set; } = 256;
+
+    /// <summary>
+    /// Bytes that may wait to be sent on one socket (changes and answers); beyond it the device is disconnected (close 4008)
+    /// and resumes from its cursors, so a device that stops reading cannot grow the server's memory. 4 MiB holds a burst
+    /// of typical changes; catch-ups are read from the store as they are sent and do not count.
+    /// </summary>
+    public long SocketSendQueueBytes { get; set; } = 4 * 1024 * 1024;
+
+    /// <summary>Messages one socket may send per second; beyond it the socket is closed (4029). Far above a device's typing rate.</summary>
+    public int SocketMessagesPerSecond { get; set; } = 2000;
 }

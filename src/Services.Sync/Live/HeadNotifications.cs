@@ -79,7 +79,17 @@ public sealed class HeadNotifications(
             }
 
             _heard.Writer.TryWrite(true);
+            OnHead?.Invoke(seq);
         }
+
+        /// <summary>Called with each head announced (a socket's subscription queues a catch-up rather than waiting).</summary>
+        public Action<long>? OnHead { get; set; }
+
+        /// <summary>
+        /// Called with each change of the workspace this replica commits, bytes and all, so a socket's subscription sends
+        /// it without reading it back; changes committed by other replicas arrive only as heads (<see cref="OnHead"/>).
+        /// </summary>
+        public Action<long, byte[]>? OnCommitted { get; set; }
 
         internal void Revoke() => _revoked.Cancel();
 
@@ -132,6 +142,26 @@ public sealed class HeadNotifications(
             }
         };
         return subscription;
+    }
+
+    /// <summary>
+    /// A change this replica committed, offered with its bytes to the workspace's other subscriptions here (never back
+    /// to <paramref name="origin"/>, whose client has them); every replica still hears its head through the announcer.
+    /// </summary>
+    public void Committed(Guid workspaceId, long seq, byte[] data, Subscription? origin = null)
+    {
+        if (!_subscribers.TryGetValue(workspaceId, out var set))
+        {
+            return;
+        }
+
+        foreach (var subscription in set.Keys)
+        {
+            if (subscription != origin)
+            {
+                subscription.OnCommitted?.Invoke(seq, data);
+            }
+        }
     }
 
     public static string Payload(Guid workspaceId, long seq) => $"{workspaceId:N}:{seq}";

@@ -106,7 +106,18 @@ public static class TokenValidation
     internal static async Task WriteUnauthorized(JwtBearerChallengeContext context)
     {
         context.HandleResponse();
-        var detail = context.AuthenticateFailure switch
+        var detail = Describe(context.AuthenticateFailure);
+        context.Response.StatusCode = StatusCodes.Status401Unauthorized;
+        context.Response.Headers.WWWAuthenticate = "Bearer";
+        await Results.Problem(Unauthorized(detail)).ExecuteAsync(context.HttpContext);
+    }
+
+    public static Microsoft.AspNetCore.Mvc.ProblemDetails Unauthorized(string detail) =>
+        Problem.Create(StatusCodes.Status401Unauthorized, ProblemCodes.Unauthorized, detail);
+
+    /// <summary>Why a token was refused, in the words of the 401's detail.</summary>
+    public static string Describe(Exception? refusal) =>
+        refusal switch
         {
             null => "A bearer token is required.",
             SecurityTokenExpiredException => "The token has expired.",
@@ -115,16 +126,14 @@ public static class TokenValidation
             AuthenticationFailureException failure => failure.Message,
             _ => "The token is not valid.",
         };
-        context.Response.StatusCode = StatusCodes.Status401Unauthorized;
-        context.Response.Headers.WWWAuthenticate = "Bearer";
-        await Results.Problem(Problem.Create(StatusCodes.Status401Unauthorized, ProblemCodes.Unauthorized, detail)).ExecuteAsync(context.HttpContext);
-    }
 
     private static Task WriteForbidden(ForbiddenContext context)
     {
         context.Response.StatusCode = StatusCodes.Status403Forbidden;
-        return Results.Problem(Problem.Create(StatusCodes.Status403Forbidden, ProblemCodes.Forbidden,
-                "This token does not allow that on this workspace (another workspace, read-only, or not the owner)."))
+        return Results.Problem(Forbidden("This token does not allow that on this workspace (another workspace, read-only, or not the owner)."))
             .ExecuteAsync(context.HttpContext);
     }
+
+    public static Microsoft.AspNetCore.Mvc.ProblemDetails Forbidden(string detail) =>
+        Problem.Create(StatusCodes.Status403Forbidden, ProblemCodes.Forbidden, detail);
 }

@@ -22,6 +22,9 @@ public sealed class SyncService() : ServiceHost<Program>("sync", new Dictionary<
     ["Sync:CoveredChangeRetention"] = CoveredChangeRetention.ToString("c", CultureInfo.InvariantCulture),
     ["Sync:PruneEvery"] = "00:00:01",
     ["Sync:HeartbeatEvery"] = HeartbeatEvery.ToString("c", CultureInfo.InvariantCulture),
+    ["Sync:SocketSendQueueBytes"] = SocketSendQueueBytes.ToString(CultureInfo.InvariantCulture),
+    ["Sync:SocketMessagesPerSecond"] = SocketMessagesPerSecond.ToString(CultureInfo.InvariantCulture),
+    ["Sync:MaxSubscriptionsPerSocket"] = MaxSubscriptionsPerSocket.ToString(CultureInfo.InvariantCulture),
 })
 {
     /// <summary>Sync:MaxSchemaVersion here (2 by default): the newest any test pushes.</summary>
@@ -43,6 +46,23 @@ public sealed class SyncService() : ServiceHost<Program>("sync", new Dictionary<
     public static readonly TimeSpan CoveredChangeRetention = TimeSpan.FromSeconds(3);
 
     public static readonly TimeSpan HeartbeatEvery = TimeSpan.FromSeconds(1);
+
+    /// <summary>Sync:SocketSendQueueBytes here, not 4 MiB: a test fills it with a few pushes.</summary>
+    public const long SocketSendQueueBytes = 256 * 1024;
+
+    /// <summary>Sync:SocketMessagesPerSecond here, not 2000: a test's flood passes it at once.</summary>
+    public const int SocketMessagesPerSecond = 200;
+
+    public const int MaxSubscriptionsPerSocket = 3;
+
+    /// <summary>A socket to <c>/api/sync</c>, in memory like <see cref="ServiceHost{T}.Http"/>.</summary>
+    public async Task<SyncEngine.Client.SyncSocket> OpenSocketAsync()
+    {
+        var client = Server.CreateWebSocketClient();
+        client.SubProtocols.Add(SyncEngine.Client.SyncSocket.Subprotocol);
+        var socket = await client.ConnectAsync(new Uri(Server.BaseAddress, "/api/sync"), TestContext.Current.CancellationToken);
+        return new SyncEngine.Client.SyncSocket(socket);
+    }
 
     /// <summary>A workspace Workspace has announced (its WorkspaceClaimed handled here) and its owner's master token.</summary>
     public async Task<(Guid WorkspaceId, Guid Owner, string Master)> NewWorkspaceAsync()

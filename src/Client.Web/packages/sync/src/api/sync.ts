@@ -2,6 +2,26 @@
 // Do not edit; change the service, let OpenApiTests refresh the document, and run `npm run api`.
 
 export interface paths {
+    "/api/sync": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Open the realtime channel
+         * @description A WebSocket (subprotocol `syncengine.v1`) that multiplexes a device's workspaces: subscribe with a token and cursor, receive what the device lacks and then every change with its bytes, push and get acknowledgements. Messages are specified byte by byte in docs/protocol.md, "Realtime channel".
+         */
+        get: operations["syncSocket"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/workspaces/{workspaceId}/changes": {
         parameters: {
             query?: never;
@@ -123,6 +143,42 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    syncSocket: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The socket is open. */
+            101: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad Request: `invalid-request`. Not a WebSocket upgrade, or the subprotocol syncengine.v1 was not offered. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Any other error, also a problem: e.g. `rate-limited` (429) or `payload-too-large` (413) from the gateway, `unavailable` (503), `internal-error` (500). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
     pullChanges: {
         parameters: {
             query?: {

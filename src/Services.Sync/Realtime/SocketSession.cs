@@ -1,0 +1,698 @@
+using System.Buffers;
+using System.Globalization;
+using System.Net.WebSockets;
+using System.Security.Claims;
+using System.Threading.Channels;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.AspNetCore.Mvc;
+using Services.Sync.Changes;
+using Services.Sync.Live;
+using SyncEngine.Backend.Apps;
+using SyncEngine.Backend.Security;
+using SyncEngine.ServiceDefaults.Problems;
+using SyncEngine.Tokens;
+
+namespace Services.Sync.Realtime;
+
+/// <summary>
+/// One device's socket (docs/protocol.md, "Realtime channel"). Three loops: the receive loop reads the device's messages
+/// one at a time (a push is acknowledged after its commit, so a socket's pushes commit in the order sent); the send
+/// loop is the only writer to the socket and keeps each workspace's changes gap-free and in order (it alone moves a
+/// subscription's cursor); the heartbeat re-checks every subscription's token, app and workspace as the SSE stream
+/// does. What waits to be sent is bounded in bytes: a device that does not read is disconnected rather than let the
+/// server's memory grow, and resumes from its cursor.
+/// </summary>
+public sealed class SocketSession(WebSocket socket, SocketServices services)
+{
+    private readonly Dictionary<Guid, Subscription> _subscriptions = [];
+    private readonly List<Subscription> _all = [];
+    private readonly Lock _lock = new();
+    private readonly Channel<Outgoing> _outgoing = Channel.CreateUnbounded<Outgoing>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly CancellationTokenSource _closing = new();
+    private long _queuedBytes;
+    private (WebSocketCloseStatus Status, string Reason)? _close;
+    private SyncOptions Options => services.Options.CurrentValue;
+
+    public async Task RunAsync(CancellationToken stopping)
+    {
+        using var stop = stopping.Register(() => RequestClose(WebSocketCloseStatus.EndpointUnavailable, "The server is stopping; reconnect."));
+        var ct = _closing.Token;
+        var sending = SendLoopAsync(ct);
+        var beating = HeartbeatLoopAsync(ct);
+        try
+        {
+            await ReceiveLoopAsync(ct);
+        }
+        catch (Exception e) when (e is OperationCanceledException or WebSocketException)
+        {
+            // Closed by the device, the network, or a close requested below.
+        }
+        catch (Exception e)
+        {
+            services.Logger.LogError(e, "A sync socket failed");
+            RequestClose(WebSocketCloseStatus.InternalServerError, "The server failed; reconnect and subscribe from your cursors.");
+        }
+        finally
+        {
+            await _closing.CancelAsync();
+            await Task.WhenAll(sending, beating);
+            await CloseAsync();
+            List<Subscription> all;
+            lock (_lock)
+            {
+                all = [.. _all];
+                _subscriptions.Clear();
+            }
+
+            foreach (var subscription in all)
+            {
+                Release(subscription);
+            }
+
+            _closing.Dispose();
+        }
+    }
+
+    // ---- receiving ----
+
+    private async Task ReceiveLoopAsync(CancellationToken ct)
+    {
+        var maxMessage = 2 + SocketMessages.MaxHeaderBytes + Options.MaxChangeBytes;
+        var message = new ArrayBufferWriter<byte>(16 * 1024);
+        var window = (Start: services.Clock.GetUtcNow(), Count: 0);
+        while (!ct.IsCancellationRequested)
+        {
+            message.ResetWrittenCount();
+            ValueWebSocketReceiveResult received;
+            do
+            {
+                received = await socket.ReceiveAsync(message.GetMemory(16 * 1024), ct);
+                if (received.MessageType == WebSocketMessageType.Close)
+                {
+                    RequestClose(WebSocketCloseStatus.NormalClosure, "");
+                    return;
+                }
+
+                message.Advance(received.Count);
+                if (message.WrittenCount > maxMessage)
+                {
+                    RequestClose(WebSocketCloseStatus.MessageTooBig, $"A message is at most {maxMessage} bytes.");
+                    return;
+                }
+            }
+            while (!received.EndOfMessage);
+
+            // Floods: every message costs a parse and an answer at least, so a socket gets a budget per second.
+            var now = services.Clock.GetUtcNow();
+            window = now - window.Start >= TimeSpan.FromSeconds(1) ? (now, 1) : (window.Start, window.Count + 1);
+            if (window.Count > Options.SocketMessagesPerSecond)
+            {
+                RequestClose(TooManyMessages, $"More than {Options.SocketMessagesPerSecond} messages in a second.");
+                return;
+            }
+
+            if (received.MessageType == WebSocketMessageType.Text)
+            {
+                Send(SocketMessages.Error(SyncProblems.Invalid("Messages are binary (docs/protocol.md, \"Realtime channel\"), never text."), null, null));
+            }
+            else
+            {
+                await HandleAsync(message.WrittenMemory, ct);
+            }
+
+            if (message.Capacity > 256 * 1024)
+            {
+                // One large push must not keep megabytes per idle socket.
+                message = new ArrayBufferWriter<byte>(16 * 1024);
+            }
+        }
+    }
+
+    private async Task HandleAsync(ReadOnlyMemory<byte> message, CancellationToken ct)
+    {
+        var (request, unreadable) = SocketMessages.Parse(message);
+        if (request is null)
+        {
+            services.Metrics.Rejected(ProblemCodes.InvalidRequest);
+            Send(SocketMessages.Error(unreadable!.Problem, unreadable.Ref, unreadable.Workspace));
+            return;
+        }
+
+        ProblemDetails? problem;
+        try
+        {
+            problem = request.Type switch
+            {
+                SocketMessages.Subscribe => await SubscribeAsync(request, ct),
+                SocketMessages.Push => await PushAsync(request, ct),
+                _ => Unsubscribe(request),
+            };
+        }
+        catch (Exception e) when (ErasedWorkspaceFault.ProblemOf(e) is { } gone)
+        {
+            problem = gone;
+        }
+        catch (Exception e) when (DatabaseOutage.Is(e) && !ct.IsCancellationRequested)
+        {
+            services.Logger.LogWarning(e, "Database unavailable for a socket's {Type}", request.Type);
+            problem = Problem.Create(StatusCodes.Status503ServiceUnavailable, ProblemCodes.Unavailable,
+                $"The database cannot be reached right now. Send the {request.Type} again in a few seconds (a push with the same key).");
+        }
+
+        if (problem is not null)
+        {
+            services.Metrics.Rejected(problem.Extensions["code"] as string ?? ProblemCodes.InvalidRequest);
+            Send(SocketMessages.Error(problem, request.Ref, request.Workspace));
+        }
+    }
+
+    /// <summary>Checks as the HTTP routes do, in their order (docs/protocol.md, "Which error wins"), then follows the workspace.</summary>
+    private async Task<ProblemDetails?> SubscribeAsync(SocketMessages.Request request, CancellationToken ct)
+    {
+        var workspaceId = request.Workspace;
+        if (await IsErasedAsync(workspaceId, ct))
+        {
+            return ErasedWorkspaceFault.ProblemOf(new ErasedWorkspaceException(workspaceId));
+        }
+
+        var (user, refused) = await AuthenticateAsync(request.Token!, ct);
+        if (user is null)
+        {
+            return TokenValidation.Unauthorized(refused!);
+        }
+
+        var holder = TokenHolder.From(user)!;
+        if (holder.WorkspaceId != workspaceId)
+        {
+            return TokenValidation.Forbidden("This token is another workspace's.");
+        }
+
+        if (AppEnforcement.Refuse(holder.AppId, services.Apps) is { } appProblem)
+        {
+            return appProblem;
+        }
+
+        lock (_lock)
+        {
+            if (!_subscriptions.ContainsKey(workspaceId) && _subscriptions.Count >= Options.MaxSubscriptionsPerSocket)
+            {
+                return QuotaProblem.Create(MaxSubscriptionsPerSocket, Options.MaxSubscriptionsPerSocket, _subscriptions.Count,
+                    $"This socket follows {_subscriptions.Count} workspaces, its limit; unsubscribe one first, or open another socket.");
+            }
+        }
+
+        // The same workspace again (a new token, a new cursor): the new subscription replaces the old without a word.
+        if (Find(workspaceId) is { } replaced)
+        {
+            End(replaced, type: null);
+            Release(replaced);
+        }
+
+        var live = services.Notifications.Subscribe(workspaceId, holder.ClientId, holder.TokenId, holder.AppId);
+        var perClient = services.AppLimits.For(user).MaxLiveStreamsPerClient;
+        var admission = services.StreamLimit.TryAdmit(live, perClient, out var used);
+        if (admission is null)
+        {
+            live.Dispose();
+            return LiveEvents.ClientOverQuota(perClient!.Value, used);
+        }
+
+        var app = holder.AppId ?? (services.Apps.DefaultAppId.Length > 0 ? services.Apps.DefaultAppId : null);
+        var subscription = new Subscription(workspaceId, request.Ref, user, holder, app, live, admission, request.After);
+        live.OnHead = seq =>
+        {
+            if (subscription.Heard(seq))
+            {
+                QueueCatchUp(subscription);
+            }
+        };
+        live.OnCommitted = (seq, data) =>
+        {
+            subscription.Heard(seq);
+            if (data.Length <= LiveBytesAtMost)
+            {
+                Enqueue(new Live(subscription, seq, data));
+            }
+            else
+            {
+                // A large change is read from the store as it is sent, so it never waits in memory, nor fills the queue alone.
+                QueueCatchUp(subscription);
+            }
+        };
+        lock (_lock)
+        {
+            _subscriptions[workspaceId] = subscription;
+            _all.Add(subscription);
+        }
+
+        // Watched once it is registered: an end that fires at once (a token past exp within the clock skew) must find it.
+        subscription.Watch(live.Revoked.Register(() => End(subscription,
+            live.Erased ? "deleted" : live.AppSuspended ? "app-suspended" : "revoked")));
+        subscription.Watch(live.Superseded.Register(() => End(subscription, "unsubscribed")));
+        if (long.TryParse(user.FindFirstValue("exp"), out var exp))
+        {
+            subscription.Expires = DateTimeOffset.FromUnixTimeSeconds(exp);
+            var left = subscription.Expires.Value - services.Clock.GetUtcNow();
+            if (left < MaxTimer)
+            {
+                subscription.EndAfter(left <= TimeSpan.Zero ? TimeSpan.Zero : left, () => End(subscription, "revoked"));
+            }
+        }
+
+        services.Metrics.SubscriberOpened(app);
+        QueueCatchUp(subscription);
+        return null;
+    }
+
+    private ProblemDetails? Unsubscribe(SocketMessages.Request request)
+    {
+        if (Find(request.Workspace) is { } subscription)
+        {
+            End(subscription, "unsubscribed", request.Ref);
+        }
+        else
+        {
+            Send(SocketMessages.Ended("unsubscribed", request.Workspace, request.Ref));
+        }
+
+        return null;
+    }
+
+    /// <summary>A push is checked as the HTTP route checks it, token included (a socket outlives tokens), then appended.</summary>
+    private async Task<ProblemDetails?> PushAsync(SocketMessages.Request request, CancellationToken ct)
+    {
+        var workspaceId = request.Workspace;
+        if (await IsErasedAsync(workspaceId, ct))
+        {
+            return ErasedWorkspaceFault.ProblemOf(new ErasedWorkspaceException(workspaceId));
+        }
+
+        if (Find(workspaceId) is not { } subscription)
+        {
+            return TokenValidation.Unauthorized("This socket holds no token for the workspace: subscribe to it first.");
+        }
+
+        if (services.Clock.GetUtcNow() >= subscription.Expires)
+        {
+            End(subscription, "revoked");
+            return TokenValidation.Unauthorized("The token has expired.");
+        }
+
+        if (await RefusesAsync(subscription, ct))
+        {
+            End(subscription, "revoked");
+            return TokenValidation.Unauthorized("The token has been revoked.");
+        }
+
+        if (!subscription.Holder.CanWrite)
+        {
+            return TokenValidation.Forbidden("This token is read-only.");
+        }
+
+        if (AppEnforcement.Refuse(subscription.Holder.AppId, services.Apps) is { } appProblem)
+        {
+            return appProblem;
+        }
+
+        var limits = services.AppLimits.For(subscription.User);
+        if (PushChange.Validate(request.Key, request.Version, limits.MaxSchemaVersion).IsInvalid(out var problem, out var headers))
+        {
+            return problem;
+        }
+
+        var max = limits.MaxChangeBytes;
+        var data = request.Payload.Length > max ? null : request.Payload.ToArray();
+        if (RequestBody.Check(data, max, LoroEnvelope.Mode.FastUpdates, "A change cannot be empty.").IsInvalid(out problem, out var body))
+        {
+            return problem;
+        }
+
+        var outcome = await PushChange.AppendAsync(services.Db, workspaceId, headers, body, subscription.Holder.ClientId, limits, ct);
+        switch (outcome)
+        {
+            case PushOutcome.Appended(var seq):
+                services.Metrics.Pushed(body.Data.Length, limits.AppId);
+                // Heard first: the announcement of its own change must not send this device a catch-up for it.
+                subscription.Heard(seq);
+                services.Notifications.Committed(workspaceId, seq, body.Data, subscription.Live);
+                services.Announcer.Announce(workspaceId, seq);
+                Enqueue(new Acked(subscription, request.Ref, seq, Replayed: false));
+                return null;
+            case PushOutcome.Replayed(var seq):
+                Enqueue(new Acked(subscription, request.Ref, seq, Replayed: true));
+                return null;
+            default:
+                return PushChange.Refusal(outcome, headers, limits);
+        }
+    }
+
+    // ---- sending ----
+
+    private abstract record Outgoing(int Cost);
+
+    /// <summary>A message ready to send; when it ends a subscription, that subscription is released once it is sent.</summary>
+    private sealed record Message(byte[] Bytes, Subscription? Ending = null) : Outgoing(Bytes.Length);
+
+    /// <summary>Send the subscription what it lacks, read from the store (and first its <c>subscribed</c>).</summary>
+    private sealed record CatchUp(Subscription Subscription) : Outgoing(ControlBytes);
+
+    /// <summary>A change this replica committed, with its bytes: sent as is when it is the next the subscription lacks.</summary>
+    private sealed record Live(Subscription Subscription, long Seq, byte[] Data) : Outgoing(Data.Length + ControlBytes);
+
+    private sealed record Acked(Subscription Subscription, long Ref, long Seq, bool Replayed) : Outgoing(ControlBytes);
+
+    /// <summary>Changes up to this size wait in the send queue with their bytes; larger ones are read back when sent.</summary>
+    private const int LiveBytesAtMost = 64 * 1024;
+
+    /// <summary>What an item without document bytes is counted as against the send queue's bound.</summary>
+    private const int ControlBytes = 128;
+
+    private void Send(byte[] message) => Enqueue(new Message(message));
+
+    private void Enqueue(Outgoing item)
+    {
+        if (Interlocked.Add(ref _queuedBytes, item.Cost) > Options.SocketSendQueueBytes)
+        {
+            RequestClose(TooSlow, $"More than {Options.SocketSendQueueBytes} bytes waited to be sent: reconnect and subscribe from your cursors.");
+            return;
+        }
+
+        _outgoing.Writer.TryWrite(item);
+    }
+
+    private void QueueCatchUp(Subscription subscription)
+    {
+        if (subscription.TryQueueCatchUp())
+        {
+            Enqueue(new CatchUp(subscription));
+        }
+    }
+
+    private async Task SendLoopAsync(CancellationToken ct)
+    {
+        try
+        {
+            while (await _outgoing.Reader.WaitToReadAsync(ct))
+            {
+                while (_outgoing.Reader.TryRead(out var item))
+                {
+                    await SendAsync(item, ct);
+                    Interlocked.Add(ref _queuedBytes, -item.Cost);
+                }
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or WebSocketException)
+        {
+        }
+        catch (Exception e)
+        {
+            services.Logger.LogError(e, "A sync socket's sending failed");
+            RequestClose(WebSocketCloseStatus.InternalServerError, "The server failed; reconnect and subscribe from your cursors.");
+        }
+    }
+
+    private async Task SendAsync(Outgoing item, CancellationToken ct)
+    {
+        switch (item)
+        {
+            case Message(var bytes, var ending):
+                await socket.SendAsync(bytes, WebSocketMessageType.Binary, endOfMessage: true, ct);
+                if (ending is not null)
+                {
+                    Release(ending);
+                }
+
+                break;
+            case CatchUp(var subscription) when !subscription.IsEnded:
+                subscription.CatchUpTaken();
+                await CatchUpAsync(subscription, ct);
+                break;
+            case Live(var subscription, var seq, var data) when !subscription.IsEnded && subscription.Started:
+                if (seq == subscription.LastSent + 1)
+                {
+                    await socket.SendAsync(SocketMessages.OneChange(subscription.WorkspaceId, seq, data), WebSocketMessageType.Binary, true, ct);
+                    subscription.LastSent = seq;
+                    Delivered(subscription, ChangeFrames.HeaderLength + data.Length);
+                }
+                else if (seq > subscription.LastSent)
+                {
+                    // An earlier change is still on its way (or came from another replica): read them all in order.
+                    await CatchUpAsync(subscription, ct);
+                }
+
+                break;
+            case Acked(var subscription, var reference, var seq, var replayed):
+                // The device holds the bytes it pushed: where its change is the next it lacks, its cursor moves past it
+                // without the change being sent back.
+                if (subscription.Started && seq == subscription.LastSent + 1)
+                {
+                    subscription.LastSent = seq;
+                }
+
+                await socket.SendAsync(SocketMessages.Ack(reference, subscription.WorkspaceId, seq, replayed, subscription.LastSent),
+                    WebSocketMessageType.Binary, true, ct);
+                break;
+        }
+    }
+
+    private async Task CatchUpAsync(Subscription subscription, CancellationToken ct)
+    {
+        PullChanges.Start plan;
+        try
+        {
+            plan = await PullChanges.PlanAsync(services.Db, subscription.WorkspaceId, subscription.LastSent, ct);
+        }
+        catch (ErasedWorkspaceException)
+        {
+            End(subscription, "deleted");
+            return;
+        }
+        catch (Exception e) when (DatabaseOutage.Is(e) && !ct.IsCancellationRequested)
+        {
+            services.Logger.LogWarning(e, "Database unavailable for a socket's catch-up");
+            if (!subscription.Started)
+            {
+                // Nothing was promised yet: say so, and let the device subscribe again.
+                End(subscription, type: null);
+                Release(subscription);
+                Send(SocketMessages.Error(Problem.Create(StatusCodes.Status503ServiceUnavailable, ProblemCodes.Unavailable,
+                    "The database cannot be reached right now. Subscribe again in a few seconds."), subscription.Ref, subscription.WorkspaceId));
+            }
+
+            // A subscription that runs catches up at its next announcement or heartbeat.
+            return;
+        }
+
+        if (!subscription.Started)
+        {
+            await socket.SendAsync(SocketMessages.Subscribed(subscription.Ref, subscription.WorkspaceId, plan.Head, plan.Version),
+                WebSocketMessageType.Binary, true, ct);
+            subscription.Started = true;
+        }
+
+        if (plan.Plan is PullPlan.UpToDate)
+        {
+            return;
+        }
+
+        var stream = new SocketMessageStream(socket);
+        await stream.WriteAsync(SocketMessages.ChangesHeader(subscription.WorkspaceId, plan.Head), ct);
+        var written = await PullChanges.WriteFramesAsync(services.Db, subscription.WorkspaceId, subscription.LastSent, plan, stream, ct);
+        if (written.BrokenOff)
+        {
+            // Half a message is out and cannot be taken back: the device drops it with the connection and resubscribes.
+            RequestClose(Resubscribe, "The changes being sent were compacted meanwhile; reconnect and subscribe from your cursors.");
+            socket.Abort();
+            return;
+        }
+
+        await stream.EndAsync(ct);
+        subscription.LastSent = written.LastSeq;
+        Delivered(subscription, written.Bytes);
+    }
+
+    private void Delivered(Subscription subscription, long bytes)
+    {
+        services.Metrics.Pulled(bytes, subscription.App);
+        if (subscription.App is { } app)
+        {
+            services.Usage.Pulled(app, bytes);
+        }
+    }
+
+    // ---- heartbeat and ends ----
+
+    private async Task HeartbeatLoopAsync(CancellationToken ct)
+    {
+        try
+        {
+            using var timer = new PeriodicTimer(Options.HeartbeatEvery, services.Clock);
+            while (await timer.WaitForNextTickAsync(ct))
+            {
+                Send(SocketMessages.Heartbeat);
+                List<Subscription> subscriptions;
+                lock (_lock)
+                {
+                    subscriptions = [.. _subscriptions.Values];
+                }
+
+                foreach (var subscription in subscriptions)
+                {
+                    try
+                    {
+                        await CheckAsync(subscription, ct);
+                    }
+                    catch (Exception e) when (DatabaseOutage.Is(e) && !ct.IsCancellationRequested)
+                    {
+                        services.Logger.LogWarning(e, "Database unavailable for a socket's heartbeat");
+                    }
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    /// <summary>
+    /// What the SSE stream's heartbeat checks: a NOTIFY that ends a subscription can be lost (a LISTEN connection
+    /// dropped at that moment), so each beat asks the store too; and the catch-up is the safety net for a lost head.
+    /// </summary>
+    private async Task CheckAsync(Subscription subscription, CancellationToken ct)
+    {
+        if (await IsErasedAsync(subscription.WorkspaceId, ct))
+        {
+            End(subscription, "deleted");
+        }
+        else if (services.Apps.Find(subscription.Holder.AppId) is { Settings.Suspended: true })
+        {
+            End(subscription, "app-suspended");
+        }
+        else if (services.Clock.GetUtcNow() >= subscription.Expires || await RefusesAsync(subscription, ct))
+        {
+            End(subscription, "revoked");
+        }
+        else
+        {
+            QueueCatchUp(subscription);
+        }
+    }
+
+    /// <summary>
+    /// Ends a subscription once: it is forgotten at once (pushes to it are refused from now on), its end message is
+    /// queued behind what was already queued for it (which is skipped), and it is released once that message is sent.
+    /// A null <paramref name="type"/> ends it without a message; the caller then releases it.
+    /// </summary>
+    private void End(Subscription subscription, string? type, long? reference = null)
+    {
+        if (!subscription.TryEnd())
+        {
+            return;
+        }
+
+        lock (_lock)
+        {
+            if (_subscriptions.TryGetValue(subscription.WorkspaceId, out var current) && current == subscription)
+            {
+                _subscriptions.Remove(subscription.WorkspaceId);
+            }
+        }
+
+        if (type is not null)
+        {
+            Enqueue(new Message(SocketMessages.Ended(type, subscription.WorkspaceId, reference), subscription));
+        }
+    }
+
+    private void Release(Subscription subscription)
+    {
+        lock (_lock)
+        {
+            _all.Remove(subscription);
+        }
+
+        if (subscription.TryRelease())
+        {
+            services.Metrics.SubscriberClosed(subscription.App);
+        }
+    }
+
+    private Subscription? Find(Guid workspaceId)
+    {
+        lock (_lock)
+        {
+            return _subscriptions.GetValueOrDefault(workspaceId);
+        }
+    }
+
+    private void RequestClose(WebSocketCloseStatus status, string reason)
+    {
+        lock (_lock)
+        {
+            _close ??= (status, reason);
+        }
+
+        try
+        {
+            _closing.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+    }
+
+    private async Task CloseAsync()
+    {
+        var (status, reason) = _close ?? (WebSocketCloseStatus.NormalClosure, "");
+        if (socket.State is not (WebSocketState.Open or WebSocketState.CloseReceived))
+        {
+            return;
+        }
+
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+            await socket.CloseOutputAsync(status, reason, timeout.Token);
+        }
+        catch (Exception e) when (e is OperationCanceledException or WebSocketException)
+        {
+            // A device that stopped reading does not get its close frame; the connection is dropped all the same.
+        }
+    }
+
+    // ---- checks the HTTP pipeline makes, made here per message ----
+
+    private async Task<bool> IsErasedAsync(Guid workspaceId, CancellationToken ct)
+    {
+        await using var scope = services.Scopes.CreateAsyncScope();
+        return await services.Erased.IsErasedAsync(scope.ServiceProvider, workspaceId, ct);
+    }
+
+    private async Task<bool> RefusesAsync(Subscription subscription, CancellationToken ct)
+    {
+        await using var scope = services.Scopes.CreateAsyncScope();
+        return await services.Revocations.RefusesAsync(scope.ServiceProvider, subscription.Holder, subscription.IssuedAt, ct);
+    }
+
+    /// <summary>The token through the same JwtBearer handler as every HTTP route: signature, claims, lifetime, revocation.</summary>
+    private async Task<(ClaimsPrincipal? User, string? Refused)> AuthenticateAsync(string token, CancellationToken ct)
+    {
+        await using var scope = services.Scopes.CreateAsyncScope();
+        var context = new DefaultHttpContext { RequestServices = scope.ServiceProvider, RequestAborted = ct };
+        context.Request.Headers.Authorization = "Bearer " + token;
+        var result = await context.AuthenticateAsync(JwtBearerDefaults.AuthenticationScheme);
+        return result.Succeeded && result.Principal is { } user && long.TryParse(user.FindFirstValue(TokenClaims.IssuedAt), out _)
+            ? (user, null)
+            : (null, TokenValidation.Describe(result.Failure));
+    }
+
+    public const string MaxSubscriptionsPerSocket = "maxSubscriptionsPerSocket";
+
+    /// <summary>Close codes of our own (docs/protocol.md): 4000 resubscribe, 4008 too slow, 4029 too many messages.</summary>
+    public const WebSocketCloseStatus Resubscribe = (WebSocketCloseStatus)4000;
+    public const WebSocketCloseStatus TooSlow = (WebSocketCloseStatus)4008;
+    public const WebSocketCloseStatus TooManyMessages = (WebSocketCloseStatus)4029;
+
+    private static readonly TimeSpan MaxTimer = TimeSpan.FromMilliseconds(uint.MaxValue - 1);
+}

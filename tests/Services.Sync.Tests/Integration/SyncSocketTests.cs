@@ -1,0 +1,261 @@
+using System.Diagnostics;
+using System.Net.WebSockets;
+using SyncEngine.Client;
+using SyncEngine.Contracts.Auth;
+using SyncEngine.Contracts.Workspaces;
+using SyncEngine.Testing;
+using Xunit;
+using static SyncEngine.Testing.TestData;
+
+namespace Services.Sync.Tests.Integration;
+
+/// <summary>The realtime channel (docs/protocol.md, "Realtime channel"): catch-up, live changes with their bytes, pushes and their acknowledgements, the ends of a subscription.</summary>
+public sealed class SyncSocketTests(SyncService sync)
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    /// <summary>A hang guard: every answer here comes within milliseconds.</summary>
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(10);
+
+    private static Task<SyncSocketMessage?> Next(SyncSocket socket, string type) => socket.NextAsync(m => m.Type == type, Wait, Ct);
+
+    private static async Task<SyncSocketMessage> Expect(SyncSocket socket, string type)
+    {
+        var message = await socket.ReceiveAsync(Ct);
+        Assert.NotNull(message);
+        Assert.True(message.Type == type, $"Expected {type}, got {message.Type}: {message.Header}");
+        return message;
+    }
+
+    private async Task<long> HeadAsync(Guid workspaceId, string token) => (await sync.Api.PullAsync(token, workspaceId, 0, Ct)).Head;
+
+    [Fact]
+    public async Task a_subscriber_gets_what_it_lacks_then_every_change_with_its_bytes()
+    {
+        var (workspaceId, _, master) = await sync.NewWorkspaceAsync();
+        for (var i = 1; i <= 3; i++)
+        {
+            await sync.Api.PushAsync(master, workspaceId, Bytes(10, i), Guid.NewGuid(), 1, Ct);
+        }
+
+        await using var socket = await sync.OpenSocketAsync();
+        await socket.SubscribeAsync(7, workspaceId, master, after: 1, Ct);
+        var subscribed = await Expect(socket, "subscribed");
+        Assert.Equal(7, subscribed.Ref);
+        Assert.Equal(workspaceId, subscribed.Workspace);
+        Assert.Equal(3, subscribed.Long("head"));
+        Assert.Equal(1, subscribed.Long("schemaVersion"));
+
+        var catchUp = await Expect(socket, "changes");
+        Assert.Equal(3, catchUp.Long("head"));
+        Assert.Equal([(2L, Bytes(10, 2)), (3L, Bytes(10, 3))], catchUp.Frames.Select(f => (f.Seq, f.Data)));
+
+        await sync.Api.PushAsync(master, workspaceId, Bytes(20, 4), Guid.NewGuid(), 1, Ct);
+        var live = await Expect(socket, "changes");
+        var frame = Assert.Single(live.Frames);
+        Assert.Equal((4L, false), (frame.Seq, frame.IsSnapshot));
+        Assert.Equal(Bytes(20, 4), frame.Data);
+    }
+
+    [Fact]
+    public async Task a_push_is_acknowledged_with_its_seq_once_stored_and_a_retry_with_its_key_stores_nothing()
+    {
+        var (workspaceId, _, master) = await sync.NewWorkspaceAsync();
+        await using var socket = await sync.OpenSocketAsync();
+        await socket.SubscribeAsync(1, workspaceId, master, after: 0, Ct);
+        await Expect(socket, "subscribed");
+
+        var key = Guid.NewGuid();
+        await socket.PushAsync(2, workspaceId, key, 1, Bytes(30, 1), Ct);
+        var ack = await Expect(socket, "ack");
+        Assert.Equal((2L, 1L, false, 1L), (ack.Ref!.Value, ack.Long("seq"), ack.Header.GetProperty("replayed").GetBoolean(), ack.Long("cursor")));
+        var pulled = await sync.Api.PullAsync(master, workspaceId, 0, Ct);
+        Assert.Equal(Bytes(30, 1), Assert.Single(pulled.Frames).Data);
+
+        await socket.PushAsync(3, workspaceId, key, 1, Bytes(30, 1), Ct);
+        var replay = await Expect(socket, "ack");
+        Assert.Equal((3L, 1L, true), (replay.Ref!.Value, replay.Long("seq"), replay.Header.GetProperty("replayed").GetBoolean()));
+
+        await socket.PushAsync(4, workspaceId, key, 1, Bytes(30, 2), Ct);
+        var conflict = await Expect(socket, "error");
+        Assert.Equal((4L, 409, "idempotency-conflict"), (conflict.Ref!.Value, conflict.Status!.Value, conflict.Code));
+        Assert.Equal(1, await HeadAsync(workspaceId, master));
+    }
+
+    [Fact]
+    public async Task one_devices_push_reaches_the_other_with_its_bytes_and_is_not_sent_back_to_the_pusher()
+    {
+        var (workspaceId, _, master) = await sync.NewWorkspaceAsync();
+        var (_, _, member) = sync.NewMember(workspaceId, "read_write");
+        await using var first = await sync.OpenSocketAsync();
+        await using var second = await sync.OpenSocketAsync();
+        await first.SubscribeAsync(1, workspaceId, master, 0, Ct);
+        await second.SubscribeAsync(1, workspaceId, member, 0, Ct);
+        await Expect(first, "subscribed");
+        await Expect(second, "subscribed");
+
+        await first.PushAsync(2, workspaceId, Guid.NewGuid(), 1, Bytes(40, 1), Ct);
+        Assert.Equal(1, (await Expect(first, "ack")).Long("cursor"));
+        var received = await Expect(second, "changes");
+        Assert.Equal(1L, Assert.Single(received.Frames).Seq);
+        Assert.Equal(Bytes(40, 1), received.Frames[0].Data);
+
+        await second.PushAsync(2, workspaceId, Guid.NewGuid(), 1, Bytes(40, 2), Ct);
+        Assert.Equal(2, (await Expect(second, "ack")).Long("cursor"));
+        // The first device's next message is the second's change, not its own echoed back.
+        var next = await Expect(first, "changes");
+        Assert.Equal(2, Assert.Single(next.Frames).Seq);
+    }
+
+    [Fact]
+    public async Task pushes_from_many_sockets_at_once_are_all_stored_gap_free_and_every_device_can_follow_its_cursor_to_the_head()
+    {
+        var (workspaceId, _, _) = await sync.NewWorkspaceAsync();
+        var sockets = new List<SyncSocket>();
+        for (var i = 0; i < 6; i++)
+        {
+            // A device each: one token holds only Sync:MaxLiveStreamsPerToken subscriptions.
+            var socket = await sync.OpenSocketAsync();
+            await socket.SubscribeAsync(0, workspaceId, sync.NewMember(workspaceId, "read_write").Token, 0, Ct);
+            await Expect(socket, "subscribed");
+            sockets.Add(socket);
+        }
+
+        const int PerSocket = 20;
+        var total = sockets.Count * PerSocket;
+        try
+        {
+            // A device's cursor, as a client keeps it: each change it receives must be the one after its cursor, and an
+            // ack moves it to the ack's cursor.
+            static long Follow(long cursor, SyncSocketMessage message)
+            {
+                if (message.Type == "ack")
+                {
+                    return Math.Max(cursor, message.Long("cursor"));
+                }
+
+                foreach (var frame in message.Frames)
+                {
+                    Assert.Equal(cursor + 1, frame.Seq);
+                    cursor = frame.Seq;
+                }
+
+                return cursor;
+            }
+
+            var devices = sockets.Select(async (socket, s) =>
+            {
+                var (acked, cursor) = (new List<long>(), 0L);
+                for (var i = 0; i < PerSocket; i++)
+                {
+                    await socket.PushAsync(i, workspaceId, Guid.NewGuid(), 1, Bytes(16, s * 100 + i), Ct);
+                    while (await socket.ReceiveAsync(Ct) is { } message)
+                    {
+                        Assert.True(message.Type is "ack" or "changes", $"Unexpected {message.Type}: {message.Header}");
+                        cursor = Follow(cursor, message);
+                        if (message.Type == "ack")
+                        {
+                            acked.Add(message.Long("seq"));
+                            break;
+                        }
+                    }
+                }
+
+                while (cursor < total && await socket.NextAsync(_ => true, Wait, Ct) is { } more)
+                {
+                    cursor = Follow(cursor, more);
+                }
+
+                return (Acked: acked, Cursor: cursor);
+            }).ToList();
+            var results = await Task.WhenAll(devices);
+
+            Assert.Equal(Enumerable.Range(1, total).Select(i => (long)i), results.SelectMany(r => r.Acked).Order());
+            Assert.All(results, r => Assert.Equal(total, r.Cursor));
+        }
+        finally
+        {
+            foreach (var socket in sockets)
+            {
+                await socket.DisposeAsync();
+            }
+        }
+    }
+
+    [Fact]
+    public async Task revocation_ends_the_workspaces_subscription_with_revoked_and_a_push_after_it_is_refused()
+    {
+        var (workspaceId, owner, master) = await sync.NewWorkspaceAsync();
+        var (client, tokenId, token) = sync.NewMember(workspaceId, "read_write");
+        var (other, _, otherMaster) = await sync.NewWorkspaceAsync();
+        await using var socket = await sync.OpenSocketAsync();
+        await socket.SubscribeAsync(1, workspaceId, token, 0, Ct);
+        await socket.SubscribeAsync(2, other, otherMaster, 0, Ct);
+        await Expect(socket, "subscribed");
+        await Expect(socket, "subscribed");
+
+        var revoking = Stopwatch.StartNew();
+        await sync.InvokeAsync(new AccessRevoked(workspaceId, client, owner, DateTimeOffset.UtcNow, [tokenId]));
+        var revoked = await Next(socket, "revoked");
+        Assert.NotNull(revoked);
+        Assert.Equal(workspaceId, revoked.Workspace);
+        TestContext.Current.TestOutputHelper?.WriteLine($"revoked after {revoking.ElapsedMilliseconds} ms");
+
+        await socket.PushAsync(3, workspaceId, Guid.NewGuid(), 1, Bytes(5, 1), Ct);
+        var refused = await Next(socket, "error");
+        Assert.Equal((3L, 401, "unauthorized"), (refused!.Ref!.Value, refused.Status!.Value, refused.Code));
+        Assert.Equal(0, await HeadAsync(workspaceId, master));
+
+        // The socket's other workspace goes on.
+        await socket.PushAsync(4, other, Guid.NewGuid(), 1, Bytes(5, 2), Ct);
+        Assert.Equal(1, (await Next(socket, "ack"))!.Long("seq"));
+    }
+
+    [Fact]
+    public async Task erasure_ends_the_subscription_with_deleted_and_subscribing_again_is_410()
+    {
+        var (workspaceId, owner, master) = await sync.NewWorkspaceAsync();
+        await using var socket = await sync.OpenSocketAsync();
+        await socket.SubscribeAsync(1, workspaceId, master, 0, Ct);
+        await Expect(socket, "subscribed");
+
+        await sync.InvokeAsync(new WorkspaceErased(workspaceId, $"owner:{owner}", DateTimeOffset.UtcNow));
+        Assert.Equal(workspaceId, (await Next(socket, "deleted"))!.Workspace);
+
+        await socket.SubscribeAsync(2, workspaceId, master, 0, Ct);
+        var gone = await Next(socket, "error");
+        Assert.Equal((2L, 410, "workspace-deleted"), (gone!.Ref!.Value, gone.Status!.Value, gone.Code));
+    }
+
+    [Fact]
+    public async Task a_token_that_expires_ends_its_subscription_with_revoked()
+    {
+        var (workspaceId, _, _) = await sync.NewWorkspaceAsync();
+        var (_, _, token) = sync.NewMember(workspaceId, "read", expires: DateTimeOffset.UtcNow.AddSeconds(2));
+        await using var socket = await sync.OpenSocketAsync();
+        await socket.SubscribeAsync(1, workspaceId, token, 0, Ct);
+        await Expect(socket, "subscribed");
+        Assert.Equal(workspaceId, (await Next(socket, "revoked"))!.Workspace);
+    }
+
+    [Fact]
+    public async Task unsubscribe_is_answered_and_stops_the_workspaces_changes()
+    {
+        var (workspaceId, _, master) = await sync.NewWorkspaceAsync();
+        var (other, _, otherMaster) = await sync.NewWorkspaceAsync();
+        await using var socket = await sync.OpenSocketAsync();
+        await socket.SubscribeAsync(1, workspaceId, master, 0, Ct);
+        await socket.SubscribeAsync(2, other, otherMaster, 0, Ct);
+        await Expect(socket, "subscribed");
+        await Expect(socket, "subscribed");
+        await socket.UnsubscribeAsync(3, workspaceId, Ct);
+        var ended = await Expect(socket, "unsubscribed");
+        Assert.Equal((3L, workspaceId), (ended.Ref!.Value, ended.Workspace!.Value));
+
+        await sync.Api.PushAsync(master, workspaceId, [1], Guid.NewGuid(), 1, Ct);
+        await sync.Api.PushAsync(otherMaster, other, [2], Guid.NewGuid(), 1, Ct);
+        // Only the other workspace's change arrives.
+        var changes = await Expect(socket, "changes");
+        Assert.Equal(other, changes.Workspace);
+    }
+}

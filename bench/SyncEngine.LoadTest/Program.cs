@@ -6,7 +6,7 @@ using SyncEngine.LoadTest;
 
 // One command: starts the whole system (AppHost, throwaway PostgreSQL), loads it through the gateway on loopback,
 // measures PostgreSQL's own limit in the same run, prints the results and writes them to docs/benchmarks.md.
-// Bounded: about 2.5 minutes, then it stops by itself.
+// Bounded: about 3 minutes, at most 5, then it stops by itself.
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 if (args is ["scale", ..])
 {
@@ -37,7 +37,7 @@ if (args is ["archive", ..])
 
 var cellSeconds = args.Length > 0 && int.TryParse(args[0], out var s) ? s : 10;
 var cell = TimeSpan.FromSeconds(cellSeconds);
-using var bound = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+using var bound = new CancellationTokenSource(TimeSpan.FromMinutes(5));
 var ct = bound.Token;
 
 Console.WriteLine("starting the system...");
@@ -53,8 +53,10 @@ await PushLoad.RunAsync(api, 8, warmUp, TimeSpan.FromSeconds(8), ct);
 allWorkspaces.AddRange(warmUp);
 
 var pushes = new List<PushLoad.Result>();
+var socketPushes = new List<PushLoad.Result>();
 var baselines = new List<PushLoad.Result>();
 var profiles = new List<(int Clients, long Pushes, IReadOnlyList<(string Program, double CpuMs)> Cpu)>();
+var socketProfiles = new List<(int Clients, long Pushes, IReadOnlyList<(string Program, double CpuMs)> Cpu)>();
 foreach (var (clients, workspaceCount) in new[] { (1, 1), (8, 8), (32, 16) })
 {
     var workspaces = await PushLoad.ClaimAsync(api, workspaceCount, ct);
@@ -63,10 +65,18 @@ foreach (var (clients, workspaceCount) in new[] { (1, 1), (8, 8), (32, 16) })
     var cpu = CpuProfile.Start();
     var push = await PushLoad.RunAsync(api, clients, workspaces, cell, ct);
     profiles.Add((clients, push.Acknowledged, cpu.Stop()));
+    // The same devices over the realtime channel, on fresh workspaces of the same number.
+    var socketWorkspaces = await PushLoad.ClaimAsync(api, workspaceCount, ct);
+    allWorkspaces.AddRange(socketWorkspaces);
+    await SocketLoad.RunAsync(system.Gateway.BaseAddress!, clients, socketWorkspaces, TimeSpan.FromSeconds(2), ct); // warm-up
+    var socketCpu = CpuProfile.Start();
+    var socketPush = await SocketLoad.RunAsync(system.Gateway.BaseAddress!, clients, socketWorkspaces, cell, ct);
+    socketProfiles.Add((clients, socketPush.Acknowledged, socketCpu.Stop()));
     var baseline = await Baseline.RunAsync(db, clients, cell, ct);
     pushes.Add(push);
+    socketPushes.Add(socketPush);
     baselines.Add(baseline);
-    Console.WriteLine($"{clients} clients: push {push.PerSecond:0}/s ({push.Latency.Summary}); baseline {baseline.PerSecond:0}/s ({baseline.Latency.Summary})");
+    Console.WriteLine($"{clients} clients: HTTP push {push.PerSecond:0}/s ({push.Latency.Summary}); socket push {socketPush.PerSecond:0}/s ({socketPush.Latency.Summary}); baseline {baseline.PerSecond:0}/s ({baseline.Latency.Summary})");
 }
 
 var pulls = new List<PullAndPropagation.PullResult>();
@@ -79,6 +89,8 @@ foreach (var size in new[] { 100 * 1024, 1024 * 1024 })
 
 var propagation = await PullAndPropagation.PropagationAsync(system.Gateway, api, samples: 100, ct);
 Console.WriteLine($"propagation push ack -> live head event: {propagation.Summary}");
+var socketPropagation = await SocketLoad.PropagationAsync(system.Gateway.BaseAddress!, api, samples: 200, ct);
+Console.WriteLine($"socket: edit on one device -> its bytes on another: {socketPropagation.Summary}");
 var (checkedCount, lost) = await PushLoad.VerifyAsync(api, allWorkspaces, ct);
 Console.WriteLine($"checked {checkedCount} acknowledged changes: {lost} lost");
 // What the system burns doing nothing (polling, telemetry export), measured after the load so start-up JIT work is over, to tell it apart from a push's own cost.
@@ -97,7 +109,8 @@ foreach (var service in memory)
     Console.WriteLine($"{service.Resource}: {service.RssBytes / 1024 / 1024} MB RSS, {service.PssBytes / 1024 / 1024} MB PSS");
 }
 
-var report = Report.Markdown(pushes, baselines, pulls, propagation, checkedCount, lost, memory, cellSeconds, profiles);
+var report = Report.Markdown(pushes, socketPushes, baselines, pulls, propagation, socketPropagation, checkedCount, lost, memory, cellSeconds,
+    profiles, socketProfiles);
 Console.WriteLine();
 Console.WriteLine(report);
 Report.WriteInto(Path.Combine(Report.RepositoryRoot(), "docs", "benchmarks.md"), report);

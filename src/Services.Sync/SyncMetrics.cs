@@ -13,6 +13,7 @@ public sealed class SyncMetrics
     private readonly Counter<long> _pulls;
     private readonly Counter<long> _rejected;
     private readonly UpDownCounter<long> _liveSubscribers;
+    private readonly Histogram<long> _commitBatch;
     private IReadOnlyList<AppTotal> _appTotals = [];
 
     public SyncMetrics(IMeterFactory meters)
@@ -24,6 +25,8 @@ public sealed class SyncMetrics
         _pulls = meter.CreateCounter<long>("syncengine.sync.pulls", "{pull}", "Pulls answered");
         _rejected = meter.CreateCounter<long>("syncengine.sync.rejected", "{request}", "Requests refused, by problem code");
         _liveSubscribers = meter.CreateUpDownCounter<long>("syncengine.sync.live_subscribers", "{stream}", "Open live event streams");
+        _commitBatch = meter.CreateHistogram<long>(CommitBatchInstrument, "{push}", "Pushes written together by one group commit",
+            advice: new InstrumentAdvice<long> { HistogramBucketBoundaries = [1, 2, 4, 8, 16, 32, 64] });
         // What the store holds per app, as the last count read it (AppUsageRecorder, every Sync:AppTotalsEvery). Every
         // replica reports the same deployment-wide value: a dashboard takes one (max), not the sum, of replicas.
         meter.CreateObservableGauge("syncengine.sync.app.stored",
@@ -60,6 +63,10 @@ public sealed class SyncMetrics
     }
 
     public void Rejected(string code, string? app = null) => _rejected.Add(1, new KeyValuePair<string, object?>("code", code), App(app));
+
+    public const string CommitBatchInstrument = "syncengine.sync.commit_batch";
+
+    public void CommitBatch(int pushes) => _commitBatch.Record(pushes);
 
     public void SubscriberOpened(string? app = null) => _liveSubscribers.Add(1, App(app));
 

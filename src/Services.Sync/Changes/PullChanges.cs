@@ -244,7 +244,7 @@ public static class PullChanges
     }
 
     /// <summary>The changes after <paramref name="from"/> up to <paramref name="head"/>, oldest first, one page of them.</summary>
-    private static async Task<List<(long Seq, byte[] Data)>> PageAsync(
+    public static async Task<List<(long Seq, byte[] Data)>> PageAsync(
         NpgsqlDataSource db, Guid workspaceId, long from, long head, CancellationToken ct)
     {
         // Sizes from octet_length (read from the stored value's header), so the rows past the page are never fetched.

@@ -15,7 +15,7 @@ namespace Services.Sync.Changes;
 
 /// <summary>
 /// Appends one change: <see cref="Validate"/> the headers and <see cref="RequestBody.Check"/> the body (pure), then one
-/// call of <c>sync.append_change</c> (SyncSchema.cs), which decides what the push amounts to (<see cref="PushOutcome"/>:
+/// call of <c>sync.append_change</c> (SyncSchema.cs; batched with concurrent pushes by <see cref="ChangeWriter"/>), which decides what the push amounts to (<see cref="PushOutcome"/>:
 /// the idempotency check, the format, the schema-version gate, the stored-bytes quota) and appends under the workspace's
 /// log row lock, in one transaction, so the 201 follows a durable commit and sequence numbers are gap-free whichever
 /// replica takes the push. The new head is then announced to live streams on every replica (HeadAnnouncer).
@@ -49,7 +49,7 @@ public static class PushChange
         Description = "Starts like a Loro export but its header, checksum or encode mode is wrong, or it is a Loro snapshot, not an " +
             "update, or its format (Loro or opaque) is not the one the workspace's first change fixed.")]
     private static async Task<IResult> Handle(
-        Guid workspaceId, HttpRequest request, ClaimsPrincipal user, NpgsqlDataSource db, IOptions<SyncOptions> options,
+        Guid workspaceId, HttpRequest request, ClaimsPrincipal user, ChangeWriter writer,
         MaxSchemaVersion maxSchemaVersion, SyncProblems problems, SyncMetrics metrics, HeadAnnouncer announcer, HeadNotifications notifications,
         CancellationToken ct)
     {
@@ -68,13 +68,13 @@ public static class PushChange
             return problems.Reject(problem);
         }
 
-        var outcome = await AppendAsync(db, workspaceId, headers, body, TokenHolder.From(user)!.ClientId, limits, ct);
+        var outcome = await writer.AppendAsync(workspaceId, headers, body, TokenHolder.From(user)!.ClientId, limits, ct);
         switch (outcome)
         {
             case PushOutcome.Appended(var seq):
                 metrics.Pushed(body.Data.Length, limits.AppId);
                 notifications.Committed(workspaceId, seq, body.Data);
-                announcer.Announce(workspaceId, seq);
+                announcer.Announce(workspaceId, seq, body.Data);
                 return Results.Created($"/api/workspaces/{workspaceId}/changes?after={seq - 1}", new PushedChange(seq));
             case PushOutcome.Replayed(var seq):
                 return Results.Ok(new PushedChange(seq));
@@ -155,22 +155,31 @@ public static class PushChange
     public static async Task<PushOutcome> AppendAsync(
         NpgsqlDataSource db, Guid workspaceId, PushHeaders headers, CheckedBody body, Guid clientId, MaxSchemaVersion.Limits limits, CancellationToken ct)
     {
-        await using var push = db.CreateCommand(
-            $"select outcome, seq, current_version, used_bytes from {SyncSchema.PushFunction}($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)");
-        push.Parameters.AddWithValue(workspaceId);
-        push.Parameters.AddWithValue(headers.IdempotencyKey);
-        push.Parameters.AddWithValue(SHA256.HashData(body.Data));
-        push.Parameters.AddWithValue(body.Data);
-        push.Parameters.AddWithValue(clientId);
-        push.Parameters.AddWithValue(headers.SchemaVersion);
-        push.Parameters.AddWithValue(body.Format);
-        push.Parameters.AddWithValue(limits.MaxWorkspaceBytes);
-        push.Parameters.Add(new NpgsqlParameter { Value = (object?)limits.AppId ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
-        push.Parameters.AddWithValue(limits.IsDefaultApp);
-        push.Parameters.Add(new NpgsqlParameter { Value = (object?)limits.MaxAppBytes ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Bigint });
+        await using var push = db.CreateCommand(AppendSql);
+        AddAppendParameters(push.Parameters, workspaceId, headers, SHA256.HashData(body.Data), body, clientId, limits);
         await using var reader = await push.ExecuteReaderAsync(ct);
         await reader.ReadAsync(ct);
         return PushOutcome.Read(reader.GetString(0), reader.GetInt64(1), reader.GetInt32(2), reader.GetInt64(3), body.Format);
+    }
+
+    /// <summary>The push function's call; its row is read by <see cref="PushOutcome.Read"/>.</summary>
+    public const string AppendSql =
+        $"select outcome, seq, current_version, used_bytes from {SyncSchema.PushFunction}($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
+
+    public static void AddAppendParameters(
+        NpgsqlParameterCollection parameters, Guid workspaceId, PushHeaders headers, byte[] hash, CheckedBody body, Guid clientId, MaxSchemaVersion.Limits limits)
+    {
+        parameters.AddWithValue(workspaceId);
+        parameters.AddWithValue(headers.IdempotencyKey);
+        parameters.AddWithValue(hash);
+        parameters.AddWithValue(body.Data);
+        parameters.AddWithValue(clientId);
+        parameters.AddWithValue(headers.SchemaVersion);
+        parameters.AddWithValue(body.Format);
+        parameters.AddWithValue(limits.MaxWorkspaceBytes);
+        parameters.Add(new NpgsqlParameter { Value = (object?)limits.AppId ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
+        parameters.AddWithValue(limits.IsDefaultApp);
+        parameters.Add(new NpgsqlParameter { Value = (object?)limits.MaxAppBytes ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Bigint });
     }
 }
 

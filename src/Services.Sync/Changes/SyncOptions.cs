@@ -71,4 +71,10 @@ public sealed class SyncOptions
 
     /// <summary>Messages one socket may send per second; beyond it the socket is closed (4029). Far above a device's typing rate.</summary>
     public int SocketMessagesPerSecond { get; set; } = 2000;
+
+    /// <summary>
+    /// Most pushes written in one transaction by group commit (ChangeWriter.cs); 1 turns group commit off. A batch is
+    /// what queued meanwhile, so this bounds a commit's size, never a push's wait.
+    /// </summary>
+    public int GroupCommitMaxBatch { get; set; } = 64;
 }

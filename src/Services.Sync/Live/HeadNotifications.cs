@@ -166,6 +166,13 @@ public sealed class HeadNotifications(
 
     public static string Payload(Guid workspaceId, long seq) => $"{workspaceId:N}:{seq}";
 
+    /// <summary>A head with its change's bytes, from <paramref name="replica"/>: <c>{workspace}:{seq}:{replica}:{base64}</c>.</summary>
+    public static string Payload(Guid workspaceId, long seq, Guid replica, byte[] data) =>
+        $"{workspaceId:N}:{seq}:{replica:N}:{Convert.ToBase64String(data)}";
+
+    /// <summary>This replica, in the heads it announces with bytes: it offered those bytes to its own subscriptions already.</summary>
+    public Guid ReplicaId { get; } = Guid.NewGuid();
+
     /// <summary>A revocation of one token (the owner ending its other master tokens), not of the whole pair.</summary>
     public static string TokenRevokedPayload(Guid workspaceId, Guid clientId, Guid tokenId) => $"{workspaceId:N}:{clientId:N}:{tokenId:N}";
 
@@ -227,6 +234,12 @@ public sealed class HeadNotifications(
         }
     }
 
+    private static byte[]? Decode(string base64)
+    {
+        var data = new byte[base64.Length * 3 / 4];
+        return Convert.TryFromBase64String(base64, data, out var written) ? data[..written] : null;
+    }
+
     private void Dispatch(string channel, string payload)
     {
         var parts = payload.Split(':');
@@ -252,6 +265,9 @@ public sealed class HeadNotifications(
             return;
         }
 
+        var data = channel == HeadChannel && parts.Length == 4 && Guid.TryParse(parts[2], out var replica) && replica != ReplicaId
+            ? Decode(parts[3])
+            : null;
         foreach (var subscription in set.Keys)
         {
             if (channel == ErasedChannel)
@@ -260,6 +276,12 @@ public sealed class HeadNotifications(
             }
             else if (channel == HeadChannel && long.TryParse(parts[1], out var seq))
             {
+                // Bytes from another replica go to the sockets first, so the head that follows finds them on their way.
+                if (data is not null)
+                {
+                    subscription.OnCommitted?.Invoke(seq, data);
+                }
+
                 subscription.Heard(seq);
             }
             else if (channel == RevokedChannel && Guid.TryParse(parts[1], out var client) && client == subscription.ClientId

@@ -13,6 +13,7 @@ public sealed record SocketServices(
     NpgsqlDataSource Db,
     HeadNotifications Notifications,
     HeadAnnouncer Announcer,
+    ChangeWriter Writer,
     LiveStreamLimit StreamLimit,
     MaxSchemaVersion AppLimits,
     SyncMetrics Metrics,

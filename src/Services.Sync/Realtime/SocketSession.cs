@@ -328,7 +328,7 @@ public sealed class SocketSession(WebSocket socket, SocketServices services)
             return problem;
         }
 
-        var outcome = await PushChange.AppendAsync(services.Db, workspaceId, headers, body, subscription.Holder.ClientId, limits, ct);
+        var outcome = await services.Writer.AppendAsync(workspaceId, headers, body, subscription.Holder.ClientId, limits, ct);
         switch (outcome)
         {
             case PushOutcome.Appended(var seq):
@@ -336,7 +336,7 @@ public sealed class SocketSession(WebSocket socket, SocketServices services)
                 // Heard first: the announcement of its own change must not send this device a catch-up for it.
                 subscription.Heard(seq);
                 services.Notifications.Committed(workspaceId, seq, body.Data, subscription.Live);
-                services.Announcer.Announce(workspaceId, seq);
+                services.Announcer.Announce(workspaceId, seq, body.Data);
                 Enqueue(new Acked(subscription, request.Ref, seq, Replayed: false));
                 return null;
             case PushOutcome.Replayed(var seq):
@@ -458,6 +458,11 @@ public sealed class SocketSession(WebSocket socket, SocketServices services)
 
     private async Task CatchUpAsync(Subscription subscription, CancellationToken ct)
     {
+        if (subscription.Started && await SendNextPageAsync(subscription, ct))
+        {
+            return;
+        }
+
         PullChanges.Start plan;
         try
         {
@@ -510,6 +515,57 @@ public sealed class SocketSession(WebSocket socket, SocketServices services)
         await stream.EndAsync(ct);
         subscription.LastSent = written.LastSeq;
         Delivered(subscription, written.Bytes);
+    }
+
+    /// <summary>
+    /// The common catch-up of a running subscription — a few changes from another replica — in one query: the changes
+    /// after its cursor, one page of them, sent when they follow it without a gap. False when the pull's own plan must
+    /// decide (a pruned gap, which needs the snapshot); true when sent, or when there was nothing to send.
+    /// </summary>
+    private async Task<bool> SendNextPageAsync(Subscription subscription, CancellationToken ct)
+    {
+        List<(long Seq, byte[] Data)> page;
+        try
+        {
+            page = await PullChanges.PageAsync(services.Db, subscription.WorkspaceId, subscription.LastSent, long.MaxValue, ct);
+        }
+        catch (Exception e) when (DatabaseOutage.Is(e) && !ct.IsCancellationRequested)
+        {
+            services.Logger.LogWarning(e, "Database unavailable for a socket's catch-up");
+            return true; // The next announcement or heartbeat tries again.
+        }
+
+        if (page.Count == 0)
+        {
+            return true;
+        }
+
+        for (var i = 0; i < page.Count; i++)
+        {
+            if (page[i].Seq != subscription.LastSent + 1 + i)
+            {
+                return false;
+            }
+        }
+
+        var stream = new SocketMessageStream(socket);
+        await stream.WriteAsync(SocketMessages.ChangesHeader(subscription.WorkspaceId, page[^1].Seq), ct);
+        long bytes = 0;
+        foreach (var (seq, data) in page)
+        {
+            bytes += await ChangeFrames.WriteAsync(stream, ChangeFrames.Change, seq, data, ct);
+        }
+
+        await stream.EndAsync(ct);
+        subscription.LastSent = page[^1].Seq;
+        Delivered(subscription, bytes);
+        if (subscription.Known > subscription.LastSent)
+        {
+            // One page was not all of it.
+            QueueCatchUp(subscription);
+        }
+
+        return true;
     }
 
     private void Delivered(Subscription subscription, long bytes)

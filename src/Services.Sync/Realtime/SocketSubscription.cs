@@ -47,6 +47,9 @@ public sealed class Subscription(
 
     public bool IsEnded => Volatile.Read(ref _ended) == 1;
 
+    /// <summary>The newest seq known to be committed.</summary>
+    public long Known => Interlocked.Read(ref _known);
+
     /// <summary>Notes a seq known to be committed; true when it is newer than any known before (a catch-up may be due).</summary>
     public bool Heard(long seq)
     {

@@ -58,6 +58,47 @@ public sealed class SyncSocketTests(SyncService sync)
     }
 
     [Fact]
+    public async Task a_subscriber_far_behind_gets_the_snapshot_where_a_pull_would_then_the_changes_after_it()
+    {
+        var (workspaceId, _, master) = await sync.NewWorkspaceAsync();
+        for (var i = 1; i <= 3; i++)
+        {
+            await sync.Api.PushAsync(master, workspaceId, Bytes(1000, i), Guid.NewGuid(), 1, Ct);
+        }
+
+        // Smaller than the changes it covers, so a pull from 0 sends it instead of them.
+        await sync.Api.UploadSnapshotAsync(master, workspaceId, Bytes(10, 9), covers: 3, Ct);
+        await sync.Api.PushAsync(master, workspaceId, Bytes(5, 4), Guid.NewGuid(), 1, Ct);
+
+        await using var socket = await sync.OpenSocketAsync();
+        await socket.SubscribeAsync(1, workspaceId, master, 0, Ct);
+        Assert.Equal(4, (await Expect(socket, "subscribed")).Long("head"));
+        var catchUp = await Expect(socket, "changes");
+        Assert.Equal([(true, 3L), (false, 4L)], catchUp.Frames.Select(f => (f.IsSnapshot, f.Seq)));
+        Assert.Equal(Bytes(10, 9), catchUp.Frames[0].Data);
+    }
+
+    [Fact]
+    public async Task a_change_another_replica_announces_with_its_bytes_is_sent_on_without_reading_the_store()
+    {
+        var (workspaceId, _, master) = await sync.NewWorkspaceAsync();
+        await using var socket = await sync.OpenSocketAsync();
+        await socket.SubscribeAsync(1, workspaceId, master, 0, Ct);
+        await Expect(socket, "subscribed");
+
+        // What another replica's HeadAnnouncer sends for seq 1; the store has no seq 1, so the bytes can only come from here.
+        var payload = Services.Sync.Live.HeadNotifications.Payload(workspaceId, 1, Guid.NewGuid(), [7, 7, 7]);
+        await using (var db = await sync.Database.OpenAsync(Ct))
+        {
+            await db.QueryAsync("select pg_notify($1, $2)", _ => 0, Ct, Services.Sync.Live.HeadNotifications.HeadChannel, payload);
+        }
+
+        var received = await Expect(socket, "changes");
+        Assert.Equal(1, Assert.Single(received.Frames).Seq);
+        Assert.Equal([7, 7, 7], received.Frames[0].Data);
+    }
+
+    [Fact]
     public async Task a_push_is_acknowledged_with_its_seq_once_stored_and_a_retry_with_its_key_stores_nothing()
     {
         var (workspaceId, _, master) = await sync.NewWorkspaceAsync();

@@ -5,18 +5,28 @@ using Xunit;
 
 namespace SyncEngine.EndToEnd.Tests.Browser;
 
+/// <summary>The demo app's journeys with live changes over the realtime channel (the library's default).</summary>
+[Collection(SyncEngineCollection.Name)]
+public sealed class DemoAppOverSocketTests(SyncEngineApp app, Chromium chromium, ITestOutputHelper output)
+    : DemoAppTests(app, chromium, output, "socket"), IClassFixture<Chromium>;
+
+/// <summary>The same journeys on HTTP and event streams: the library's fallback where a WebSocket cannot be opened.</summary>
+[Collection(SyncEngineCollection.Name)]
+public sealed class DemoAppOverHttpTests(SyncEngineApp app, Chromium chromium, ITestOutputHelper output)
+    : DemoAppTests(app, chromium, output, "http"), IClassFixture<Chromium>;
+
 /// <summary>
 /// The demo app in real Chromium against the whole system through the gateway. Each device is its own browser
 /// context: its own IndexedDB, clientId and sync worker. The run saves screenshots of the main screens to
-/// docs/screenshots/.
+/// docs/screenshots/. Run once per transport (the subclasses above); each device checks it synced over that one.
 /// </summary>
-[Collection(SyncEngineCollection.Name)]
-public sealed class DemoAppTests(SyncEngineApp app, Chromium chromium, ITestOutputHelper output) : IClassFixture<Chromium>
+public abstract class DemoAppTests(SyncEngineApp app, Chromium chromium, ITestOutputHelper output, string transport)
 {
     private static readonly TimeSpan Reconnect = TimeSpan.FromSeconds(20);
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    private Task<Device> DeviceAsync(string query = "") => Device.OpenAsync(chromium.Browser, app.Gateway.BaseAddress!, query);
+    private Task<Device> DeviceAsync(string query = "") =>
+        Device.OpenAsync(chromium.Browser, app.Gateway.BaseAddress!, transport == "http" ? (query == "" ? "?" : query + "&") + "transport=http" : query, transport);
 
     [Fact]
     public async Task a_journal_created_offline_reaches_the_server_once_the_device_is_online()

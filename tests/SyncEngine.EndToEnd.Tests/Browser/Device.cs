@@ -36,12 +36,15 @@ public sealed partial class Device : IAsyncDisposable
     /// <summary>Uncaught errors the page reported; a test ends by asserting there were none.</summary>
     public IReadOnlyList<string> Errors => _errors;
 
-    public static async Task<Device> OpenAsync(IBrowser browser, Uri gateway, string query = "")
+    /// <summary>The transport the page must report once its worker chose one ("socket" or "http"); null: not checked.</summary>
+    private string? _transport;
+
+    public static async Task<Device> OpenAsync(IBrowser browser, Uri gateway, string query = "", string? transport = null)
     {
         var context = await browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = gateway.ToString(), ViewportSize = new() { Width = 1100, Height = 760 } });
         context.SetDefaultTimeout((float)Patience.TotalMilliseconds);
         var page = await context.NewPageAsync();
-        var device = new Device(context, page);
+        var device = new Device(context, page) { _transport = transport };
         await page.GotoAsync("/" + query);
         await device.WaitUntilReadyAsync();
         device.ClientId = Guid.Parse((await page.GetByTestId("device-id").TextContentAsync())!);
@@ -53,6 +56,10 @@ public sealed partial class Device : IAsyncDisposable
     {
         await Expect(Page.GetByTestId("device-id")).ToBeVisibleAsync();
         await Expect(Page.Locator("html")).ToHaveAttributeAsync("data-sync-ready", "true");
+        if (_transport is { } transport)
+        {
+            await Expect(Page.Locator("html")).ToHaveAttributeAsync("data-sync-transport", transport);
+        }
     }
 
     public Task GoOfflineAsync() => _context.SetOfflineAsync(true);

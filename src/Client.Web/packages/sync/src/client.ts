@@ -22,6 +22,12 @@ export interface SyncClientOptions {
    * in it, and held to its quotas and schema versions. Omitted, the deployment's default app.
    */
   appId?: string;
+  /**
+   * How live changes reach this device: "socket" (the default) keeps one WebSocket for every open workspace
+   * (docs/protocol.md, "Realtime channel") and falls back to "http" where one cannot be opened; "http" uses an event
+   * stream per open workspace and a pull per change. Pushes go over HTTP either way.
+   */
+  transport?: "socket" | "http";
 }
 
 export interface Invitation {
@@ -45,6 +51,9 @@ export class SyncClient {
   private signalReady: () => void = () => {};
   /** Settles once the sync worker runs (its code and WebAssembly loaded); immediately without a worker. */
   readonly ready: Promise<void> = new Promise((resolve) => (this.signalReady = resolve));
+  private signalTransport: (transport: "socket" | "http") => void = () => {};
+  /** Which transport carries live changes, once the worker knows: "socket", or "http" (chosen, or fallen back to). */
+  readonly transport: Promise<"socket" | "http"> = new Promise((resolve) => (this.signalTransport = resolve));
 
   private constructor(
     readonly clientId: string,
@@ -82,7 +91,11 @@ export class SyncClient {
       this.signalReady();
       return;
     }
-    worker.onmessage = (event: MessageEvent<{ type: string }>) => {
+    worker.onmessage = (event: MessageEvent<{ type: string; transport?: "socket" | "http" }>) => {
+      if (event.data.type === "transport" && event.data.transport) {
+        this.signalTransport(event.data.transport);
+        return;
+      }
       if (event.data.type !== "ready") return;
       this.workerReady = true;
       this.outbox.splice(0).forEach((message) => worker.postMessage(message));
@@ -96,7 +109,9 @@ export class SyncClient {
     };
     const { name, version } = this.options.schema;
     const baseUrl = absolute(this.options.baseUrl ?? "");
-    this.outbox.unshift({ type: "start", appName: name, appVersion: version, baseUrl, debounceMs: this.options.debounceMs ?? 1000, appId: this.options.appId });
+    this.outbox.unshift({ type: "start", appName: name, appVersion: version, baseUrl, debounceMs: this.options.debounceMs ?? 1000, appId: this.options.appId,
+      transport: this.options.transport,
+    });
   }
 
   private online(): void {

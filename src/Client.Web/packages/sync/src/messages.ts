@@ -1,6 +1,6 @@
 /** From a page to its sync worker. */
 export type ToWorker =
-  | { type: "start"; appName: string; appVersion: number; baseUrl: string; debounceMs: number; appId?: string }
+  | { type: "start"; appName: string; appVersion: number; baseUrl: string; debounceMs: number; appId?: string; transport?: "socket" | "http" }
   | { type: "changed"; workspaceId: string }
   | { type: "watch"; workspaceId: string; on: boolean }
   | { type: "sync"; workspaceId?: string }

@@ -1,7 +1,7 @@
 import type { LoroDoc } from "loro-crdt";
 import type { SyncApi } from "../api/client.js";
 import { importComplete, loadDocument } from "../changes.js";
-import { readFrames } from "../frames.js";
+import { readFrames, type Frame } from "../frames.js";
 import type { Broadcast } from "../messages.js";
 import type { SyncStore, WorkspaceRecord } from "../store.js";
 
@@ -17,29 +17,53 @@ export interface PullOptions {
  */
 export async function pull(store: SyncStore, api: SyncApi, workspace: WorkspaceRecord, options: PullOptions): Promise<number> {
   const { workspaceId } = workspace;
-  const record = await store.committed.get(workspaceId);
-  const after = record?.seq ?? 0;
+  const after = (await store.committed.get(workspaceId))?.seq ?? 0;
   const result = await api.pull(workspace.token!, workspaceId, after);
-  const frames = readFrames(result.body);
-  if (frames.length === 0) {
-    return result.schemaVersion;
-  }
-  const committed = loadDocument(record?.snapshot);
-  importComplete(committed, frames.map((f) => f.bytes));
-  const seq = frames.reduce((max, f) => Math.max(max, f.seq), after);
-  const changesSinceSnapshot = (frames.some((f) => f.kind === "snapshot") ? 0 : record?.changesSinceSnapshot ?? 0)
-    + frames.filter((f) => f.kind === "change").length;
-  await store.committed.put({ workspaceId, snapshot: committed.export({ mode: "snapshot" }), seq, changesSinceSnapshot });
-  options.broadcast({ type: "updates", workspaceId, updates: frames.map((f) => f.bytes) });
-  if (workspace.scope === "read_write" && changesSinceSnapshot >= options.snapshotEvery) {
+  const applied = await commitFrames(store, workspaceId, readFrames(result.body), options.broadcast);
+  if (applied.kind === "applied" && workspace.scope === "read_write" && applied.changesSinceSnapshot >= options.snapshotEvery) {
     try {
-      await compact(store, api, workspace, committed, seq, result.schemaVersion);
+      await compact(store, api, workspace, applied.committed, applied.seq, result.schemaVersion);
     } catch (error) {
       // Compaction only saves later devices time; a refused snapshot must not stop the sync.
       console.warn("SyncEngine: snapshot upload failed", error);
     }
   }
   return result.schemaVersion;
+}
+
+/** What {@link commitFrames} did. */
+export type Committed =
+  | { kind: "applied"; committed: LoroDoc; seq: number; changesSinceSnapshot: number }
+  /** Every frame was at or below the device's cursor already (a pull and the socket both brought it). */
+  | { kind: "nothing-new" }
+  /** The first new frame does not follow the cursor: nothing applied; pull instead. */
+  | { kind: "gap" };
+
+/**
+ * Imports the frames after this device's cursor into the committed state, moves the cursor, and tells open
+ * documents: a pull's answer and the socket's `changes` alike. Frames at or below the cursor are skipped (another
+ * path brought them); a change that does not follow the cursor is not applied, since the cursor must stay gap-free.
+ */
+export async function commitFrames(
+  store: SyncStore, workspaceId: string, frames: Frame[], broadcast: (message: Broadcast) => void,
+): Promise<Committed> {
+  const record = await store.committed.get(workspaceId);
+  const after = record?.seq ?? 0;
+  const fresh = frames.filter((f) => f.seq > after);
+  if (fresh.length === 0) {
+    return { kind: "nothing-new" };
+  }
+  if (fresh[0]!.kind === "change" && fresh[0]!.seq !== after + 1) {
+    return { kind: "gap" };
+  }
+  const committed = loadDocument(record?.snapshot);
+  importComplete(committed, fresh.map((f) => f.bytes));
+  const seq = fresh.reduce((max, f) => Math.max(max, f.seq), after);
+  const changesSinceSnapshot = (fresh.some((f) => f.kind === "snapshot") ? 0 : record?.changesSinceSnapshot ?? 0)
+    + fresh.filter((f) => f.kind === "change").length;
+  await store.committed.put({ workspaceId, snapshot: committed.export({ mode: "snapshot" }), seq, changesSinceSnapshot });
+  broadcast({ type: "updates", workspaceId, updates: fresh.map((f) => f.bytes) });
+  return { kind: "applied", committed, seq, changesSinceSnapshot };
 }
 
 /**

@@ -2,8 +2,10 @@ import { SyncApi } from "../api/client.js";
 import type { Broadcast } from "../messages.js";
 import { SyncStore, type WorkspaceRecord } from "../store.js";
 import { failureOf, retryDelay, syncState, type FailureDecision, type PushDecision, type Retry } from "../sync-state.js";
+import type { Frame } from "../frames.js";
 import { LiveStreams } from "./live.js";
-import { pull } from "./pull.js";
+import { commitFrames, pull } from "./pull.js";
+import { SocketLive } from "./socket-live.js";
 import { pushPending } from "./push.js";
 
 export interface SyncWorkerOptions {
@@ -16,6 +18,13 @@ export interface SyncWorkerOptions {
   broadcast: (message: Broadcast) => void;
   /** Pulled changes after which the worker uploads a snapshot so that new devices download one blob. */
   snapshotEvery?: number;
+  /**
+   * How live changes arrive: "socket" (the default), the realtime channel, falling back to "http" (an event stream
+   * per open workspace, then a pull) where a WebSocket cannot be opened; "http" always.
+   */
+  transport?: "socket" | "http";
+  /** Told which transport carries live changes, once it is known. */
+  transportChosen?: (transport: "socket" | "http") => void;
 }
 
 /**
@@ -26,7 +35,7 @@ export interface SyncWorkerOptions {
 export class SyncWorker {
   private readonly store: SyncStore;
   private readonly api: SyncApi;
-  private readonly live: LiveStreams;
+  private readonly live: Pick<LiveStreams, "watch" | "listen" | "end" | "stop">;
   private readonly timers = new Map<string, ReturnType<typeof setTimeout>>();
   private readonly running = new Map<string, Promise<void>>();
   private readonly rerun = new Set<string>();
@@ -36,10 +45,35 @@ export class SyncWorker {
   constructor(private readonly options: SyncWorkerOptions) {
     this.store = new SyncStore(options.appName);
     this.api = new SyncApi(options.baseUrl);
-    this.live = new LiveStreams(this.store, this.api, options.appVersion, {
-      sync: (workspaceId) => this.syncNow(workspaceId),
-      accessLost: (workspaceId, detail, token) => this.accessLost(workspaceId, detail, token),
+    const callbacks = {
+      sync: (workspaceId: string) => this.syncNow(workspaceId),
+      accessLost: (workspaceId: string, detail: string, token: string) => this.accessLost(workspaceId, detail, token),
+    };
+    const streams = new LiveStreams(this.store, this.api, options.appVersion, callbacks);
+    if (options.transport === "http" || typeof WebSocket === "undefined") {
+      this.live = streams;
+      options.transportChosen?.("http");
+    } else {
+      this.live = new SocketLive(this.store, options.baseUrl, options.appVersion, {
+        ...callbacks,
+        apply: (workspaceId, frames) => this.applyLive(workspaceId, frames),
+        transport: (transport) => options.transportChosen?.(transport),
+      }, streams);
+    }
+  }
+
+  /**
+   * Commits changes the socket brought, as a pull would, under the same lock as a sync round; false when they do not
+   * follow this device's cursor (then a pull fetches what is missing).
+   */
+  private async applyLive(workspaceId: string, frames: Frame[]): Promise<boolean> {
+    let followed = true;
+    await this.exclusively(workspaceId, async () => {
+      const workspace = await this.store.workspaces.get(workspaceId);
+      if (!workspace || workspace.state === "access-lost" || this.stopped) return;
+      followed = (await commitFrames(this.store, workspaceId, frames, this.options.broadcast)).kind !== "gap";
     });
+    return followed;
   }
 
   async start(): Promise<void> {

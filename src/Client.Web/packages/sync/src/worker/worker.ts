@@ -8,7 +8,11 @@ self.onmessage = (event: MessageEvent<ToWorker>) => {
   const message = event.data;
   if (message.type === "start") {
     const channel = new BroadcastChannel(channelName(message.appName));
-    worker = new SyncWorker({ ...message, broadcast: (m: Broadcast) => channel.postMessage(m) });
+    worker = new SyncWorker({
+      ...message,
+      broadcast: (m: Broadcast) => channel.postMessage(m),
+      transportChosen: (transport) => self.postMessage({ type: "transport", transport }),
+    });
     void worker.start();
     return;
   }

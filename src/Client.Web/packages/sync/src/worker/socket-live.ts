@@ -1,0 +1,216 @@
+import { backoffDelay } from "../backoff.js";
+import { readFrames, type Frame } from "../frames.js";
+import { decodeMessage, encodeMessage, problemOf, socketUrl, subprotocol } from "../socket.js";
+import type { SyncStore, WorkspaceRecord } from "../store.js";
+import { retryDelay, syncState, type LiveAnswer } from "../sync-state.js";
+import type { LiveCallbacks, LiveStreams } from "./live.js";
+
+export interface SocketCallbacks extends LiveCallbacks {
+  /** A `changes` message: frames after the subscription's cursor, to commit; false when they did not follow it. */
+  apply: (workspaceId: string, frames: Frame[]) => Promise<boolean>;
+  /** Which transport carries the live changes now: the socket, or HTTP with event streams after it could not open. */
+  transport: (transport: "socket" | "http") => void;
+}
+
+/** A socket that has heard nothing for this long (three heartbeats) is taken for dead and replaced. */
+const silenceMs = 45_000;
+
+/**
+ * The live side of the sync over the realtime channel (docs/protocol.md, "Realtime channel"): one WebSocket for every
+ * workspace a page has open, each subscribed with its token and the device's cursor; changes arrive with their bytes
+ * and are committed at once (no event-then-pull). If the socket cannot be opened at all (a proxy without WebSockets,
+ * say), the worker falls back to event streams for good (`fallback`). Pushes still go over HTTP: a push's answer
+ * decides the workspace's state in the sync round, and the socket brings the device's own change back in order.
+ */
+export class SocketLive {
+  private socket: WebSocket | undefined;
+  private everOpened = false;
+  private useFallback = false;
+  private stopped = false;
+  private failures = 0;
+  private nextRef = 1;
+  private lastHeard = Date.now();
+  private readonly watched = new Map<string, number>();
+  /** The token each listened workspace subscribes with. */
+  private readonly wanted = new Map<string, string>();
+  /** Subscriptions sent on the current socket: the workspace's subscribe ref and token. */
+  private readonly subscribed = new Map<string, { ref: number; token: string }>();
+  private readonly failuresOf = new Map<string, number>();
+  /** Messages are handled one at a time, in the order they came: a workspace's changes must commit in seq order. */
+  private handling: Promise<void> = Promise.resolve();
+  private readonly watchdog: ReturnType<typeof setInterval>;
+
+  constructor(
+    private readonly store: SyncStore,
+    private readonly baseUrl: string,
+    private readonly appVersion: number,
+    private readonly on: SocketCallbacks,
+    private readonly fallback: LiveStreams,
+  ) {
+    this.watchdog = setInterval(() => {
+      if (this.socket?.readyState === WebSocket.OPEN && Date.now() - this.lastHeard > silenceMs) this.socket.close();
+    }, silenceMs / 3);
+    this.connect();
+  }
+
+  /** A page opened (or closed) a workspace; true while any page has it open. */
+  watch(workspaceId: string, on: boolean): boolean {
+    this.fallback.watch(workspaceId, on);
+    const count = (this.watched.get(workspaceId) ?? 0) + (on ? 1 : -1);
+    if (count > 0) {
+      this.watched.set(workspaceId, count);
+      return true;
+    }
+    this.watched.delete(workspaceId);
+    this.forget(workspaceId);
+    return false;
+  }
+
+  /** Follows a watched workspace with its current token, unless it already does with that token. */
+  listen(workspace: WorkspaceRecord): void {
+    if (this.useFallback) {
+      this.fallback.listen(workspace);
+      return;
+    }
+    const { workspaceId, token } = workspace;
+    if (this.stopped || !token || !this.watched.has(workspaceId) || this.wanted.get(workspaceId) === token) {
+      return;
+    }
+    this.wanted.set(workspaceId, token);
+    void this.subscribe(workspaceId);
+  }
+
+  /** Stops following a workspace, if it still uses `token` (a subscription with a newer token goes on). */
+  end(workspaceId: string, token: string | undefined): void {
+    this.fallback.end(workspaceId, token);
+    if (token === undefined || this.wanted.get(workspaceId) === token) {
+      this.forget(workspaceId);
+    }
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearInterval(this.watchdog);
+    this.fallback.stop();
+    this.socket?.close();
+  }
+
+  private forget(workspaceId: string): void {
+    this.wanted.delete(workspaceId);
+    const subscription = this.subscribed.get(workspaceId);
+    this.subscribed.delete(workspaceId);
+    if (subscription && this.socket?.readyState === WebSocket.OPEN) {
+      this.socket.send(encodeMessage({ type: "unsubscribe", ref: this.nextRef++, workspace: workspaceId }));
+    }
+  }
+
+  private connect(): void {
+    if (this.stopped || this.useFallback) return;
+    let socket: WebSocket;
+    try {
+      socket = new WebSocket(socketUrl(this.baseUrl, self.location.origin), subprotocol);
+    } catch {
+      this.fallBack();
+      return;
+    }
+    socket.binaryType = "arraybuffer";
+    this.socket = socket;
+    socket.onopen = () => {
+      this.everOpened = true;
+      this.failures = 0;
+      this.lastHeard = Date.now();
+      this.on.transport("socket");
+      for (const workspaceId of this.wanted.keys()) void this.subscribe(workspaceId);
+    };
+    socket.onmessage = (event: MessageEvent<ArrayBuffer>) => {
+      this.lastHeard = Date.now();
+      this.handling = this.handling.then(() => this.handle(event.data)).catch((error: unknown) => {
+        console.warn("SyncEngine: a socket message could not be handled", error);
+      });
+    };
+    socket.onclose = () => {
+      if (this.socket !== socket) return;
+      this.socket = undefined;
+      this.subscribed.clear();
+      if (!this.everOpened) {
+        this.fallBack();
+        return;
+      }
+      // Reconnect after a growing pause; the subscriptions resume from the cursors, and a sync round pulls meanwhile.
+      const delay = backoffDelay(this.failures++);
+      setTimeout(() => this.connect(), delay);
+      for (const workspaceId of this.wanted.keys()) this.on.sync(workspaceId);
+    };
+  }
+
+  /** The socket never opened: event streams from now on, for every workspace followed so far. */
+  private fallBack(): void {
+    if (this.useFallback) return;
+    this.useFallback = true;
+    this.on.transport("http");
+    for (const workspaceId of this.wanted.keys()) this.on.sync(workspaceId);
+    this.wanted.clear();
+  }
+
+  private async subscribe(workspaceId: string): Promise<void> {
+    const token = this.wanted.get(workspaceId);
+    const socket = this.socket;
+    if (!token || socket?.readyState !== WebSocket.OPEN || this.subscribed.get(workspaceId)?.token === token) return;
+    const ref = this.nextRef++;
+    this.subscribed.set(workspaceId, { ref, token });
+    const after = (await this.store.committed.get(workspaceId))?.seq ?? 0;
+    if (this.subscribed.get(workspaceId)?.ref === ref && socket.readyState === WebSocket.OPEN) {
+      socket.send(encodeMessage({ type: "subscribe", ref, workspace: workspaceId, token, after }));
+    }
+  }
+
+  private async handle(data: ArrayBuffer): Promise<void> {
+    const message = decodeMessage(data);
+    const workspaceId = typeof message.header.workspace === "string" ? message.header.workspace : undefined;
+    const subscription = workspaceId ? this.subscribed.get(workspaceId) : undefined;
+    if (!workspaceId || !subscription) return;
+    switch (message.type) {
+      case "subscribed":
+        this.failuresOf.delete(workspaceId);
+        return;
+      case "changes":
+        if (!(await this.on.apply(workspaceId, readFrames(message.payload)))) {
+          // Not the next the device lacks (it pulled past a gap meanwhile, or the store changed under it): pull.
+          this.on.sync(workspaceId);
+        }
+        return;
+      case "revoked":
+      case "deleted":
+      case "app-suspended":
+        await this.ended(workspaceId, subscription.token, { request: "events", kind: message.type });
+        return;
+      case "unsubscribed":
+        // Without a ref: this token's newer subscriptions superseded it (another tab); follow again after a pause.
+        if (message.header.ref === undefined) await this.ended(workspaceId, subscription.token, { request: "events", kind: "ended" });
+        return;
+      case "error":
+        if (message.header.ref === subscription.ref) {
+          await this.ended(workspaceId, subscription.token, { request: "events", kind: "problem", problem: problemOf(message.header) });
+        }
+        return;
+    }
+  }
+
+  /** A subscription ended or was refused: what the event stream would do with the same answer. */
+  private async ended(workspaceId: string, token: string, answer: LiveAnswer): Promise<void> {
+    this.subscribed.delete(workspaceId);
+    this.wanted.delete(workspaceId);
+    const decision = syncState(answer, this.appVersion);
+    if (decision.kind === "access-lost") {
+      await this.on.accessLost(workspaceId, decision.detail, token);
+      return;
+    }
+    if (decision.kind === "stopped") {
+      this.on.sync(workspaceId);
+      return;
+    }
+    const attempt = this.failuresOf.get(workspaceId) ?? 0;
+    this.failuresOf.set(workspaceId, attempt + 1);
+    setTimeout(() => this.on.sync(workspaceId), retryDelay(decision.retry, attempt));
+  }
+}

@@ -43,7 +43,9 @@ public sealed class ConformanceFiles(SyncEngineApp app)
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
-        foreach (var argument in new[] { "--test", "--test-reporter=spec", Path.Combine("tests", file) })
+        // Node 20 has the platform's WebSocket behind a flag (22 turned it on): the realtime channel's file needs it.
+        string[] flags = NodeBelow22.Value ? ["--experimental-websocket"] : [];
+        foreach (var argument in flags.Concat(["--test", "--test-reporter=spec", Path.Combine("tests", file)]))
         {
             start.ArgumentList.Add(argument);
         }
@@ -81,6 +83,15 @@ public sealed class ConformanceFiles(SyncEngineApp app)
         var gateway = (await SyncEngineApp.ServiceProcessesAsync(app.App, "gateway", ct)).Single().Pid;
         return ServiceProcesses.DirectAddressOf(gateway) ?? throw new InvalidOperationException("The gateway's own address was not found.");
     }
+
+    private static readonly Lazy<bool> NodeBelow22 = new(() =>
+    {
+        using var node = Process.Start(new ProcessStartInfo("node", "--version") { RedirectStandardOutput = true })
+            ?? throw new InvalidOperationException("node did not start");
+        var version = node.StandardOutput.ReadToEnd().Trim().TrimStart('v');
+        node.WaitForExit();
+        return int.Parse(version.Split('.')[0], System.Globalization.CultureInfo.InvariantCulture) < 22;
+    });
 
     /// <summary>What the fixture's AppHost arguments change from docs/protocol.md's defaults, by setting name.</summary>
     private static readonly string Settings = JsonSerializer.Serialize(new Dictionary<string, object>

@@ -244,3 +244,73 @@ export async function eventually(probe, done, timeoutMs, every = 100) {
     await new Promise((resolve) => setTimeout(resolve, every));
   }
 }
+
+// ---- the realtime channel ----
+
+/** A message as the document frames it: [header length: uint16 BE][header JSON][payload]. */
+export function socketMessage(header, payload = new Uint8Array()) {
+  const json = new TextEncoder().encode(typeof header === "string" ? header : JSON.stringify(header));
+  const message = new Uint8Array(2 + json.length + payload.length);
+  new DataView(message.buffer).setUint16(0, json.length, false);
+  message.set(json, 2);
+  message.set(payload, 2 + json.length);
+  return message;
+}
+
+/**
+ * A WebSocket to GET /api/sync with the subprotocol syncengine.v1, as the platform's WebSocket opens it. Every
+ * message received is kept in order as {type, header, headerText, payload, raw}.
+ */
+export async function openSocket() {
+  const url = gateway.replace(/^http/, "ws") + "/api/sync";
+  const socket = new WebSocket(url, "syncengine.v1");
+  socket.binaryType = "arraybuffer";
+  const received = [];
+  let closed;
+  let wake = () => {};
+  const closing = new Promise((resolve) => {
+    socket.onclose = (event) => {
+      closed = { code: event.code, reason: event.reason };
+      wake();
+      resolve(closed);
+    };
+  });
+  socket.onmessage = (event) => {
+    const raw = new Uint8Array(event.data);
+    const length = new DataView(event.data).getUint16(0, false);
+    const headerText = new TextDecoder().decode(raw.subarray(2, 2 + length));
+    const header = JSON.parse(headerText);
+    received.push({ type: header.type, header, headerText, payload: raw.slice(2 + length), raw });
+    wake();
+  };
+  await new Promise((resolve, reject) => {
+    socket.onopen = resolve;
+    socket.onerror = () => reject(new Error(`could not open ${url}`));
+  });
+  let taken = 0;
+  return {
+    socket,
+    received,
+    closing,
+    send: (header, payload) => socket.send(socketMessage(header, payload)),
+    /** The next message (after those already taken) matching `predicate`, or undefined by the deadline or close. */
+    async next(predicate = () => true, timeoutMs = 10_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        while (taken < received.length) {
+          const message = received[taken++];
+          if (predicate(message)) return message;
+        }
+        if (closed || Date.now() >= deadline) return undefined;
+        await new Promise((resolve) => {
+          wake = resolve;
+          setTimeout(resolve, Math.max(0, Math.min(250, deadline - Date.now())));
+        });
+      }
+    },
+    close() {
+      socket.close();
+      return closing;
+    },
+  };
+}

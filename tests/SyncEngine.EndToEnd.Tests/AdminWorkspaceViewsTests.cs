@@ -65,7 +65,10 @@ public sealed class AdminWorkspaceViewsTests(SyncEngineApp app)
         await app.Api.UploadSnapshotAsync(master, workspaceId, new byte[30], covers: 1, Ct);
         var (member, _) = await app.NewMemberAsync(workspaceId, master, "read_write", Ct);
 
-        var shown = await app.Api.GetWorkspaceAsOperatorAsync(admin, workspaceId, Ct);
+        // Workspace learns of the member from Auth's AccessGranted, a message after the join: the view shows it once
+        // that arrived (a clean-clone run asked first and saw no member).
+        var shown = await Eventually.Until(t => app.Api.GetWorkspaceAsOperatorAsync(admin, workspaceId, t), w => w.Members.Count == 1,
+            TimeSpan.FromSeconds(10), Ct);
 
         Assert.Equal((SyncEngineApp.DefaultApp, owner, 1L, 2, 70L), (shown.AppId, shown.OwnerClientId, shown.Head, shown.SchemaVersion, shown.StoredBytes));
         Assert.Equal((1L, 30L), (shown.Snapshots.Single().Covers, shown.Snapshots.Single().Bytes));

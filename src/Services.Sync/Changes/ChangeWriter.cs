@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Threading.Channels;
 using Microsoft.Extensions.Options;
@@ -26,7 +27,16 @@ namespace Services.Sync.Changes;
 public sealed class ChangeWriter : IAsyncDisposable
 {
     private sealed record Pending(
-        Guid WorkspaceId, PushHeaders Headers, CheckedBody Body, Guid ClientId, MaxSchemaVersion.Limits Limits, TaskCompletionSource<PushOutcome> Done);
+        Guid WorkspaceId, PushHeaders Headers, CheckedBody Body, Guid ClientId, MaxSchemaVersion.Limits Limits, TaskCompletionSource<PushOutcome> Done,
+        ActivityContext Caller);
+
+    public const string ActivitySourceName = "SyncEngine.Sync.GroupCommit";
+
+    /// <summary>
+    /// A batch's span: the child of its push's span when it holds one push, otherwise a root linked to every push's span
+    /// (a span has one parent), so each push's trace leads to the commit that stored it and its database work.
+    /// </summary>
+    private static readonly ActivitySource Tracing = new(ActivitySourceName);
 
     private readonly NpgsqlDataSource _db;
     private readonly int _maxBatch;
@@ -66,7 +76,8 @@ public sealed class ChangeWriter : IAsyncDisposable
             return PushChange.AppendAsync(_db, workspaceId, headers, body, clientId, limits, ct);
         }
 
-        var pending = new Pending(workspaceId, headers, body, clientId, limits, new TaskCompletionSource<PushOutcome>(TaskCreationOptions.RunContinuationsAsynchronously));
+        var pending = new Pending(workspaceId, headers, body, clientId, limits,
+            new TaskCompletionSource<PushOutcome>(TaskCreationOptions.RunContinuationsAsynchronously), Activity.Current?.Context ?? default);
         if (!_queue.Writer.TryWrite(pending))
         {
             return PushChange.AppendAsync(_db, workspaceId, headers, body, clientId, limits, ct);
@@ -90,6 +101,11 @@ public sealed class ChangeWriter : IAsyncDisposable
             if (batch.Count > 0)
             {
                 _metrics.CommitBatch(batch.Count);
+                using var activity = batch.Count == 1
+                    ? Tracing.StartActivity("sync group commit", ActivityKind.Internal, batch[0].Caller)
+                    : Tracing.StartActivity("sync group commit", ActivityKind.Internal, parentContext: default,
+                        links: batch.Where(p => p.Caller != default).Select(p => new ActivityLink(p.Caller)));
+                activity?.SetTag("syncengine.batch.pushes", batch.Count);
                 await WriteAsync(batch);
             }
         }

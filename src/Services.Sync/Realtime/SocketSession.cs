@@ -34,6 +34,9 @@ public sealed class SocketSession(WebSocket socket, SocketServices services)
     private (WebSocketCloseStatus Status, string Reason)? _close;
     private SyncOptions Options => services.Options.CurrentValue;
 
+    /// <summary>The upgrade request's span, which every message's own trace links to.</summary>
+    private readonly System.Diagnostics.ActivityContext _connection = System.Diagnostics.Activity.Current?.Context ?? default;
+
     public async Task RunAsync(CancellationToken stopping)
     {
         using var stop = stopping.Register(() => RequestClose(WebSocketCloseStatus.EndpointUnavailable, "The server is stopping; reconnect."));
@@ -132,9 +135,11 @@ public sealed class SocketSession(WebSocket socket, SocketServices services)
     private async Task HandleAsync(ReadOnlyMemory<byte> message, CancellationToken ct)
     {
         var (request, unreadable) = SocketMessages.Parse(message);
+        using var activity = SocketTelemetry.Start($"socket {request?.Type ?? "message"}", _connection, request?.Workspace ?? unreadable?.Workspace);
         if (request is null)
         {
             services.Metrics.Rejected(ProblemCodes.InvalidRequest);
+            SocketTelemetry.Refused(activity, ProblemCodes.InvalidRequest);
             Send(SocketMessages.Error(unreadable!.Problem, unreadable.Ref, unreadable.Workspace));
             return;
         }
@@ -163,6 +168,7 @@ public sealed class SocketSession(WebSocket socket, SocketServices services)
         if (problem is not null)
         {
             services.Metrics.Rejected(problem.Extensions["code"] as string ?? ProblemCodes.InvalidRequest);
+            SocketTelemetry.Refused(activity, problem.Extensions["code"] as string ?? ProblemCodes.InvalidRequest);
             Send(SocketMessages.Error(problem, request.Ref, request.Workspace));
         }
     }
@@ -220,12 +226,12 @@ public sealed class SocketSession(WebSocket socket, SocketServices services)
 
         var app = holder.AppId ?? (services.Apps.DefaultAppId.Length > 0 ? services.Apps.DefaultAppId : null);
         var subscription = new Subscription(workspaceId, request.Ref, user, holder, app, live, admission, request.After);
+        // Every head heard queues a catch-up (they coalesce); it reads the store only if the head is still beyond what
+        // was sent when its turn comes, so one already delivered with its bytes (or acknowledged) costs nothing.
         live.OnHead = seq =>
         {
-            if (subscription.Heard(seq))
-            {
-                QueueCatchUp(subscription);
-            }
+            subscription.Heard(seq);
+            QueueCatchUp(subscription);
         };
         live.OnCommitted = (seq, data) =>
         {
@@ -333,11 +339,12 @@ public sealed class SocketSession(WebSocket socket, SocketServices services)
         {
             case PushOutcome.Appended(var seq):
                 services.Metrics.Pushed(body.Data.Length, limits.AppId);
-                // Heard first: the announcement of its own change must not send this device a catch-up for it.
                 subscription.Heard(seq);
+                // The ack is queued before the announcement goes out, so the catch-up the announcement queues comes
+                // after it and finds the device's own change acknowledged (when it was the next the device lacked).
+                Enqueue(new Acked(subscription, request.Ref, seq, Replayed: false));
                 services.Notifications.Committed(workspaceId, seq, body.Data, subscription.Live);
                 services.Announcer.Announce(workspaceId, seq, body.Data);
-                Enqueue(new Acked(subscription, request.Ref, seq, Replayed: false));
                 return null;
             case PushOutcome.Replayed(var seq):
                 Enqueue(new Acked(subscription, request.Ref, seq, Replayed: true));
@@ -381,9 +388,9 @@ public sealed class SocketSession(WebSocket socket, SocketServices services)
         _outgoing.Writer.TryWrite(item);
     }
 
-    private void QueueCatchUp(Subscription subscription)
+    private void QueueCatchUp(Subscription subscription, bool force = false)
     {
-        if (subscription.TryQueueCatchUp())
+        if (subscription.TryQueueCatchUp(force))
         {
             Enqueue(new CatchUp(subscription));
         }
@@ -425,8 +432,11 @@ public sealed class SocketSession(WebSocket socket, SocketServices services)
 
                 break;
             case CatchUp(var subscription) when !subscription.IsEnded:
-                subscription.CatchUpTaken();
-                await CatchUpAsync(subscription, ct);
+                if (subscription.CatchUpTaken() || !subscription.Started || subscription.Known > subscription.LastSent)
+                {
+                    await CatchUpAsync(subscription, ct);
+                }
+
                 break;
             case Live(var subscription, var seq, var data) when !subscription.IsEnded && subscription.Started:
                 if (seq == subscription.LastSent + 1)
@@ -458,6 +468,7 @@ public sealed class SocketSession(WebSocket socket, SocketServices services)
 
     private async Task CatchUpAsync(Subscription subscription, CancellationToken ct)
     {
+        using var activity = SocketTelemetry.Start("socket catch-up", _connection, subscription.WorkspaceId);
         if (subscription.Started && await SendNextPageAsync(subscription, ct))
         {
             return;
@@ -631,7 +642,8 @@ public sealed class SocketSession(WebSocket socket, SocketServices services)
         }
         else
         {
-            QueueCatchUp(subscription);
+            // The safety net for a lost announcement: this one reads the store whatever was heard.
+            QueueCatchUp(subscription, force: true);
         }
     }
 

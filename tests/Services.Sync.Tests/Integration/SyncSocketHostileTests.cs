@@ -215,7 +215,7 @@ public sealed class SyncSocketHostileTests(SyncService sync)
     public async Task a_device_that_stops_reading_is_disconnected_with_4008_once_its_queue_passes_the_bound()
     {
         var (workspaceId, _, master) = await sync.NewWorkspaceAsync();
-        var device = new StalledDevice();
+        var device = new FakeDevice(stallAfterSends: 1);
         device.Receive(SyncSocket.Message(new { type = "subscribe", @ref = 1, workspace = workspaceId, token = master, after = 0 }));
         var session = new SocketSession(device, sync.Services.GetRequiredService<SocketServices>()).RunAsync(Ct);
         await device.Sent.Reader.ReadAsync(Ct); // subscribed: after this, the device reads nothing more.
@@ -228,58 +228,5 @@ public sealed class SyncSocketHostileTests(SyncService sync)
 
         await session.WaitAsync(Wait, Ct);
         Assert.Equal(SocketSession.TooSlow, device.ClosedWith);
-    }
-
-    /// <summary>
-    /// A device on a network that stopped moving: it sent its messages, then no send to it completes (a fake of the
-    /// far end only; the session under test is the real one, on the real store).
-    /// </summary>
-    private sealed class StalledDevice : WebSocket
-    {
-        private readonly Channel<byte[]> _incoming = Channel.CreateUnbounded<byte[]>();
-        private WebSocketState _state = WebSocketState.Open;
-
-        public Channel<byte[]> Sent { get; } = Channel.CreateUnbounded<byte[]>();
-        public WebSocketCloseStatus? ClosedWith { get; private set; }
-
-        public void Receive(byte[] message) => _incoming.Writer.TryWrite(message);
-
-        public override async Task<WebSocketReceiveResult> ReceiveAsync(ArraySegment<byte> buffer, CancellationToken cancellationToken)
-        {
-            var message = await _incoming.Reader.ReadAsync(cancellationToken);
-            message.CopyTo(buffer.AsSpan());
-            return new WebSocketReceiveResult(message.Length, WebSocketMessageType.Binary, endOfMessage: true);
-        }
-
-        public override async Task SendAsync(ArraySegment<byte> buffer, WebSocketMessageType messageType, bool endOfMessage, CancellationToken cancellationToken)
-        {
-            if (Sent.Reader.Count == 0 && !_stalled)
-            {
-                Sent.Writer.TryWrite(buffer.ToArray());
-                _stalled = true;
-                return;
-            }
-
-            await Task.Delay(Timeout.Infinite, cancellationToken);
-        }
-
-        private bool _stalled;
-
-        public override Task CloseOutputAsync(WebSocketCloseStatus closeStatus, string? statusDescription, CancellationToken cancellationToken)
-        {
-            ClosedWith = closeStatus;
-            _state = WebSocketState.CloseSent;
-            return Task.CompletedTask;
-        }
-
-        public override Task CloseAsync(WebSocketCloseStatus closeStatus, string? statusDescription, CancellationToken cancellationToken) =>
-            CloseOutputAsync(closeStatus, statusDescription, cancellationToken);
-
-        public override void Abort() => _state = WebSocketState.Aborted;
-        public override WebSocketCloseStatus? CloseStatus => ClosedWith;
-        public override string? CloseStatusDescription => null;
-        public override WebSocketState State => _state;
-        public override string? SubProtocol => SyncSocket.Subprotocol;
-        public override void Dispose() { }
     }
 }

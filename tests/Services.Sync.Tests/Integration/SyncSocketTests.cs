@@ -1,6 +1,10 @@
 using System.Diagnostics;
 using System.Net.WebSockets;
+using Microsoft.Extensions.DependencyInjection;
+using Services.Sync.Changes;
+using Services.Sync.Realtime;
 using SyncEngine.Client;
+using SyncSocket = SyncEngine.Client.SyncSocket;
 using SyncEngine.Contracts.Auth;
 using SyncEngine.Contracts.Workspaces;
 using SyncEngine.Testing;
@@ -96,6 +100,78 @@ public sealed class SyncSocketTests(SyncService sync)
         var received = await Expect(socket, "changes");
         Assert.Equal(1, Assert.Single(received.Frames).Seq);
         Assert.Equal([7, 7, 7], received.Frames[0].Data);
+    }
+
+    [Fact]
+    public async Task a_change_heard_only_as_a_head_reaches_a_device_whose_own_later_push_was_acknowledged_first()
+    {
+        // A session whose heartbeat never comes within the test, so only announcements can bring the change.
+        var shared = sync.Services.GetRequiredService<SocketServices>();
+        var options = new SyncOptions { HeartbeatEvery = TimeSpan.FromHours(1) };
+        var services = shared with { Options = new FixedOptions(options) };
+        var (workspaceId, _, master) = await sync.NewWorkspaceAsync();
+        var device = new FakeDevice();
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        // A hang guard: with the heartbeat an hour away, a change that is not sent on an announcement never comes.
+        using var wait = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        wait.CancelAfter(Wait);
+        var session = new SocketSession(device, services).RunAsync(stop.Token);
+        device.Receive(SyncSocket.Message(new { type = "subscribe", @ref = 1, workspace = workspaceId, token = master, after = 0 }));
+        await device.NextAsync("subscribed", wait.Token);
+
+        // Seq 1 as another replica commits a change too large for its announcement to carry: stored, not announced yet.
+        var limits = new MaxSchemaVersion.Limits(SyncService.MaxSchemaVersion, SyncService.MaxChangeBytes, SyncService.MaxWorkspaceBytes);
+        await PushChange.AppendAsync(sync.Services.GetRequiredService<Npgsql.NpgsqlDataSource>(), workspaceId, new PushHeaders(Guid.NewGuid(), 1),
+            new CheckedBody(Bytes(8 * 1024, 1), SyncSchema.OpaqueFormat), Guid.NewGuid(), limits, Ct);
+        // The device's own push is seq 2: acknowledged with its cursor still at 0, since seq 1 has not been sent.
+        device.Receive(SyncSocket.Message(new { type = "push", @ref = 2, workspace = workspaceId, key = Guid.NewGuid(), version = 1 }, [9]));
+        var ack = await device.NextAsync("ack", wait.Token);
+        Assert.Equal((2L, 0L), (ack.Long("seq"), ack.Long("cursor")));
+
+        // Its own announcement is the only head heard, and it is enough: the device gets seq 1 (and 2 with it).
+        var changes = await device.NextAsync("changes", wait.Token);
+        Assert.Equal([1L, 2L], changes.Frames.Select(f => f.Seq));
+        Assert.Equal(Bytes(8 * 1024, 1), changes.Frames[0].Data);
+        await stop.CancelAsync();
+        await session;
+    }
+
+    private sealed class FixedOptions(SyncOptions value) : Microsoft.Extensions.Options.IOptionsMonitor<SyncOptions>
+    {
+        public SyncOptions CurrentValue => value;
+        public SyncOptions Get(string? name) => value;
+        public IDisposable? OnChange(Action<SyncOptions, string?> listener) => null;
+    }
+
+    [Fact]
+    public async Task each_socket_message_is_a_trace_of_its_own_with_the_database_work_under_it()
+    {
+        var (workspaceId, _, master) = await sync.NewWorkspaceAsync();
+        var stopped = new System.Collections.Concurrent.ConcurrentQueue<Activity>();
+        using var listener = new ActivityListener
+        {
+            ShouldListenTo = source => source.Name is SocketTelemetry.SourceName or ChangeWriter.ActivitySourceName or "Npgsql",
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = stopped.Enqueue,
+        };
+        ActivitySource.AddActivityListener(listener);
+        await using var socket = await sync.OpenSocketAsync();
+        await socket.SubscribeAsync(1, workspaceId, master, 0, Ct);
+        await Expect(socket, "subscribed");
+        await socket.PushAsync(2, workspaceId, Guid.NewGuid(), 1, Bytes(10, 1), Ct);
+        await Expect(socket, "ack");
+        await socket.PushAsync(3, workspaceId, Guid.NewGuid(), 99, Bytes(10, 2), Ct);
+        await Expect(socket, "error");
+
+        var pushes = stopped.Where(a => a.OperationName == "socket push" && (string?)a.GetTagItem("syncengine.workspace") == workspaceId.ToString()).ToList();
+        Assert.Equal(2, pushes.Count);
+        Assert.All(pushes, push => Assert.Equal(default, push.ParentSpanId));
+        // The commit that stored the push, under it (or linked to it when other pushes shared the batch), and the
+        // database work under the commit.
+        var commit = Assert.Single(stopped, a => a.OperationName == "sync group commit"
+            && (a.ParentSpanId == pushes[0].SpanId || a.Links.Any(l => l.Context.SpanId == pushes[0].SpanId)));
+        Assert.Contains(stopped, a => a.Source.Name == "Npgsql" && a.ParentSpanId == commit.SpanId);
+        Assert.Equal(("unknown-version", ActivityStatusCode.Error), ((string?)pushes[1].GetTagItem("syncengine.problem"), pushes[1].Status));
     }
 
     [Fact]

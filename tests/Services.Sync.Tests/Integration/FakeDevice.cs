@@ -1,0 +1,82 @@
+using System.Net.WebSockets;
+using System.Threading.Channels;
+using SyncEngine.Client;
+
+namespace Services.Sync.Tests.Integration;
+
+/// <summary>
+/// The far end of a socket, for tests that run a SocketSession directly (a fake of the device only; the session is
+/// the real one, on the real store): it delivers the messages a test gives it and records what the session sends,
+/// or, after <c>stallAfterSends</c> sends, never completes another (a network that stopped moving).
+/// </summary>
+public sealed class FakeDevice(int? stallAfterSends = null) : WebSocket
+{
+    private readonly Channel<byte[]> _incoming = Channel.CreateUnbounded<byte[]>();
+    private WebSocketState _state = WebSocketState.Open;
+    private int _sends;
+
+    /// <summary>Whole messages the session sent (fragments joined).</summary>
+    public Channel<byte[]> Sent { get; } = Channel.CreateUnbounded<byte[]>();
+
+    public WebSocketCloseStatus? ClosedWith { get; private set; }
+
+    private readonly List<byte> _fragments = [];
+
+    public void Receive(byte[] message) => _incoming.Writer.TryWrite(message);
+
+    /// <summary>The next message the session sent whose type is <paramref name="type"/>, others skipped.</summary>
+    public async Task<SyncSocketMessage> NextAsync(string type, CancellationToken ct)
+    {
+        while (true)
+        {
+            var bytes = await Sent.Reader.ReadAsync(ct);
+            var length = System.Buffers.Binary.BinaryPrimitives.ReadUInt16BigEndian(bytes);
+            using var header = System.Text.Json.JsonDocument.Parse(bytes.AsMemory(2, length));
+            var message = new SyncSocketMessage(header.RootElement.GetProperty("type").GetString()!, header.RootElement.Clone(), bytes[(2 + length)..]);
+            if (message.Type == type)
+            {
+                return message;
+            }
+        }
+    }
+
+    public override async Task<WebSocketReceiveResult> ReceiveAsync(ArraySegment<byte> buffer, CancellationToken cancellationToken)
+    {
+        var message = await _incoming.Reader.ReadAsync(cancellationToken);
+        message.CopyTo(buffer.AsSpan());
+        return new WebSocketReceiveResult(message.Length, WebSocketMessageType.Binary, endOfMessage: true);
+    }
+
+    public override async Task SendAsync(ArraySegment<byte> buffer, WebSocketMessageType messageType, bool endOfMessage, CancellationToken cancellationToken)
+    {
+        if (stallAfterSends is { } stall && _sends >= stall)
+        {
+            await Task.Delay(Timeout.Infinite, cancellationToken);
+        }
+
+        _fragments.AddRange(buffer);
+        if (endOfMessage)
+        {
+            _sends++;
+            Sent.Writer.TryWrite([.. _fragments]);
+            _fragments.Clear();
+        }
+    }
+
+    public override Task CloseOutputAsync(WebSocketCloseStatus closeStatus, string? statusDescription, CancellationToken cancellationToken)
+    {
+        ClosedWith = closeStatus;
+        _state = WebSocketState.CloseSent;
+        return Task.CompletedTask;
+    }
+
+    public override Task CloseAsync(WebSocketCloseStatus closeStatus, string? statusDescription, CancellationToken cancellationToken) =>
+        CloseOutputAsync(closeStatus, statusDescription, cancellationToken);
+
+    public override void Abort() => _state = WebSocketState.Aborted;
+    public override WebSocketCloseStatus? CloseStatus => ClosedWith;
+    public override string? CloseStatusDescription => null;
+    public override WebSocketState State => _state;
+    public override string? SubProtocol => SyncSocket.Subprotocol;
+    public override void Dispose() { }
+}

@@ -53,4 +53,36 @@ public class RealtimeJourneyTests(SyncEngineApp app)
         Assert.Equal((401, "unauthorized"), (refused!.Status!.Value, refused.Code));
         Assert.Equal(2, (await app.Api.PullAsync(master, workspaceId, 0, Ct)).Head);
     }
+
+    [Fact]
+    public async Task a_device_on_one_replica_gets_every_change_pushed_on_the_other_with_its_bytes_in_order()
+    {
+        var replicas = await app.SyncReplicaAddressesAsync(Ct);
+        Assert.True(replicas.Count >= 2, $"found {replicas.Count} Sync replica(s)");
+        var (workspaceId, _, master) = await app.NewWorkspaceAsync(Ct);
+        var (_, token) = await app.NewMemberAsync(workspaceId, master, "read_write", Ct);
+        await using var pusher = await SyncSocket.ConnectAsync(replicas[0], Ct);
+        await using var viewer = await SyncSocket.ConnectAsync(replicas[1], Ct);
+        await pusher.SubscribeAsync(1, workspaceId, master, 0, Ct);
+        await viewer.SubscribeAsync(1, workspaceId, token, 0, Ct);
+        Assert.NotNull(await pusher.NextAsync(m => m.Type == "subscribed", Wait, Ct));
+        Assert.NotNull(await viewer.NextAsync(m => m.Type == "subscribed", Wait, Ct));
+
+        // Small changes travel inside their announcement; the 8 KiB ones are read back by the other replica.
+        var sent = Enumerable.Range(0, 10).Select(i => LoroExports.Padded(LoroExports.Update, i % 3 == 0 ? 8 * 1024 : 10 * i, (byte)i)).ToList();
+        for (var i = 0; i < sent.Count; i++)
+        {
+            await pusher.PushAsync(10 + i, workspaceId, Guid.NewGuid(), 1, sent[i], Ct);
+            Assert.Equal(i + 1, (await pusher.NextAsync(m => m.Ref == 10 + i, Wait, Ct))!.Long("seq"));
+        }
+
+        var received = new List<SyncFrame>();
+        while (received.Count < sent.Count && await viewer.NextAsync(m => m.Type == "changes", Wait, Ct) is { } changes)
+        {
+            received.AddRange(changes.Frames);
+        }
+
+        Assert.Equal(Enumerable.Range(1, sent.Count).Select(i => (long)i), received.Select(f => f.Seq));
+        Assert.Equal(sent, received.Select(f => f.Data));
+    }
 }

@@ -82,6 +82,16 @@ public sealed class SyncService() : ServiceHost<Program>("sync", new Dictionary<
             TestContext.Current.CancellationToken);
     }
 
+    /// <summary>Suspends (or resumes) an app as Workspace announces it, and waits until this replica's directory says so.</summary>
+    public async Task SetSuspendedAsync(string appId, AppQuotas quotas, bool suspended, long version)
+    {
+        var settings = new AppSettings(appId, appId, AppSettings.OpenPolicy, null, null, [], MaxSchemaVersion, quotas, suspended);
+        await InvokeAsync(new AppSettingsChanged(settings, version, DateTimeOffset.UtcNow));
+        var directory = Services.GetRequiredService<AppDirectory>();
+        await Eventually.Until(_ => Task.FromResult(directory.Find(appId)?.Settings.Suspended == suspended), done => done, TimeSpan.FromSeconds(10),
+            TestContext.Current.CancellationToken);
+    }
+
     /// <summary>A workspace of <paramref name="appId"/>, announced, and its owner's master token carrying that app.</summary>
     public async Task<(Guid WorkspaceId, Guid Owner, string Master)> NewWorkspaceAsync(string appId, Guid? owner = null)
     {

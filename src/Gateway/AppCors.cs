@@ -23,6 +23,13 @@ public static class AppCors
 
     public const string AllowedMethods = "GET, POST, PATCH, DELETE";
 
+    /// <summary>
+    /// The origin of a cross-origin request the gateway let through, for a service that must check it against tokens
+    /// the gateway never sees: the realtime channel's arrive in its messages, not in a header. Set only by the gateway
+    /// (a client's own is removed), so a service trusts it.
+    /// </summary>
+    public const string CrossOriginHeader = "SyncEngine-Cross-Origin";
+
     /// <summary>How long a browser may keep a preflight's answer: a removed origin loses access by then at the latest.</summary>
     public const int PreflightMaxAgeSeconds = 300;
 
@@ -100,6 +107,7 @@ public static class AppCors
         return app.Use(async (context, next) =>
         {
             var request = context.Request;
+            request.Headers.Remove(CrossOriginHeader);
             string? origin = request.Headers.Origin;
             var isPreflight = HttpMethods.IsOptions(request.Method) && request.Headers.ContainsKey("Access-Control-Request-Method");
             var normalized = origin is null ? null : AppOrigins.Normalize(origin);
@@ -124,6 +132,7 @@ public static class AppCors
                     context.Response.StatusCode = StatusCodes.Status204NoContent;
                     return;
                 case Decision.Allow(var allowed):
+                    request.Headers[CrossOriginHeader] = normalized;
                     // Set when the answer starts: the proxied service's headers are copied over the response first.
                     context.Response.OnStarting(() =>
                     {

@@ -42,10 +42,18 @@ public sealed class SyncSocket(WebSocket socket) : IAsyncDisposable
     public WebSocket Socket { get; } = socket;
 
     /// <summary>Opens a socket to the gateway (or a Sync replica) at <paramref name="baseAddress"/>.</summary>
-    public static async Task<SyncSocket> ConnectAsync(Uri baseAddress, CancellationToken ct)
+    /// <param name="baseAddress">The gateway (or a Sync replica).</param>
+    /// <param name="ct">Cancels the connect.</param>
+    /// <param name="origin">An Origin header, as a browser on that origin sends it (tests of the gateway's origin rules).</param>
+    public static async Task<SyncSocket> ConnectAsync(Uri baseAddress, CancellationToken ct, string? origin = null)
     {
         var socket = new ClientWebSocket();
         socket.Options.AddSubProtocol(Subprotocol);
+        if (origin is not null)
+        {
+            socket.Options.SetRequestHeader("Origin", origin);
+        }
+
         var uri = new UriBuilder(new Uri(baseAddress, "/api/sync")) { Scheme = baseAddress.Scheme == "https" ? "wss" : "ws" }.Uri;
         await socket.ConnectAsync(uri, ct);
         return new SyncSocket(socket);

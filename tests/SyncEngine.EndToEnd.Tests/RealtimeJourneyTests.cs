@@ -85,4 +85,42 @@ public class RealtimeJourneyTests(SyncEngineApp app)
         Assert.Equal(Enumerable.Range(1, sent.Count).Select(i => (long)i), received.Select(f => f.Seq));
         Assert.Equal(sent, received.Select(f => f.Data));
     }
+
+    [Fact]
+    public async Task a_browser_on_another_origin_opens_the_socket_only_from_a_listed_origin_and_subscribes_only_its_apps_workspaces()
+    {
+        var appId = $"sock-{Guid.NewGuid():N}"[..16];
+        var origin = $"http://{appId}.localhost:5173";
+        var admin = await app.OperatorTokenAsync(Ct);
+        await app.Api.RegisterAppAsync(admin, new AppSettings(appId, "Socket app", AllowedOrigins: [origin]), Ct);
+        var (own, _, ownMaster) = await app.NewWorkspaceInAppAsync(appId, Ct);
+        var (foreign, _, foreignMaster) = await app.NewWorkspaceAsync(Ct);
+
+        // The gateway reads every app's origins each second: the upgrade passes once it knows this one.
+        var socket = await Eventually.Until(async t =>
+        {
+            try
+            {
+                return await SyncSocket.ConnectAsync(app.Gateway.BaseAddress!, t, origin);
+            }
+            catch (System.Net.WebSockets.WebSocketException)
+            {
+                return null;
+            }
+        }, s => s is not null, TimeSpan.FromSeconds(10), Ct);
+        Assert.NotNull(socket);
+        await using (socket)
+        {
+            await socket.SubscribeAsync(1, own, ownMaster, 0, Ct);
+            Assert.Equal("subscribed", (await socket.NextAsync(m => m.Ref == 1, Wait, Ct))!.Type);
+            // Another app's token from this origin: refused, as its HTTP requests are.
+            await socket.SubscribeAsync(2, foreign, foreignMaster, 0, Ct);
+            var refused = await socket.NextAsync(m => m.Ref == 2, Wait, Ct);
+            Assert.Equal(("error", 403, "forbidden"), (refused!.Type, refused.Status!.Value, refused.Code));
+        }
+
+        // An origin no app lists does not get a socket at all.
+        await Assert.ThrowsAsync<System.Net.WebSockets.WebSocketException>(() =>
+            SyncSocket.ConnectAsync(app.Gateway.BaseAddress!, Ct, "http://elsewhere.localhost:5173"));
+    }
 }

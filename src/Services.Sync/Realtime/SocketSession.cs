@@ -23,7 +23,8 @@ namespace Services.Sync.Realtime;
 /// does. What waits to be sent is bounded in bytes: a device that does not read is disconnected rather than let the
 /// server's memory grow, and resumes from its cursor.
 /// </summary>
-public sealed class SocketSession(WebSocket socket, SocketServices services)
+/// <param name="crossOrigin">The browser origin the socket was opened from, when the gateway let a cross-origin upgrade through.</param>
+public sealed class SocketSession(WebSocket socket, SocketServices services, string? crossOrigin = null)
 {
     private readonly Dictionary<Guid, Subscription> _subscriptions = [];
     private readonly List<Subscription> _all = [];
@@ -197,6 +198,13 @@ public sealed class SocketSession(WebSocket socket, SocketServices services)
         if (AppEnforcement.Refuse(holder.AppId, services.Apps) is { } appProblem)
         {
             return appProblem;
+        }
+
+        // As on the HTTP routes: a browser on another origin uses only the tokens of an app that lists that origin.
+        if (crossOrigin is not null
+            && (services.Apps.Find(holder.AppId) is not { } known || !known.Settings.AllowedOrigins.Any(o => string.Equals(o.TrimEnd('/'), crossOrigin, StringComparison.OrdinalIgnoreCase))))
+        {
+            return TokenValidation.Forbidden($"This token's app does not list the origin {crossOrigin} in its allowedOrigins.");
         }
 
         lock (_lock)

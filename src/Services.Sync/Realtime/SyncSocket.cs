@@ -15,6 +15,12 @@ public static class SyncSocket
     /// <summary>How often the server pings at the WebSocket level; a device that does not answer within as long is dropped.</summary>
     public static readonly TimeSpan KeepAlive = TimeSpan.FromSeconds(15);
 
+    /// <summary>
+    /// Set by the gateway on a cross-origin request it let through (Gateway's AppCors): the browser origin the socket
+    /// was opened from, whose tokens must then be of an app that lists it, as on the HTTP routes.
+    /// </summary>
+    public const string CrossOriginHeader = "SyncEngine-Cross-Origin";
+
     public static void MapSyncSocket(this IEndpointRouteBuilder app) => app.MapGet("/api/sync", Handle);
 
     [EndpointName("syncSocket")]
@@ -44,7 +50,8 @@ public static class SyncSocket
             KeepAliveInterval = KeepAlive,
             KeepAliveTimeout = KeepAlive,
         });
-        await new SocketSession(socket, services).RunAsync(lifetime.ApplicationStopping);
+        string? crossOrigin = http.Request.Headers[CrossOriginHeader];
+        await new SocketSession(socket, services, crossOrigin).RunAsync(lifetime.ApplicationStopping);
         return Results.Empty;
     }
 }

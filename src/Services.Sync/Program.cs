@@ -26,6 +26,7 @@ builder.AddOperatorAuthentication();
 builder.Services.Configure<SyncOptions>(builder.Configuration.GetSection("Sync"));
 builder.Services.AddSingleton<SyncMetrics>().AddSingleton<SyncProblems>().AddSingleton<MaxSchemaVersion>().AddHttpContextAccessor();
 builder.Services.AddSingleton<HeadNotifications>().AddHostedService(sp => sp.GetRequiredService<HeadNotifications>());
+builder.Services.AddHostedService<LiveAudit>();
 builder.Services.AddSingleton<LiveStreamLimit>().AddSingleton<SocketServices>().AddSingleton<ChangeWriter>();
 // Archives ask Workspace about their workspace's owner, as the operator who asked.
 builder.Services.AddHttpClient(WorkspaceRecords.HttpClientName);

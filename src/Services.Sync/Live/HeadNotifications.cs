@@ -30,8 +30,11 @@ public sealed class HeadNotifications(
     /// <summary>Workspaces with at least one live stream on this replica: a set is removed when its last stream ends.</summary>
     public int WorkspacesWithSubscribers => _subscribers.Count;
 
-    public sealed class Subscription(Guid workspaceId, Guid clientId, Guid tokenId, string? appId = null) : IDisposable
+    public sealed class Subscription(Guid workspaceId, Guid clientId, Guid tokenId, string? appId = null, DateTimeOffset? issuedAt = null) : IDisposable
     {
+        /// <summary>The token's iat, for the audit's revocation check (<see cref="LiveAudit"/>); none: not audited for revocation.</summary>
+        public DateTimeOffset? IssuedAt { get; } = issuedAt;
+
         /// <summary>The token's app claim: its streams end when that app is suspended.</summary>
         public string? AppId { get; } = appId;
 
@@ -91,7 +94,22 @@ public sealed class HeadNotifications(
         /// </summary>
         public Action<long, byte[]>? OnCommitted { get; set; }
 
-        internal void Revoke() => _revoked.Cancel();
+        internal void Revoke() => Cancel(_revoked);
+
+        /// <summary>Ended (its stream or socket let go of it): the audit, working from a snapshot, leaves it alone.</summary>
+        public bool IsDisposed { get; private set; }
+
+        private static void Cancel(CancellationTokenSource source)
+        {
+            try
+            {
+                source.Cancel();
+            }
+            catch (ObjectDisposedException)
+            {
+                // Ended meanwhile.
+            }
+        }
 
         /// <summary>Set before the stream is ended because its workspace was erased: it says <c>deleted</c>, not <c>revoked</c>.</summary>
         public bool Erased { get; private set; }
@@ -99,7 +117,7 @@ public sealed class HeadNotifications(
         internal void Erase()
         {
             Erased = true;
-            _revoked.Cancel();
+            Cancel(_revoked);
         }
 
         internal void Supersede()
@@ -116,15 +134,16 @@ public sealed class HeadNotifications(
 
         public void Dispose()
         {
+            IsDisposed = true;
             OnDispose?.Invoke();
             _revoked.Dispose();
             _superseded.Dispose();
         }
     }
 
-    public Subscription Subscribe(Guid workspaceId, Guid clientId, Guid tokenId, string? appId = null)
+    public Subscription Subscribe(Guid workspaceId, Guid clientId, Guid tokenId, string? appId = null, DateTimeOffset? issuedAt = null)
     {
-        var subscription = new Subscription(workspaceId, clientId, tokenId, appId);
+        var subscription = new Subscription(workspaceId, clientId, tokenId, appId, issuedAt);
         lock (_membership)
         {
             _subscribers.GetOrAdd(workspaceId, _ => new ConcurrentDictionary<Subscription, byte>())[subscription] = 0;
@@ -186,6 +205,10 @@ public sealed class HeadNotifications(
 
         return base.StartAsync(cancellationToken);
     }
+
+    /// <summary>Every subscription on this replica now, by workspace: what <see cref="LiveAudit"/> checks.</summary>
+    public IReadOnlyDictionary<Guid, Subscription[]> Snapshot() =>
+        _subscribers.ToDictionary(pair => pair.Key, pair => pair.Value.Keys.ToArray());
 
     /// <summary>This replica's open live streams by app (a token without an app claim: the default app's).</summary>
     public IEnumerable<(string AppId, int Streams)> StreamsByApp() =>

@@ -52,7 +52,8 @@ public static class LiveEvents
         RevocationCache revocations, ErasedWorkspaces erased, AppDirectory apps, MaxSchemaVersion appLimits, SyncProblems problems)
     {
         var holder = TokenHolder.From(user)!;
-        using var subscription = notifications.Subscribe(workspaceId, holder.ClientId, holder.TokenId, holder.AppId);
+        using var subscription = notifications.Subscribe(workspaceId, holder.ClientId, holder.TokenId, holder.AppId,
+            DateTimeOffset.FromUnixTimeSeconds(long.Parse(user.FindFirstValue(TokenClaims.IssuedAt)!, CultureInfo.InvariantCulture)));
         var perClient = appLimits.For(user).MaxLiveStreamsPerClient;
         using var admitted = limit.TryAdmit(subscription, perClient, out var used);
         if (admitted is null)

@@ -19,8 +19,9 @@ namespace Services.Sync.Realtime;
 /// One device's socket (docs/protocol.md, "Realtime channel"). Three loops: the receive loop reads the device's messages
 /// one at a time (a push is acknowledged after its commit, so a socket's pushes commit in the order sent); the send
 /// loop is the only writer to the socket and keeps each workspace's changes gap-free and in order (it alone moves a
-/// subscription's cursor); the heartbeat re-checks every subscription's token, app and workspace as the SSE stream
-/// does. What waits to be sent is bounded in bytes: a device that does not read is disconnected rather than let the
+/// subscription's cursor); the heartbeat tells the device the socket lives and ends subscriptions whose token expired
+/// or whose app was suspended (lost announcements, revocations and erasures are caught by the replica-wide LiveAudit,
+/// one round trip for every subscription). What waits to be sent is bounded in bytes: a device that does not read is disconnected rather than let the
 /// server's memory grow, and resumes from its cursor.
 /// </summary>
 /// <param name="crossOrigin">The browser origin the socket was opened from, when the gateway let a cross-origin upgrade through.</param>
@@ -223,7 +224,8 @@ public sealed class SocketSession(WebSocket socket, SocketServices services, str
             Release(replaced);
         }
 
-        var live = services.Notifications.Subscribe(workspaceId, holder.ClientId, holder.TokenId, holder.AppId);
+        var live = services.Notifications.Subscribe(workspaceId, holder.ClientId, holder.TokenId, holder.AppId,
+            DateTimeOffset.FromUnixTimeSeconds(long.Parse(user.FindFirstValue(TokenClaims.IssuedAt)!, CultureInfo.InvariantCulture)));
         var perClient = services.AppLimits.For(user).MaxLiveStreamsPerClient;
         var admission = services.StreamLimit.TryAdmit(live, perClient, out var used);
         if (admission is null)
@@ -396,9 +398,9 @@ public sealed class SocketSession(WebSocket socket, SocketServices services, str
         _outgoing.Writer.TryWrite(item);
     }
 
-    private void QueueCatchUp(Subscription subscription, bool force = false)
+    private void QueueCatchUp(Subscription subscription)
     {
-        if (subscription.TryQueueCatchUp(force))
+        if (subscription.TryQueueCatchUp())
         {
             Enqueue(new CatchUp(subscription));
         }
@@ -440,7 +442,8 @@ public sealed class SocketSession(WebSocket socket, SocketServices services, str
 
                 break;
             case CatchUp(var subscription) when !subscription.IsEnded:
-                if (subscription.CatchUpTaken() || !subscription.Started || subscription.Known > subscription.LastSent)
+                subscription.CatchUpTaken();
+                if (!subscription.Started || subscription.Known > subscription.LastSent)
                 {
                     await CatchUpAsync(subscription, ct);
                 }
@@ -614,14 +617,7 @@ public sealed class SocketSession(WebSocket socket, SocketServices services, str
 
                 foreach (var subscription in subscriptions)
                 {
-                    try
-                    {
-                        await CheckAsync(subscription, ct);
-                    }
-                    catch (Exception e) when (DatabaseOutage.Is(e) && !ct.IsCancellationRequested)
-                    {
-                        services.Logger.LogWarning(e, "Database unavailable for a socket's heartbeat");
-                    }
+                    Check(subscription);
                 }
             }
         }
@@ -631,27 +627,18 @@ public sealed class SocketSession(WebSocket socket, SocketServices services, str
     }
 
     /// <summary>
-    /// What the SSE stream's heartbeat checks: a NOTIFY that ends a subscription can be lost (a LISTEN connection
-    /// dropped at that moment), so each beat asks the store too; and the catch-up is the safety net for a lost head.
+    /// What needs no database: the token's expiry and its app's suspension (the directory is in memory). Lost
+    /// announcements, revocations and erasures are the replica-wide audit's (LiveAudit), one round trip for all.
     /// </summary>
-    private async Task CheckAsync(Subscription subscription, CancellationToken ct)
+    private void Check(Subscription subscription)
     {
-        if (await IsErasedAsync(subscription.WorkspaceId, ct))
-        {
-            End(subscription, "deleted");
-        }
-        else if (services.Apps.Find(subscription.Holder.AppId) is { Settings.Suspended: true })
+        if (services.Apps.Find(subscription.Holder.AppId) is { Settings.Suspended: true })
         {
             End(subscription, "app-suspended");
         }
-        else if (services.Clock.GetUtcNow() >= subscription.Expires || await RefusesAsync(subscription, ct))
+        else if (services.Clock.GetUtcNow() >= subscription.Expires)
         {
             End(subscription, "revoked");
-        }
-        else
-        {
-            // The safety net for a lost announcement: this one reads the store whatever was heard.
-            QueueCatchUp(subscription, force: true);
         }
     }
 

@@ -18,7 +18,6 @@ public sealed class Subscription(
     private CancellationTokenSource? _expiry;
     private long _known = after;
     private int _catchUpQueued;
-    private int _catchUpForced;
     private int _ended;
     private int _released;
 
@@ -69,29 +68,11 @@ public sealed class Subscription(
         return false;
     }
 
-    /// <summary>
-    /// At most one catch-up waits per subscription: announcements during a burst coalesce into it. A forced one (the
-    /// heartbeat's) reads the store even when nothing was heard beyond what was sent.
-    /// </summary>
-    public bool TryQueueCatchUp(bool force = false)
-    {
-        if (force)
-        {
-            Volatile.Write(ref _catchUpForced, 1);
-        }
+    /// <summary>At most one catch-up waits per subscription: announcements during a burst coalesce into it.</summary>
+    public bool TryQueueCatchUp() => Interlocked.Exchange(ref _catchUpQueued, 1) == 0;
 
-        return Interlocked.Exchange(ref _catchUpQueued, 1) == 0;
-    }
-
-    /// <summary>
-    /// Called as a catch-up starts, before it reads the head, so an announcement during it queues the next; whether
-    /// it was forced.
-    /// </summary>
-    public bool CatchUpTaken()
-    {
-        Volatile.Write(ref _catchUpQueued, 0);
-        return Interlocked.Exchange(ref _catchUpForced, 0) == 1;
-    }
+    /// <summary>Called as a catch-up starts, before it reads the head, so an announcement during it queues the next.</summary>
+    public void CatchUpTaken() => Volatile.Write(ref _catchUpQueued, 0);
 
     public bool TryEnd() => Interlocked.Exchange(ref _ended, 1) == 0;
 

@@ -175,6 +175,43 @@ public sealed class SyncSocketTests(SyncService sync)
     }
 
     [Fact]
+    public async Task what_no_announcement_told_reaches_subscriptions_at_the_next_audit_a_change_a_revocation_an_erasure()
+    {
+        var (workspaceId, owner, master) = await sync.NewWorkspaceAsync();
+        var (client, tokenId, token) = sync.NewMember(workspaceId, "read_write");
+        var (doomed, doomedOwner, doomedMaster) = await sync.NewWorkspaceAsync();
+        await using var socket = await sync.OpenSocketAsync();
+        await socket.SubscribeAsync(1, workspaceId, token, 0, Ct);
+        await socket.SubscribeAsync(2, doomed, doomedMaster, 0, Ct);
+        await Expect(socket, "subscribed");
+        await Expect(socket, "subscribed");
+
+        // Each written as its message handler or push would, but without the NOTIFY (as if the LISTEN connection dropped).
+        var db = sync.Services.GetRequiredService<Npgsql.NpgsqlDataSource>();
+        var limits = new MaxSchemaVersion.Limits(SyncService.MaxSchemaVersion, SyncService.MaxChangeBytes, SyncService.MaxWorkspaceBytes);
+        await PushChange.AppendAsync(db, workspaceId, new PushHeaders(Guid.NewGuid(), 1), new CheckedBody(Bytes(20, 1), SyncSchema.OpaqueFormat),
+            owner, limits, Ct);
+        var changes = await Next(socket, "changes");
+        Assert.Equal((workspaceId, 1L), (changes!.Workspace!.Value, Assert.Single(changes.Frames).Seq));
+
+        await using (var session = sync.Services.GetRequiredService<Marten.IDocumentStore>().LightweightSession())
+        {
+            await SyncEngine.Backend.Security.RevocationStore.RecordRevocationAsync(session, workspaceId, client, DateTimeOffset.UtcNow, [tokenId], Ct);
+            await session.SaveChangesAsync(Ct);
+        }
+
+        Assert.Equal(workspaceId, (await Next(socket, "revoked"))!.Workspace);
+
+        await using (var session = sync.Services.GetRequiredService<Marten.IDocumentStore>().LightweightSession())
+        {
+            session.Store(new SyncEngine.Backend.Security.ErasedWorkspace { Id = doomed, ErasedAt = DateTimeOffset.UtcNow, ErasedBy = $"owner:{doomedOwner}" });
+            await session.SaveChangesAsync(Ct);
+        }
+
+        Assert.Equal(doomed, (await Next(socket, "deleted"))!.Workspace);
+    }
+
+    [Fact]
     public async Task a_push_is_acknowledged_with_its_seq_once_stored_and_a_retry_with_its_key_stores_nothing()
     {
         var (workspaceId, _, master) = await sync.NewWorkspaceAsync();

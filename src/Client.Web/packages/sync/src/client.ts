@@ -25,7 +25,7 @@ export interface SyncClientOptions {
   /**
    * How live changes reach this device: "socket" (the default) keeps one WebSocket for every open workspace
    * (docs/protocol.md, "Realtime channel") and falls back to "http" where one cannot be opened; "http" uses an event
-   * stream per open workspace and a pull per change. Pushes go over HTTP either way.
+   * stream per open workspace and a pull per change. With the socket, pushes of a followed workspace go over it too.
    */
   transport?: "socket" | "http";
 }

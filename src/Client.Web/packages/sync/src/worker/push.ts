@@ -1,5 +1,4 @@
 import type { LoroDoc } from "loro-crdt";
-import type { SyncApi } from "../api/client.js";
 import { importComplete, loadDocument, mergeChanges } from "../changes.js";
 import type { PendingChange, SyncStore, WorkspaceRecord } from "../store.js";
 
@@ -10,7 +9,10 @@ const mergeBudgetBytes = 1024 * 1024;
  * Pushes every pending change of a workspace, oldest first, and throws the first refusal (an ApiProblem) or network
  * failure. A pending change leaves the store only in the transaction that records the server's acknowledgement.
  */
-export async function pushPending(store: SyncStore, api: SyncApi, workspace: WorkspaceRecord): Promise<void> {
+/** Sends one change and returns its seq: over HTTP (SyncApi.push), or over the socket where the workspace is followed there. */
+export type Push = (token: string, workspaceId: string, bytes: Uint8Array, idempotencyKey: string, schemaVersion: number) => Promise<number>;
+
+export async function pushPending(store: SyncStore, push: Push, workspace: WorkspaceRecord): Promise<void> {
   const { workspaceId, token } = workspace;
   for (;;) {
     const pending = await store.pendingOf(workspaceId);
@@ -20,7 +22,7 @@ export async function pushPending(store: SyncStore, api: SyncApi, workspace: Wor
     const committedRecord = await store.committed.get(workspaceId);
     const committed = loadDocument(committedRecord?.snapshot);
     const batch = await nextBatch(store, workspaceId, committed, pending);
-    await api.push(token!, workspaceId, batch.bytes, batch.idempotencyKey, batch.version);
+    await push(token!, workspaceId, batch.bytes, batch.idempotencyKey, batch.version);
     await acknowledge(store, workspaceId, batch, committed);
   }
 }

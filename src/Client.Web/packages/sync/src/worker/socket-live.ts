@@ -1,6 +1,6 @@
 import { backoffDelay } from "../backoff.js";
 import { readFrames, type Frame } from "../frames.js";
-import { decodeMessage, encodeMessage, problemOf, socketUrl, subprotocol } from "../socket.js";
+import { decodeMessage, encodeMessage, problemOf, socketUrl, subprotocol, type SocketMessage } from "../socket.js";
 import type { SyncStore, WorkspaceRecord } from "../store.js";
 import { retryDelay, syncState, type LiveAnswer } from "../sync-state.js";
 import type { LiveCallbacks, LiveStreams } from "./live.js";
@@ -19,8 +19,8 @@ const silenceMs = 45_000;
  * The live side of the sync over the realtime channel (docs/protocol.md, "Realtime channel"): one WebSocket for every
  * workspace a page has open, each subscribed with its token and the device's cursor; changes arrive with their bytes
  * and are committed at once (no event-then-pull). If the socket cannot be opened at all (a proxy without WebSockets,
- * say), the worker falls back to event streams for good (`fallback`). Pushes still go over HTTP: a push's answer
- * decides the workspace's state in the sync round, and the socket brings the device's own change back in order.
+ * say), the worker falls back to event streams for good (`fallback`). A push goes over the socket when its workspace
+ * is subscribed there with the push's token ({@link push}), else over HTTP; its answer is the same either way.
  */
 export class SocketLive {
   private socket: WebSocket | undefined;
@@ -30,12 +30,17 @@ export class SocketLive {
   private failures = 0;
   private nextRef = 1;
   private lastHeard = Date.now();
+  private reconnect: ReturnType<typeof setTimeout> | undefined;
   private readonly watched = new Map<string, number>();
   /** The token each listened workspace subscribes with. */
   private readonly wanted = new Map<string, string>();
   /** Subscriptions sent on the current socket: the workspace's subscribe ref and token. */
   private readonly subscribed = new Map<string, { ref: number; token: string }>();
   private readonly failuresOf = new Map<string, number>();
+  /** Workspaces whose current subscription the server confirmed (`subscribed`): pushes may go over the socket. */
+  private readonly confirmed = new Set<string>();
+  /** Pushes sent on the socket, by ref, until their `ack` or `error`. */
+  private readonly pushes = new Map<number, { resolve: (seq: number) => void; reject: (error: unknown) => void; timer: ReturnType<typeof setTimeout> }>();
   /** Messages are handled one at a time, in the order they came: a workspace's changes must commit in seq order. */
   private handling: Promise<void> = Promise.resolve();
   private readonly watchdog: ReturnType<typeof setInterval>;
@@ -88,6 +93,45 @@ export class SocketLive {
     }
   }
 
+  /**
+   * Pushes over the socket when the workspace is subscribed there with this token; undefined otherwise (push over
+   * HTTP). Settles like the HTTP push: the seq, an ApiProblem with the route's status and code, or a TypeError when
+   * the socket closed or no answer came in 30 s (the device is offline, as far as the sync state goes; the push is
+   * retried with the same key).
+   */
+  push(token: string, workspaceId: string, bytes: Uint8Array, idempotencyKey: string, schemaVersion: number): Promise<number> | undefined {
+    const socket = this.socket;
+    if (socket?.readyState !== WebSocket.OPEN || !this.confirmed.has(workspaceId) || this.subscribed.get(workspaceId)?.token !== token) {
+      return undefined;
+    }
+    const ref = this.nextRef++;
+    return new Promise<number>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pushes.delete(ref);
+        reject(new TypeError("The socket gave no answer to a push within 30 s."));
+      }, 30_000);
+      this.pushes.set(ref, { resolve, reject, timer });
+      socket.send(encodeMessage({ type: "push", ref, workspace: workspaceId, key: idempotencyKey, version: schemaVersion }, bytes));
+    });
+  }
+
+  /**
+   * The page says the network went or came back. Offline, the socket is closed at once: a browser may keep a dead one
+   * open (no data flows) long enough for a push to wait out its 30 s. Online, it reconnects now, not after the backoff.
+   */
+  network(online: boolean): void {
+    if (!online) {
+      this.socket?.close();
+      this.abandonPushes("The device went offline before a push was answered.");
+      return;
+    }
+    if (!this.socket && !this.useFallback && !this.stopped) {
+      clearTimeout(this.reconnect);
+      this.failures = 0;
+      this.connect();
+    }
+  }
+
   stop(): void {
     this.stopped = true;
     clearInterval(this.watchdog);
@@ -97,6 +141,7 @@ export class SocketLive {
 
   private forget(workspaceId: string): void {
     this.wanted.delete(workspaceId);
+    this.confirmed.delete(workspaceId);
     const subscription = this.subscribed.get(workspaceId);
     this.subscribed.delete(workspaceId);
     if (subscription && this.socket?.readyState === WebSocket.OPEN) {
@@ -105,7 +150,7 @@ export class SocketLive {
   }
 
   private connect(): void {
-    if (this.stopped || this.useFallback) return;
+    if (this.stopped || this.useFallback || this.socket) return;
     let socket: WebSocket;
     try {
       socket = new WebSocket(socketUrl(this.baseUrl, self.location.origin), subprotocol);
@@ -124,7 +169,25 @@ export class SocketLive {
     };
     socket.onmessage = (event: MessageEvent<ArrayBuffer>) => {
       this.lastHeard = Date.now();
-      this.handling = this.handling.then(() => this.handle(event.data)).catch((error: unknown) => {
+      let message: SocketMessage;
+      try {
+        message = decodeMessage(event.data);
+      } catch (error) {
+        console.warn("SyncEngine: a socket message could not be read", error);
+        return;
+      }
+      // A push's answer settles at once, not behind the changes queued before it: the sync round that awaits it
+      // holds the workspace's lock, which committing those changes waits for.
+      const push = typeof message.header.ref === "number" && (message.type === "ack" || message.type === "error")
+        ? this.pushes.get(message.header.ref) : undefined;
+      if (push) {
+        this.pushes.delete(message.header.ref as number);
+        clearTimeout(push.timer);
+        if (message.type === "ack") push.resolve(message.header.seq as number);
+        else push.reject(problemOf(message.header));
+        return;
+      }
+      this.handling = this.handling.then(() => this.handle(message)).catch((error: unknown) => {
         console.warn("SyncEngine: a socket message could not be handled", error);
       });
     };
@@ -132,15 +195,26 @@ export class SocketLive {
       if (this.socket !== socket) return;
       this.socket = undefined;
       this.subscribed.clear();
+      this.confirmed.clear();
+      this.abandonPushes("The socket closed before a push was answered.");
       if (!this.everOpened) {
         this.fallBack();
         return;
       }
       // Reconnect after a growing pause; the subscriptions resume from the cursors, and a sync round pulls meanwhile.
       const delay = backoffDelay(this.failures++);
-      setTimeout(() => this.connect(), delay);
+      this.reconnect = setTimeout(() => this.connect(), delay);
       for (const workspaceId of this.wanted.keys()) this.on.sync(workspaceId);
     };
+  }
+
+  /** Pushes waiting for an answer fail as a network failure would; each is retried with its key. */
+  private abandonPushes(why: string): void {
+    for (const push of this.pushes.values()) {
+      clearTimeout(push.timer);
+      push.reject(new TypeError(why));
+    }
+    this.pushes.clear();
   }
 
   /** The socket never opened: event streams from now on, for every workspace followed so far. */
@@ -164,14 +238,14 @@ export class SocketLive {
     }
   }
 
-  private async handle(data: ArrayBuffer): Promise<void> {
-    const message = decodeMessage(data);
+  private async handle(message: SocketMessage): Promise<void> {
     const workspaceId = typeof message.header.workspace === "string" ? message.header.workspace : undefined;
     const subscription = workspaceId ? this.subscribed.get(workspaceId) : undefined;
     if (!workspaceId || !subscription) return;
     switch (message.type) {
       case "subscribed":
         this.failuresOf.delete(workspaceId);
+        if (message.header.ref === subscription.ref) this.confirmed.add(workspaceId);
         return;
       case "changes":
         if (!(await this.on.apply(workspaceId, readFrames(message.payload)))) {
@@ -199,6 +273,7 @@ export class SocketLive {
   /** A subscription ended or was refused: what the event stream would do with the same answer. */
   private async ended(workspaceId: string, token: string, answer: LiveAnswer): Promise<void> {
     this.subscribed.delete(workspaceId);
+    this.confirmed.delete(workspaceId);
     this.wanted.delete(workspaceId);
     const decision = syncState(answer, this.appVersion);
     if (decision.kind === "access-lost") {

@@ -36,6 +36,8 @@ export class SyncWorker {
   private readonly store: SyncStore;
   private readonly api: SyncApi;
   private readonly live: Pick<LiveStreams, "watch" | "listen" | "end" | "stop">;
+  /** The realtime channel, unless the worker was told to use HTTP (then `live` is the event streams). */
+  private readonly socket: SocketLive | undefined;
   private readonly timers = new Map<string, ReturnType<typeof setTimeout>>();
   private readonly running = new Map<string, Promise<void>>();
   private readonly rerun = new Set<string>();
@@ -54,7 +56,7 @@ export class SyncWorker {
       this.live = streams;
       options.transportChosen?.("http");
     } else {
-      this.live = new SocketLive(this.store, options.baseUrl, options.appVersion, {
+      this.live = this.socket = new SocketLive(this.store, options.baseUrl, options.appVersion, {
         ...callbacks,
         apply: (workspaceId, frames) => this.applyLive(workspaceId, frames),
         transport: (transport) => options.transportChosen?.(transport),
@@ -112,6 +114,7 @@ export class SyncWorker {
 
   /** The browser says the network came back (or went): retry everything now rather than after the backoff. */
   async network(online: boolean): Promise<void> {
+    this.socket?.network(online);
     if (online) {
       await this.resume();
     }
@@ -175,7 +178,7 @@ export class SyncWorker {
       if (workspace.scope === "read_write") {
         let pushed: PushDecision | { kind: "pushed" } = { kind: "pushed" };
         try {
-          await pushPending(this.store, this.api, workspace);
+          await pushPending(this.store, (...args) => this.socket?.push(...args) ?? this.api.push(...args), workspace);
         } catch (error) {
           pushed = syncState({ request: "push", ...failureOf(error) }, appVersion);
         }

@@ -107,6 +107,9 @@ public sealed partial class Device : IAsyncDisposable
         await Page.GetByTestId("meal-calories").FillAsync(calories.ToString(System.Globalization.CultureInfo.InvariantCulture));
         await Page.GetByTestId("add-meal").ClickAsync();
         await Expect(Page.GetByTestId("meal-row-name").Filter(new() { HasTextRegex = new Regex($"^{Regex.Escape(name)}$") })).ToHaveCountAsync(1);
+        // Recorded as pending too (it stays so for the push's debounce at least): the row shows from the open document
+        // a moment before, and a "settled" check in that moment would pass before the edit was ever pushed.
+        await Expect(Page.GetByTestId("pending-count")).ToBeVisibleAsync();
     }
 
     public async Task<string[]> MealsAsync() =>

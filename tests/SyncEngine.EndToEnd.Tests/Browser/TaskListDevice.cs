@@ -54,6 +54,8 @@ public sealed partial class TaskListDevice : IAsyncDisposable
         await Page.GetByTestId("task-text").FillAsync(text);
         await Page.GetByTestId("add-task").ClickAsync();
         await Expect(Task(text)).ToHaveCountAsync(1);
+        // Recorded as pending too (see Device.AddMealAsync): a "settled" check must not pass before the edit was pushed.
+        await Expect(Page.GetByTestId("pending-count")).ToBeVisibleAsync();
     }
 
     public async Task CheckAsync(string text)

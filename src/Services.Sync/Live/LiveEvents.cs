@@ -49,7 +49,7 @@ public static class LiveEvents
     private static async Task Handle(
         Guid workspaceId, HttpContext http, ClaimsPrincipal user, NpgsqlDataSource db, HeadNotifications notifications,
         IOptions<SyncOptions> options, SyncMetrics metrics, TimeProvider clock, IHostApplicationLifetime lifetime, LiveStreamLimit limit,
-        RevocationCache revocations, ErasedWorkspaces erased, AppDirectory apps, MaxSchemaVersion appLimits, SyncProblems problems)
+        AppDirectory apps, MaxSchemaVersion appLimits, SyncProblems problems)
     {
         var holder = TokenHolder.From(user)!;
         using var subscription = notifications.Subscribe(workspaceId, holder.ClientId, holder.TokenId, holder.AppId,
@@ -76,7 +76,6 @@ public static class LiveEvents
         {
             using var ends = CancellationTokenSource.CreateLinkedTokenSource(ct, subscription.Revoked);
             DateTimeOffset? expiry = long.TryParse(user.FindFirstValue("exp"), out var exp) ? DateTimeOffset.FromUnixTimeSeconds(exp) : null;
-            var issuedAt = DateTimeOffset.FromUnixTimeSeconds(long.Parse(user.FindFirstValue(TokenClaims.IssuedAt)!, CultureInfo.InvariantCulture));
             if (expiry is { } expires)
             {
                 EndAtExpiry(ends, expires - clock.GetUtcNow());
@@ -96,25 +95,22 @@ public static class LiveEvents
                 if (await Task.WhenAny(next, beat) == beat)
                 {
                     await beat;
-                    // The NOTIFY that closes a revoked stream can be lost (a LISTEN connection dropped at that moment):
-                    // each beat asks the store as well, so a revoked stream never outlives a heartbeat.
-                    if (await erased.IsErasedAsync(http.RequestServices, workspaceId, ends.Token))
-                    {
-                        subscription.Erase();
-                    }
-                    else if (apps.Find(holder.AppId) is { Settings.Suspended: true })
+                    // A NOTIFY that ends a stream or announces a head can be lost (a LISTEN connection dropped at that
+                    // moment, a replica crashed right after a commit): the replica-wide audit (LiveAudit) asks the store
+                    // for every stream at once each heartbeat, so none outlives its revocation or erasure, or misses a
+                    // head, by more than one. What needs no database is checked here.
+                    if (apps.Find(holder.AppId) is { Settings.Suspended: true })
                     {
                         subscription.SuspendApp();
                     }
 
-                    if (clock.GetUtcNow() >= expiry || await revocations.RefusesAsync(http.RequestServices, holder, issuedAt, ends.Token))
+                    if (clock.GetUtcNow() >= expiry)
                     {
                         await ends.CancelAsync();
                         ends.Token.ThrowIfCancellationRequested();
                     }
 
-                    // Also the safety net for a head whose announcement was lost (a replica crashed right after commit).
-                    lastSent = await SendHeadsAsync(http, lastSent, await HeadAsync(db, workspaceId, ends.Token), ends.Token);
+                    lastSent = await SendHeadsAsync(http, lastSent, subscription.NewestHead, ends.Token);
                     await WriteAsync(http, ": heartbeat\n\n", ends.Token);
                     beat = heartbeat.WaitForNextTickAsync(ends.Token).AsTask();
                     continue;

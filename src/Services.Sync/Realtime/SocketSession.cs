@@ -286,6 +286,9 @@ public sealed class SocketSession(WebSocket socket, SocketServices services, str
         if (Find(request.Workspace) is { } subscription)
         {
             End(subscription, "unsubscribed", request.Ref);
+            // Released now, not once the answer is sent: a device that subscribes again as soon as it reads the answer
+            // must find the stream already uncounted (maxLiveStreamsPerClient; a clean-clone run was refused otherwise).
+            Release(subscription);
         }
         else
         {

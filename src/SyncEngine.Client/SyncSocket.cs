@@ -24,6 +24,15 @@ public sealed record SyncSocketMessage(string Type, JsonElement Header, byte[] P
 
     /// <summary>A <c>changes</c> message's frames.</summary>
     public IReadOnlyList<SyncFrame> Frames => SyncFrameReader.Read(Payload);
+
+    /// <summary>Reads one whole message: [header length: uint16 BE][header JSON][payload].</summary>
+    public static SyncSocketMessage Read(ReadOnlySpan<byte> message)
+    {
+        var headerLength = BinaryPrimitives.ReadUInt16BigEndian(message);
+        using var header = JsonDocument.Parse(message.Slice(2, headerLength).ToArray());
+        var root = header.RootElement.Clone();
+        return new SyncSocketMessage(root.GetProperty("type").GetString()!, root, message[(2 + headerLength)..].ToArray());
+    }
 }
 
 /// <summary>
@@ -121,11 +130,7 @@ public sealed class SyncSocket(WebSocket socket) : IAsyncDisposable
         }
         while (!result.EndOfMessage);
 
-        var bytes = _received.WrittenSpan;
-        var headerLength = BinaryPrimitives.ReadUInt16BigEndian(bytes);
-        using var header = JsonDocument.Parse(_received.WrittenMemory.Slice(2, headerLength));
-        var root = header.RootElement.Clone();
-        return new SyncSocketMessage(root.GetProperty("type").GetString()!, root, bytes[(2 + headerLength)..].ToArray());
+        return SyncSocketMessage.Read(_received.WrittenSpan);
     }
 
     /// <summary>The next message matching <paramref name="match"/> (others skipped), or null if the socket closed first or time ran out.</summary>

@@ -50,22 +50,14 @@ public sealed class Subscription(
     /// <summary>The newest seq known to be committed.</summary>
     public long Known => Interlocked.Read(ref _known);
 
-    /// <summary>Notes a seq known to be committed; true when it is newer than any known before.</summary>
-    public bool Heard(long seq)
+    /// <summary>Notes a seq known to be committed: <see cref="Known"/> becomes the newest heard.</summary>
+    public void Heard(long seq)
     {
         var known = Interlocked.Read(ref _known);
-        while (seq > known)
+        while (seq > known && Interlocked.CompareExchange(ref _known, seq, known) is var seen && seen != known)
         {
-            var seen = Interlocked.CompareExchange(ref _known, seq, known);
-            if (seen == known)
-            {
-                return true;
-            }
-
             known = seen;
         }
-
-        return false;
     }
 
     /// <summary>At most one catch-up waits per subscription: announcements during a burst coalesce into it.</summary>

@@ -21,6 +21,7 @@ public sealed class FakeDevice(int? stallAfterSends = null) : WebSocket
     public WebSocketCloseStatus? ClosedWith { get; private set; }
 
     private readonly List<byte> _fragments = [];
+    private readonly TaskCompletionSource _never = new();
 
     public void Receive(byte[] message) => _incoming.Writer.TryWrite(message);
 
@@ -29,10 +30,7 @@ public sealed class FakeDevice(int? stallAfterSends = null) : WebSocket
     {
         while (true)
         {
-            var bytes = await Sent.Reader.ReadAsync(ct);
-            var length = System.Buffers.Binary.BinaryPrimitives.ReadUInt16BigEndian(bytes);
-            using var header = System.Text.Json.JsonDocument.Parse(bytes.AsMemory(2, length));
-            var message = new SyncSocketMessage(header.RootElement.GetProperty("type").GetString()!, header.RootElement.Clone(), bytes[(2 + length)..]);
+            var message = SyncSocketMessage.Read(await Sent.Reader.ReadAsync(ct));
             if (message.Type == type)
             {
                 return message;
@@ -51,7 +49,8 @@ public sealed class FakeDevice(int? stallAfterSends = null) : WebSocket
     {
         if (stallAfterSends is { } stall && _sends >= stall)
         {
-            await Task.Delay(Timeout.Infinite, cancellationToken);
+            // The network stopped: this send never completes; only the session giving up (cancelling) ends it.
+            await _never.Task.WaitAsync(cancellationToken);
         }
 
         _fragments.AddRange(buffer);

@@ -347,7 +347,20 @@ public sealed class SocketSession(WebSocket socket, SocketServices services, str
             return problem;
         }
 
-        var outcome = await services.Writer.AppendAsync(workspaceId, headers, body, subscription.Holder.ClientId, limits, ct);
+        // From here until its answer is sent, nothing else goes to the subscription: the commit may be seen (by an
+        // announcement or the audit) before the ack is queued, and a catch-up then would send the change back.
+        subscription.PushStarted();
+        PushOutcome outcome;
+        try
+        {
+            outcome = await services.Writer.AppendAsync(workspaceId, headers, body, subscription.Holder.ClientId, limits, ct);
+        }
+        catch
+        {
+            Enqueue(new PushEnded(subscription));
+            throw;
+        }
+
         switch (outcome)
         {
             case PushOutcome.Appended(var seq):
@@ -363,6 +376,7 @@ public sealed class SocketSession(WebSocket socket, SocketServices services, str
                 Enqueue(new Acked(subscription, request.Ref, seq, Replayed: true));
                 return null;
             default:
+                Enqueue(new PushEnded(subscription));
                 return PushChange.Refusal(outcome, headers, limits);
         }
     }
@@ -380,7 +394,11 @@ public sealed class SocketSession(WebSocket socket, SocketServices services, str
     /// <summary>A change this replica committed, with its bytes: sent as is when it is the next the subscription lacks.</summary>
     private sealed record Live(Subscription Subscription, long Seq, byte[] Data) : Outgoing(Data.Length + ControlBytes);
 
+    /// <summary>A push's answer: its ack, which also ends the push (<see cref="Subscription.IsPushing"/>).</summary>
     private sealed record Acked(Subscription Subscription, long Ref, long Seq, bool Replayed) : Outgoing(ControlBytes);
+
+    /// <summary>A push that ended without an ack (refused or failed): ends it, as <see cref="Acked"/> would.</summary>
+    private sealed record PushEnded(Subscription Subscription) : Outgoing(0);
 
     /// <summary>Changes up to this size wait in the send queue with their bytes; larger ones are read back when sent.</summary>
     private const int LiveBytesAtMost = 64 * 1024;
@@ -446,14 +464,22 @@ public sealed class SocketSession(WebSocket socket, SocketServices services, str
                 break;
             case CatchUp(var subscription) when !subscription.IsEnded:
                 subscription.CatchUpTaken();
-                if (!subscription.Started || subscription.Known > subscription.LastSent)
+                if (subscription.Started && subscription.IsPushing)
+                {
+                    subscription.CatchUpDeferred = true;
+                }
+                else if (!subscription.Started || subscription.Known > subscription.LastSent)
                 {
                     await CatchUpAsync(subscription, ct);
                 }
 
                 break;
             case Live(var subscription, var seq, var data) when !subscription.IsEnded && subscription.Started:
-                if (seq == subscription.LastSent + 1)
+                if (subscription.IsPushing)
+                {
+                    subscription.CatchUpDeferred = true;
+                }
+                else if (seq == subscription.LastSent + 1)
                 {
                     await socket.SendAsync(SocketMessages.OneChange(subscription.WorkspaceId, seq, data), WebSocketMessageType.Binary, true, ct);
                     subscription.LastSent = seq;
@@ -476,7 +502,25 @@ public sealed class SocketSession(WebSocket socket, SocketServices services, str
 
                 await socket.SendAsync(SocketMessages.Ack(reference, subscription.WorkspaceId, seq, replayed, subscription.LastSent),
                     WebSocketMessageType.Binary, true, ct);
+                await PushEndedAsync(subscription, ct);
                 break;
+            case PushEnded(var subscription):
+                await PushEndedAsync(subscription, ct);
+                break;
+        }
+    }
+
+    /// <summary>Sends what a catch-up held back during the push, once no push of the subscription is under way.</summary>
+    private async Task PushEndedAsync(Subscription subscription, CancellationToken ct)
+    {
+        subscription.PushSettled();
+        if (subscription.CatchUpDeferred && !subscription.IsPushing)
+        {
+            subscription.CatchUpDeferred = false;
+            if (!subscription.IsEnded && subscription.Known > subscription.LastSent)
+            {
+                await CatchUpAsync(subscription, ct);
+            }
         }
     }
 

@@ -18,6 +18,7 @@ public sealed class Subscription(
     private CancellationTokenSource? _expiry;
     private long _known = after;
     private int _catchUpQueued;
+    private int _pushing;
     private int _ended;
     private int _released;
 
@@ -59,6 +60,22 @@ public sealed class Subscription(
             known = seen;
         }
     }
+
+    /// <summary>
+    /// Whether a push of this socket to the workspace is being committed or its answer waits to be sent. Meanwhile
+    /// nothing is sent to the subscription (<see cref="CatchUpDeferred"/>): a catch-up in that window would send the
+    /// device its own change back before its ack.
+    /// </summary>
+    public bool IsPushing => Volatile.Read(ref _pushing) > 0;
+
+    /// <summary>A catch-up was due while a push was under way: the push's answer runs it.</summary>
+    public bool CatchUpDeferred { get; set; }
+
+    /// <summary>Called by the receive loop before a push is committed.</summary>
+    public void PushStarted() => Interlocked.Increment(ref _pushing);
+
+    /// <summary>Called by the send loop as the push's answer goes out.</summary>
+    public void PushSettled() => Interlocked.Decrement(ref _pushing);
 
     /// <summary>At most one catch-up waits per subscription: announcements during a burst coalesce into it.</summary>
     public bool TryQueueCatchUp() => Interlocked.Exchange(ref _catchUpQueued, 1) == 0;

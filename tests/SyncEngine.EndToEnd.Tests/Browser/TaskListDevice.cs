@@ -54,8 +54,8 @@ public sealed partial class TaskListDevice : IAsyncDisposable
         await Page.GetByTestId("task-text").FillAsync(text);
         await Page.GetByTestId("add-task").ClickAsync();
         await Expect(Task(text)).ToHaveCountAsync(1);
-        // Recorded as pending too (see Device.AddMealAsync): a "settled" check must not pass before the edit was pushed.
-        await Expect(Page.GetByTestId("pending-count")).ToBeVisibleAsync();
+        // Stored on the device too (see Device.AddMealAsync): a "settled" check must not pass before the edit was pushed.
+        await Expect(Page.GetByTestId("task-text")).ToHaveValueAsync("");
     }
 
     public async Task CheckAsync(string text)
@@ -71,12 +71,7 @@ public sealed partial class TaskListDevice : IAsyncDisposable
             new() { Timeout = (float)(within ?? Patience).TotalMilliseconds });
 
     /// <summary>Everything local reached the server: synced and nothing pending.</summary>
-    public async Task ExpectSettledAsync(TimeSpan? within = null)
-    {
-        var timeout = (float)(within ?? Patience).TotalMilliseconds;
-        await Expect(Page.GetByTestId("pending-count")).ToHaveCountAsync(0, new() { Timeout = timeout });
-        await ExpectSyncStateAsync("synced", within);
-    }
+    public Task ExpectSettledAsync(TimeSpan? within = null) => Device.ExpectSettledAsync(Page, "syncengine-task-lists", WorkspaceId, within ?? Patience);
 
     public Task<string> SyncStatusTextAsync() => Page.GetByTestId("sync-status").InnerTextAsync();
 

@@ -35,8 +35,11 @@ export function JournalPage() {
     const kcal = Number(calories);
     if (!name.trim() || !Number.isFinite(kcal) || kcal < 0) return;
     addMeal(doc!, { name: name.trim(), calories: Math.round(kcal), kind }, version);
-    setName("");
-    setCalories("");
+    // The form clears once the meal is stored on this device (a few milliseconds): from then on it survives a reload.
+    void handle!.flushed().then(() => {
+      setName("");
+      setCalories("");
+    });
   }
 
   const total = list.reduce((sum, meal) => sum + meal.calories, 0);

@@ -83,7 +83,8 @@ function ListPage() {
     event.preventDefault();
     if (!text.trim()) return;
     addTask(doc!, text.trim());
-    setText("");
+    // Cleared once the task is stored on this device, as the journal's form is.
+    void handle!.flushed().then(() => setText(""));
   }
 
   const open = all.filter((task) => !task.done).length;

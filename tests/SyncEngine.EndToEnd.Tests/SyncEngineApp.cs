@@ -147,7 +147,11 @@ public class SyncEngineApp : IAsyncLifetime
             await _app.ResourceNotifications.WaitForResourceHealthyAsync(resource, cts.Token);
         }
 
-        Gateway = _app.CreateHttpClient("gateway", "http");
+        // Requests wait at most UnansweredRequests.Patience, and a run whose app stops answering says why and ends soon.
+        Gateway = new HttpClient(new UnansweredRequests(this) { InnerHandler = new SocketsHttpHandler() })
+        {
+            BaseAddress = _app.GetEndpoint("gateway", "http"),
+        };
         Api = new SyncEngine.Client.SyncEngineClient(Gateway);
         // The web client builds its bundle before serving it: wait for the page, not just the process.
         var page = await Eventually.Until(async token =>

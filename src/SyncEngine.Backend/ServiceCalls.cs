@@ -9,5 +9,5 @@ public static class ServiceCalls
     /// </summary>
     public static bool IsUnreachable(Exception e, CancellationToken ct) =>
         e is HttpRequestException or TimeoutException or Polly.Timeout.TimeoutRejectedException
-        || (e is TaskCanceledException && !ct.IsCancellationRequested);
+        || (e is OperationCanceledException && !ct.IsCancellationRequested);
 }

@@ -17,6 +17,13 @@ public sealed class SyncStatsClient(IHttpClientFactory http)
 {
     public const string HttpClientName = "sync-stats";
 
+    /// <summary>
+    /// How long a view waits for Sync, retries included. A healthy Sync answers in milliseconds; without this bound the
+    /// standard resilience handler would keep an operator waiting 30 s for a stopped one (behind Aspire's proxy a
+    /// stopped service's connections are accepted and never answered).
+    /// </summary>
+    public static readonly TimeSpan Patience = TimeSpan.FromSeconds(5);
+
     public async Task<IReadOnlyDictionary<Guid, SyncStats>> ForAsync(IReadOnlyCollection<Guid> workspaceIds, CancellationToken ct)
     {
         if (workspaceIds.Count == 0)
@@ -25,24 +32,23 @@ public sealed class SyncStatsClient(IHttpClientFactory http)
         }
 
         using var client = http.CreateClient(HttpClientName);
-        HttpResponseMessage sent;
+        using var patience = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        patience.CancelAfter(Patience);
         try
         {
-            sent = await client.PostAsJsonAsync("http://sync/internal/workspaces/stats", workspaceIds, ct);
+            using var response = await client.PostAsJsonAsync("http://sync/internal/workspaces/stats", workspaceIds, patience.Token);
+            if (!response.IsSuccessStatusCode)
+            {
+                throw new SyncUnavailableException(new HttpRequestException($"Sync answered {(int)response.StatusCode}."));
+            }
+
+            var stats = await response.Content.ReadFromJsonAsync<List<SyncStats>>(patience.Token) ?? [];
+            return stats.ToDictionary(s => s.WorkspaceId);
         }
         catch (Exception e) when (SyncEngine.Backend.ServiceCalls.IsUnreachable(e, ct))
         {
             throw new SyncUnavailableException(e);
         }
-
-        using var response = sent;
-        if (!response.IsSuccessStatusCode)
-        {
-            throw new SyncUnavailableException(new HttpRequestException($"Sync answered {(int)response.StatusCode}."));
-        }
-
-        var stats = await response.Content.ReadFromJsonAsync<List<SyncStats>>(ct) ?? [];
-        return stats.ToDictionary(s => s.WorkspaceId);
     }
 }
 

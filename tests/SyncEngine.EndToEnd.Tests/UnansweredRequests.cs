@@ -67,6 +67,7 @@ public sealed class UnansweredRequests(SyncEngineApp app) : DelegatingHandler
             report.Append($"\n  {service} through Aspire's proxy /alive: {await ProbeAsync(new Uri(app.App.GetEndpoint(service, "http"), "/alive"))}");
         }
 
+        report.Append($"\n  resources as Aspire sees them: {await ResourceStatesAsync()}");
         foreach (var (resource, pid) in await SyncEngineApp.ServiceProcessesAsync(app.App, resourceName: null, CancellationToken.None))
         {
             var direct = ServiceProcesses.DirectAddressOf(pid);
@@ -75,6 +76,26 @@ public sealed class UnansweredRequests(SyncEngineApp app) : DelegatingHandler
         }
 
         return (answering, report.ToString());
+    }
+
+    /// <summary>Each resource's state (and exit code, when it exited): a stopped service shows here as what it is.</summary>
+    private async Task<string> ResourceStatesAsync()
+    {
+        var states = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        using var enough = new CancellationTokenSource(TimeSpan.FromSeconds(3));
+        try
+        {
+            // WatchAsync replays every resource's current state, then waits for changes: a few seconds covers the replay.
+            await foreach (var update in app.App.ResourceNotifications.WatchAsync(enough.Token))
+            {
+                states[update.ResourceId] = update.Snapshot.State?.Text + (update.Snapshot.ExitCode is { } code ? $" (exit {code})" : "");
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        return string.Join(", ", states.Select(s => $"{s.Key} {s.Value}"));
     }
 
     private static async Task<string> ProbeAsync(Uri address)

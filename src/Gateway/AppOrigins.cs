@@ -62,10 +62,14 @@ public sealed class AppOrigins
                     origins.Replace(listed.Select(app => (app.AppId, app.AllowedOrigins)));
                     etag = response.Headers.ETag?.ToString();
                 }
-                catch (Exception e) when (e is HttpRequestException or TaskCanceledException or System.Text.Json.JsonException && !stoppingToken.IsCancellationRequested)
+                catch (Exception e) when (!stoppingToken.IsCancellationRequested)
                 {
-                    // Workspace restarting or unreachable: the list known stays in force; the next tick asks again.
-                    logger.LogDebug(e, "Could not read the apps' allowed origins from Workspace");
+                    // Workspace restarting, unreachable or too slow (the resilience handler's timeouts and open circuit
+                    // are exceptions of their own): the list known stays in force; the next tick asks again. Whatever
+                    // the exception, the loop goes on: one escaping it would stop the gateway itself (a CI run lost
+                    // its gateway so while Workspace was restarting, and every request after hung).
+                    logger.Log(e is HttpRequestException or OperationCanceledException ? LogLevel.Debug : LogLevel.Warning, e,
+                        "Could not read the apps' allowed origins from Workspace");
                 }
             }
             while (await timer.WaitForNextTickAsync(stoppingToken));

@@ -62,7 +62,8 @@ public sealed class HeadAnnouncer(NpgsqlDataSource db, HeadNotifications notific
 
                 await batch.ExecuteNonQueryAsync(stoppingToken);
             }
-            catch (Exception e) when ((DatabaseOutage.Is(e) || e is NpgsqlException or System.IO.IOException or TimeoutException) && !stoppingToken.IsCancellationRequested)
+            // Any exception, not only an outage's: one escaping a background loop would stop the whole service.
+            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
             {
                 logger.LogWarning(e, "Could not announce {Count} new heads; live streams pick them up at their next heartbeat", newest.Count + withBytes.Count);
             }

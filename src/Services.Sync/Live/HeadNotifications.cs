@@ -247,7 +247,8 @@ public sealed class HeadNotifications(
                     await connection.WaitAsync(stoppingToken);
                 }
             }
-            catch (Exception e) when ((DatabaseOutage.Is(e) || e is NpgsqlException or System.IO.IOException or TimeoutException) && !stoppingToken.IsCancellationRequested)
+            // Any exception, not only an outage's: one escaping a background loop would stop the whole service.
+            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
             {
                 // Live streams miss nothing that matters: each (re)connecting client pulls, and the next push notifies.
                 logger.LogWarning(e, "Lost the LISTEN connection; reconnecting");

@@ -28,7 +28,8 @@ public sealed class LiveAudit(
             {
                 await AuditAsync(stoppingToken);
             }
-            catch (Exception e) when ((DatabaseOutage.Is(e) || e is NpgsqlException or TimeoutException) && !stoppingToken.IsCancellationRequested)
+            // Any exception, not only an outage's: one escaping a background loop would stop the whole service.
+            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
             {
                 logger.LogWarning(e, "Could not audit the live subscriptions; trying again at the next heartbeat");
             }

@@ -30,7 +30,8 @@ public sealed class PruneCoveredChanges(NpgsqlDataSource db, IOptions<SyncOption
                     logger.LogInformation("Pruned {Count} changes covered by snapshots", pruned);
                 }
             }
-            catch (Exception e) when (DatabaseOutage.Is(e) || e is NpgsqlException or TimeoutException)
+            // Any exception, not only an outage's: one escaping a background loop would stop the whole service.
+            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
             {
                 logger.LogWarning(e, "Pruning covered changes failed; retrying next round");
             }

@@ -48,7 +48,8 @@ public sealed class AppUsageRecorder(
                     counted = clock.GetUtcNow();
                 }
             }
-            catch (Exception e) when ((DatabaseOutage.Is(e) || e is NpgsqlException or TimeoutException) && !stoppingToken.IsCancellationRequested)
+            // Any exception, not only an outage's: one escaping a background loop would stop the whole service.
+            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
             {
                 // The counts stay in memory (bytes) or are recounted (streams) and go with the next flush.
                 logger.LogWarning(e, "Could not record app usage");

@@ -63,7 +63,8 @@ public sealed class AppDirectoryRefresh(
             {
                 await ReloadAsync(stoppingToken);
             }
-            catch (Exception e) when ((DatabaseOutage.Is(e) || e is NpgsqlException or TimeoutException or InvalidOperationException) && !stoppingToken.IsCancellationRequested)
+            // Any exception, not only an outage's: one escaping a background loop would stop the whole service.
+            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
             {
                 // The apps already known stay in force; the next tick or notification tries again.
                 logger.LogWarning(e, "Could not reload the app directory");
@@ -104,7 +105,7 @@ public sealed class AppDirectoryRefresh(
             {
                 return;
             }
-            catch (Exception e) when ((DatabaseOutage.Is(e) || e is NpgsqlException or System.IO.IOException or TimeoutException) && !stoppingToken.IsCancellationRequested)
+            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
             {
                 logger.LogWarning(e, "Lost the LISTEN connection of the app directory; reconnecting");
                 using var pause = new PeriodicTimer(TimeSpan.FromSeconds(1));

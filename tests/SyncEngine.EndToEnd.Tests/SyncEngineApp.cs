@@ -264,7 +264,26 @@ public class SyncEngineApp : IAsyncLifetime
     public static async Task<IReadOnlyList<(string ResourceId, int Pid)>> ServiceProcessesAsync(
         DistributedApplication app, string? resourceName, CancellationToken ct)
     {
-        var processes = new Dictionary<string, int>();
+        var processes = new List<(string, int)>();
+        foreach (var (id, (name, snapshot)) in await ResourcesAsync(app, ct))
+        {
+            if ((resourceName is null || name == resourceName)
+                && snapshot.State?.Text == KnownResourceStates.Running
+                && snapshot.Properties.FirstOrDefault(p => p.Name.EndsWith(".pid", StringComparison.Ordinal))?.Value is { } pid
+                && int.TryParse(pid.ToString(), out var wrapper) && ServiceProcesses.ServiceProcessOf(wrapper) is { } service)
+            {
+                processes.Add((id, service));
+            }
+        }
+
+        return processes;
+    }
+
+    /// <summary>Every resource's latest state by resource id (each replica its own), as Aspire's notifications tell it.</summary>
+    public static async Task<IReadOnlyDictionary<string, (string Name, CustomResourceSnapshot Snapshot)>> ResourcesAsync(
+        DistributedApplication app, CancellationToken ct)
+    {
+        var resources = new SortedDictionary<string, (string Name, CustomResourceSnapshot Snapshot)>(StringComparer.Ordinal);
         using var enough = CancellationTokenSource.CreateLinkedTokenSource(ct);
         // WatchAsync replays every resource's current state, then waits for changes: a few seconds covers the replay.
         enough.CancelAfter(TimeSpan.FromSeconds(3));
@@ -272,20 +291,14 @@ public class SyncEngineApp : IAsyncLifetime
         {
             await foreach (var update in app.ResourceNotifications.WatchAsync(enough.Token))
             {
-                if ((resourceName is null || update.Resource.Name == resourceName)
-                    && update.Snapshot.State?.Text == KnownResourceStates.Running
-                    && update.Snapshot.Properties.FirstOrDefault(p => p.Name.EndsWith(".pid", StringComparison.Ordinal))?.Value is { } pid
-                    && int.TryParse(pid.ToString(), out var wrapper) && ServiceProcesses.ServiceProcessOf(wrapper) is { } service)
-                {
-                    processes[update.ResourceId] = service;
-                }
+                resources[update.ResourceId] = (update.Resource.Name, update.Snapshot);
             }
         }
         catch (OperationCanceledException) when (!ct.IsCancellationRequested)
         {
         }
 
-        return processes.Select(p => (p.Key, p.Value)).ToList();
+        return resources;
     }
 
     private static int FreePort()

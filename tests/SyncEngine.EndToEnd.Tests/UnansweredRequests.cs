@@ -79,24 +79,9 @@ public sealed class UnansweredRequests(SyncEngineApp app) : DelegatingHandler
     }
 
     /// <summary>Each resource's state (and exit code, when it exited): a stopped service shows here as what it is.</summary>
-    private async Task<string> ResourceStatesAsync()
-    {
-        var states = new SortedDictionary<string, string>(StringComparer.Ordinal);
-        using var enough = new CancellationTokenSource(TimeSpan.FromSeconds(3));
-        try
-        {
-            // WatchAsync replays every resource's current state, then waits for changes: a few seconds covers the replay.
-            await foreach (var update in app.App.ResourceNotifications.WatchAsync(enough.Token))
-            {
-                states[update.ResourceId] = update.Snapshot.State?.Text + (update.Snapshot.ExitCode is { } code ? $" (exit {code})" : "");
-            }
-        }
-        catch (OperationCanceledException)
-        {
-        }
-
-        return string.Join(", ", states.Select(s => $"{s.Key} {s.Value}"));
-    }
+    private async Task<string> ResourceStatesAsync() =>
+        string.Join(", ", (await SyncEngineApp.ResourcesAsync(app.App, CancellationToken.None)).Select(r =>
+            $"{r.Key} {r.Value.Snapshot.State?.Text}{(r.Value.Snapshot.ExitCode is { } code ? $" (exit {code})" : "")}"));
 
     private static async Task<string> ProbeAsync(Uri address)
     {

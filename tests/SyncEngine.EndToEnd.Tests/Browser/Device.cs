@@ -152,27 +152,12 @@ public sealed partial class Device : IAsyncDisposable
     /// </summary>
     public static async Task ExpectSettledAsync(IPage page, string database, Guid workspaceId, TimeSpan within)
     {
-        // Polled from here: EvaluateAsync awaits the page's promise, which WaitForFunction would take as a truthy answer.
-        var settled = await SyncEngine.Testing.Eventually.Until(_ => page.EvaluateAsync<bool>(
-            """
-            ({ database, id }) => new Promise((resolve, reject) => {
-              const open = indexedDB.open(database);
-              open.onerror = () => reject(open.error);
-              open.onsuccess = () => {
-                const db = open.result;
-                const count = db.transaction("pending").objectStore("pending").index("workspaceId").count(id);
-                count.onsuccess = () => {
-                  db.close();
-                  resolve(count.result === 0 && document.querySelector("[data-testid=sync-status]")?.getAttribute("data-state") === "synced");
-                };
-                count.onerror = () => { db.close(); reject(count.error); };
-              };
-            })
-            """, new { database, id = workspaceId.ToString() }), done => done, within, CancellationToken.None);
-        if (!settled)
+        var (pending, state) = await SyncEngine.Testing.Eventually.Until(
+            async _ => (await ReadStoreAsync(page, database, "pending", workspaceId), await page.GetByTestId("sync-status").GetAttributeAsync("data-state")),
+            seen => seen.Item1 == "[]" && seen.Item2 == "synced", within, CancellationToken.None);
+        if (pending != "[]" || state != "synced")
         {
-            throw new Xunit.Sdk.XunitException(
-                $"Within {within.TotalSeconds} s the workspace did not settle: pending {await ReadStoreAsync(page, database, "pending", workspaceId)}, status \"{await page.GetByTestId("sync-status").InnerTextAsync()}\"");
+            throw new Xunit.Sdk.XunitException($"Within {within.TotalSeconds} s the workspace did not settle: pending {pending}, state {state}");
         }
     }
 

@@ -73,7 +73,13 @@ public static class GatewayRoutes
         ClusterId = name,
         Destinations = new Dictionary<string, DestinationConfig>
         {
-            [name] = new() { Address = $"http://{name}" },
+            // Resolved by service discovery. For Sync it is the fallback: the replicas' own addresses join it as they
+            // advertise them (SyncReplicaDestinations.cs).
+            [name] = new()
+            {
+                Address = $"http://{name}",
+                Metadata = name == Sync ? new Dictionary<string, string> { [ConnectFailover.FallbackKey] = "true" } : null,
+            },
         },
         HttpRequest = name == Sync
             // Server-Sent Events and sockets stay open for as long as the device listens; heartbeats keep them active.

@@ -6,6 +6,7 @@ builder.AddServiceDefaults();
 builder.Services.AddValidatedClient(builder.Configuration);
 builder.Services.AddClientRateLimiting(builder.Configuration);
 builder.Services.AddAppCors(builder.Configuration);
+builder.Services.AddSyncReplicaDestinations(builder.Configuration);
 // Production serves the web client's built bundle (Gateway:WebRoot); development proxies to its dev server.
 var webRoot = WebBundle.Root(builder.Configuration, builder.Environment);
 builder.Services.AddReverseProxy()
@@ -18,7 +19,14 @@ app.UseValidatedClient();
 app.UseAppCors(builder.Configuration);
 app.UseRateLimiter();
 app.UseRequestBodyLimit(builder.Configuration);
-app.MapReverseProxy();
+app.MapReverseProxy(proxy =>
+{
+    proxy.UseReplicasBeforeFallback();
+    proxy.UseSessionAffinity();
+    proxy.UseLoadBalancing();
+    proxy.UsePassiveHealthChecks();
+    proxy.UseConnectFailover();
+});
 app.MapWebBundle(webRoot);
 // Unknown API and admin routes get a problem, not the web client's index page; the YARP routes above are more specific.
 foreach (var prefix in new[] { "/api", "/admin", "/connect" })

@@ -4,6 +4,7 @@ using Services.Sync.Archives;
 using Services.Sync.Changes;
 using Services.Sync.Live;
 using Services.Sync.Realtime;
+using Services.Sync.Replicas;
 using Services.Sync.Snapshots;
 using Services.Sync.Usage;
 using Services.Sync.Workspaces;
@@ -34,6 +35,7 @@ builder.Services.AddSingleton<WorkspaceRecords>();
 builder.Services.AddSingleton<HeadAnnouncer>().AddHostedService(sp => sp.GetRequiredService<HeadAnnouncer>());
 builder.Services.AddHostedService<ClampUnreleasedVersions>().AddHostedService<PruneCoveredChanges>();
 builder.Services.AddSingleton<AppUsageRecorder>().AddHostedService(sp => sp.GetRequiredService<AppUsageRecorder>());
+builder.Services.AddHostedService<ReplicaRegistry>();
 
 builder.Host.UseWolverine(opts =>
 {
@@ -58,6 +60,7 @@ app.MapLiveEvents();
 app.MapSyncSocket();
 app.MapGetAppUsage();
 app.MapWorkspaceStats();
+app.MapListReplicas();
 app.MapExportWorkspace();
 app.MapRestoreWorkspace();
 app.MapWolverineEndpoints();

@@ -32,13 +32,22 @@ var sync = builder.AddSyncEngineService<Projects.Services_Sync>("sync", database
     // Two replicas from the start, so sequence numbers and live events are proven across replicas, not assumed.
     .WithReplicas(builder.Configuration.GetValue("Sync:Replicas", 2))
     .WithSectionEnvironment(builder.Configuration, "Sync", appHostOnly: "Replicas").WithApps();
+if (builder.ExecutionContext.IsRunMode)
+{
+    // Aspire puts a proxy in front of replicas; each replica tells the gateway its own loopback port instead, so a push
+    // crosses one hop (docs/benchmarks.md). A deployment's platform reaches replicas in one hop by itself.
+    sync.WithEnvironment("Sync__AdvertiseListenAddress", "true");
+}
+
 // The operators' workspace views at Workspace ask Sync what it stores (its /internal/workspaces/stats); Sync's
 // archives ask Workspace for the workspace's owner and to record a restored one.
 workspace.WithReference(sync);
 sync.WithReference(workspace);
 
 var gateway = builder.AddProject<Projects.Gateway>("gateway")
-    .WithHttpEndpoint(port: builder.Configuration.GetValue("Gateway:Port", 8080), name: "http")
+    // The gateway itself listens on the public port: Aspire's proxy in front of it would be a hop and CPU on every
+    // request (docs/benchmarks.md), and one gateway needs no balancing.
+    .WithHttpEndpoint(port: builder.Configuration.GetValue("Gateway:Port", 8080), name: "http", isProxied: false)
     // The gateway's port is public, so its metrics and health answer on a port of their own that it does not expose.
     .WithHttpEndpoint(name: "management")
     .WithHttpHealthCheck("/health", endpointName: "management")

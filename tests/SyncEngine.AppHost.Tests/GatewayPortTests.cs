@@ -24,13 +24,21 @@ public sealed class GatewayPortTests
         Assert.Equal(9090, await GatewayPortAsync("--Gateway:Port=9090"));
     }
 
-    private static async Task<int?> GatewayPortAsync(params string[] args)
+    [Fact]
+    public async Task the_gateway_listens_on_its_public_port_itself_with_no_proxy_in_front()
+    {
+        Assert.False((await GatewayEndpointAsync()).IsProxied);
+    }
+
+    private static async Task<int?> GatewayPortAsync(params string[] args) => (await GatewayEndpointAsync(args)).Port;
+
+    private static async Task<EndpointAnnotation> GatewayEndpointAsync(params string[] args)
     {
         var ct = TestContext.Current.CancellationToken;
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.SyncEngine_AppHost>(
             [.. args, External, "--Postgres:Mode=external"], ct);
         await using var app = await builder.BuildAsync(ct);
         var gateway = app.Services.GetRequiredService<DistributedApplicationModel>().Resources.Single(r => r.Name == "gateway");
-        return gateway.Annotations.OfType<EndpointAnnotation>().Single(e => e.Name == "http").Port;
+        return gateway.Annotations.OfType<EndpointAnnotation>().Single(e => e.Name == "http");
     }
 }

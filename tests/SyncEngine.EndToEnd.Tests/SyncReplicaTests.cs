@@ -47,6 +47,26 @@ public sealed class SyncReplicaTests(SyncEngineApp app)
     }
 
     [Fact]
+    public async Task the_gateway_sends_pushes_to_each_replica_on_its_own_port_not_through_aspires_proxy()
+    {
+        var (workspaceId, _, master) = await app.NewWorkspaceAsync(Ct);
+        var replicas = await app.SyncReplicaAddressesAsync(Ct);
+        Assert.True(replicas.Count >= 2, $"expected two Sync replicas, found {replicas.Count}");
+        var gateway = Assert.Single(await SyncEngineApp.ServiceProcessesAsync(app.App, "gateway", Ct)).Pid;
+
+        // Concurrent pushes, so the gateway's balancing uses every replica; it hears of them within a refresh (2 s).
+        var connectedTo = await Eventually.Until(async token =>
+            {
+                await Task.WhenAll(Enumerable.Range(0, 16).Select(i => app.Api.PushAsync(master, workspaceId, Bytes(64, i), Guid.NewGuid(), 1, token)));
+                return ServiceProcesses.EstablishedRemotePortsOf(gateway);
+            },
+            ports => replicas.All(r => ports.Contains(r.Port)), TimeSpan.FromSeconds(30), Ct);
+
+        // Before, the gateway held connections to Aspire's proxy only; a replica's own port was reached by nothing but tests.
+        Assert.All(replicas, replica => Assert.Contains(replica.Port, connectedTo));
+    }
+
+    [Fact]
     public async Task a_subscriber_on_one_replica_hears_of_a_push_committed_by_the_other()
     {
         var (workspaceId, _, master) = await app.NewWorkspaceAsync(Ct);

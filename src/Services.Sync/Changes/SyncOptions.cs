@@ -77,4 +77,17 @@ public sealed class SyncOptions
     /// what queued meanwhile, so this bounds a commit's size, never a push's wait.
     /// </summary>
     public int GroupCommitMaxBatch { get; set; } = 64;
+
+    /// <summary>
+    /// The address this replica tells the gateway to reach it at (Replicas/ReplicaRegistry.cs), so the gateway sends
+    /// to it straight instead of through a load balancer in between. Unset, nothing is advertised unless
+    /// <see cref="AdvertiseListenAddress"/> is on.
+    /// </summary>
+    public string? AdvertisedAddress { get; set; }
+
+    /// <summary>
+    /// Advertise the address the replica listens on (its first <c>http://</c> URL): right when the gateway runs on the
+    /// same host, as under the development AppHost, where each replica gets a loopback port of its own.
+    /// </summary>
+    public bool AdvertiseListenAddress { get; set; }
 }

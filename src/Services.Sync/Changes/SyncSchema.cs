@@ -21,6 +21,8 @@ public static class SyncSchema
     public const string AppTraffic = "sync.app_traffic";
     /// <summary>Each replica's open live streams per app, refreshed every few seconds (Usage/AppUsageRecorder.cs).</summary>
     public const string LiveStreams = "sync.live_streams";
+    /// <summary>The address each running replica advertises to the gateway, refreshed every few seconds (Replicas/ReplicaRegistry.cs).</summary>
+    public const string Replicas = "sync.replicas";
 
     public const string LockFunction = "sync.lock_log";
     public const string PushFunction = "sync.append_change";
@@ -182,6 +184,11 @@ public static class SyncSchema
         live.AddColumn<int>("streams").NotNull();
         live.AddColumn("seen_at", "timestamptz").NotNull().DefaultValueByExpression("now()");
 
+        var replicas = new Table(Replicas);
+        replicas.AddColumn<string>("address").AsPrimaryKey();
+        replicas.AddColumn("seen_at", "timestamptz").NotNull().DefaultValueByExpression("now()");
+
+        options.Storage.ExtendedSchemaObjects.Add(replicas);
         options.Storage.ExtendedSchemaObjects.Add(traffic);
         options.Storage.ExtendedSchemaObjects.Add(live);
         options.Storage.ExtendedSchemaObjects.Add(logs);

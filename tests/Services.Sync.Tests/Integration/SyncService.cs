@@ -25,6 +25,7 @@ public sealed class SyncService() : ServiceHost<Program>("sync", new Dictionary<
     ["Sync:SocketSendQueueBytes"] = SocketSendQueueBytes.ToString(CultureInfo.InvariantCulture),
     ["Sync:SocketMessagesPerSecond"] = SocketMessagesPerSecond.ToString(CultureInfo.InvariantCulture),
     ["Sync:MaxSubscriptionsPerSocket"] = MaxSubscriptionsPerSocket.ToString(CultureInfo.InvariantCulture),
+    ["Sync:AdvertisedAddress"] = AdvertisedAddress,
 })
 {
     /// <summary>Sync:MaxSchemaVersion here (2 by default): the newest any test pushes.</summary>
@@ -54,6 +55,9 @@ public sealed class SyncService() : ServiceHost<Program>("sync", new Dictionary<
     public const int SocketMessagesPerSecond = 200;
 
     public const int MaxSubscriptionsPerSocket = 3;
+
+    /// <summary>Sync:AdvertisedAddress here: in process there is no listening address to advertise, so one is configured.</summary>
+    public const string AdvertisedAddress = "http://127.0.0.1:7001";
 
     /// <summary>A socket to <c>/api/sync</c>, in memory like <see cref="ServiceHost{T}.Http"/>.</summary>
     public async Task<SyncEngine.Client.SyncSocket> OpenSocketAsync()

@@ -33,6 +33,12 @@ public sealed class SocketSession(WebSocket socket, SocketServices services, str
     private readonly Channel<Outgoing> _outgoing = Channel.CreateUnbounded<Outgoing>(new UnboundedChannelOptions { SingleReader = true });
     private readonly CancellationTokenSource _closing = new();
     private long _queuedBytes;
+
+    /// <summary>Bytes of changes held back for pushes' answers (<see cref="Subscription.HeldBack"/>); the send loop's alone.</summary>
+    private long _heldBackBytes;
+
+    /// <summary>Most bytes held back on one socket; beyond it a change is read back from the store when the push ends.</summary>
+    private const int HeldBackBytesAtMost = 1024 * 1024;
     private (WebSocketCloseStatus Status, string Reason)? _close;
     private SyncOptions Options => services.Options.CurrentValue;
 
@@ -477,13 +483,21 @@ public sealed class SocketSession(WebSocket socket, SocketServices services, str
             case Live(var subscription, var seq, var data) when !subscription.IsEnded && subscription.Started:
                 if (subscription.IsPushing)
                 {
-                    subscription.CatchUpDeferred = true;
+                    // Held with its bytes for the push's answer (a device pushing all the time would otherwise have
+                    // every change of its partners read back from the store); beyond the socket's bound, read back.
+                    if (seq > subscription.LastSent && _heldBackBytes + data.Length <= HeldBackBytesAtMost)
+                    {
+                        (subscription.HeldBack ??= []).Add((seq, data));
+                        _heldBackBytes += data.Length;
+                    }
+                    else if (seq > subscription.LastSent)
+                    {
+                        subscription.CatchUpDeferred = true;
+                    }
                 }
                 else if (seq == subscription.LastSent + 1)
                 {
-                    await socket.SendAsync(SocketMessages.OneChange(subscription.WorkspaceId, seq, data), WebSocketMessageType.Binary, true, ct);
-                    subscription.LastSent = seq;
-                    Delivered(subscription, ChangeFrames.HeaderLength + data.Length);
+                    await SendNextChangeAsync(subscription, seq, data, ct);
                 }
                 else if (seq > subscription.LastSent)
                 {
@@ -493,6 +507,13 @@ public sealed class SocketSession(WebSocket socket, SocketServices services, str
 
                 break;
             case Acked(var subscription, var reference, var seq, var replayed):
+                if (subscription.PushesUnderWay == 1)
+                {
+                    // The only push under way: the changes committed before it, held meanwhile, go first, in order, so
+                    // its own seq can follow them. (With another push under way, a held one may be that push's own.)
+                    await SendHeldBackAsync(subscription, before: seq, ct);
+                }
+
                 // The device holds the bytes it pushed: where its change is the next it lacks, its cursor moves past it
                 // without the change being sent back.
                 if (subscription.Started && seq == subscription.LastSent + 1)
@@ -514,7 +535,13 @@ public sealed class SocketSession(WebSocket socket, SocketServices services, str
     private async Task PushEndedAsync(Subscription subscription, CancellationToken ct)
     {
         subscription.PushSettled();
-        if (subscription.CatchUpDeferred && !subscription.IsPushing)
+        if (subscription.IsPushing)
+        {
+            return;
+        }
+
+        await SendHeldBackAsync(subscription, before: long.MaxValue, ct);
+        if (subscription.CatchUpDeferred)
         {
             subscription.CatchUpDeferred = false;
             if (!subscription.IsEnded && subscription.Known > subscription.LastSent)
@@ -522,6 +549,59 @@ public sealed class SocketSession(WebSocket socket, SocketServices services, str
                 await CatchUpAsync(subscription, ct);
             }
         }
+    }
+
+    /// <summary>
+    /// Sends the held-back changes below <paramref name="before"/> that follow on from what was sent; one past a gap
+    /// (an earlier change still on its way) leaves the rest to a catch-up from the store.
+    /// </summary>
+    private async Task SendHeldBackAsync(Subscription subscription, long before, CancellationToken ct)
+    {
+        if (subscription.HeldBack is not { Count: > 0 } held)
+        {
+            return;
+        }
+
+        held.Sort((a, b) => a.Seq.CompareTo(b.Seq));
+        var taken = 0;
+        try
+        {
+            foreach (var (seq, data) in held)
+            {
+                if (seq >= before)
+                {
+                    break;
+                }
+
+                taken++;
+                _heldBackBytes -= data.Length;
+                if (subscription.IsEnded || seq <= subscription.LastSent)
+                {
+                    continue;
+                }
+
+                if (seq == subscription.LastSent + 1)
+                {
+                    await SendNextChangeAsync(subscription, seq, data, ct);
+                }
+                else
+                {
+                    subscription.CatchUpDeferred = true;
+                }
+            }
+        }
+        finally
+        {
+            held.RemoveRange(0, taken);
+        }
+    }
+
+    /// <summary>Sends a change the subscription lacks next, with the bytes it came with.</summary>
+    private async Task SendNextChangeAsync(Subscription subscription, long seq, byte[] data, CancellationToken ct)
+    {
+        await socket.SendAsync(SocketMessages.OneChange(subscription.WorkspaceId, seq, data), WebSocketMessageType.Binary, true, ct);
+        subscription.LastSent = seq;
+        Delivered(subscription, ChangeFrames.HeaderLength + data.Length);
     }
 
     private async Task CatchUpAsync(Subscription subscription, CancellationToken ct)

@@ -71,6 +71,15 @@ public sealed class Subscription(
     /// <summary>A catch-up was due while a push was under way: the push's answer runs it.</summary>
     public bool CatchUpDeferred { get; set; }
 
+    /// <summary>How many pushes of this socket to the workspace are under way (<see cref="IsPushing"/>).</summary>
+    public int PushesUnderWay => Volatile.Read(ref _pushing);
+
+    /// <summary>
+    /// Changes of other devices that came with their bytes while a push was under way, held (by the send loop alone)
+    /// for the push's answer, which sends them in order instead of reading them back from the store.
+    /// </summary>
+    public List<(long Seq, byte[] Data)>? HeldBack { get; set; }
+
     /// <summary>Called by the receive loop before a push is committed.</summary>
     public void PushStarted() => Interlocked.Increment(ref _pushing);
 

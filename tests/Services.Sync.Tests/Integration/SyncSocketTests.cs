@@ -103,6 +103,51 @@ public sealed class SyncSocketTests(SyncService sync)
     }
 
     [Fact]
+    public async Task a_change_of_another_device_arriving_during_a_push_is_sent_before_the_ack_which_then_covers_both()
+    {
+        var (workspaceId, _, master) = await sync.NewWorkspaceAsync();
+        await using var socket = await sync.OpenSocketAsync();
+        await socket.SendAsync(SyncSocket.Message(new { type = "subscribe", @ref = 1, workspace = workspaceId, token = master, after = 0 }), Ct);
+        await Expect(socket, "subscribed");
+
+        // Another device's change, seq 1, written and not yet committed: it holds the workspace's log row.
+        var db = sync.Services.GetRequiredService<Npgsql.NpgsqlDataSource>();
+        await using var other = await db.OpenConnectionAsync(Ct);
+        await using var transaction = await other.BeginTransactionAsync(Ct);
+        await using (var append = new Npgsql.NpgsqlCommand(PushChange.AppendSql, other, transaction))
+        {
+            var limits = new MaxSchemaVersion.Limits(SyncService.MaxSchemaVersion, SyncService.MaxChangeBytes, SyncService.MaxWorkspaceBytes);
+            var body = new CheckedBody([5, 5, 5], SyncSchema.OpaqueFormat);
+            PushChange.AddAppendParameters(append.Parameters, workspaceId, new PushHeaders(Guid.NewGuid(), 1),
+                System.Security.Cryptography.SHA256.HashData(body.Data), body, Guid.NewGuid(), limits);
+            await append.ExecuteNonQueryAsync(Ct);
+        }
+
+        // The device's push waits behind that row lock: its push is under way.
+        await socket.SendAsync(SyncSocket.Message(new { type = "push", @ref = 2, workspace = workspaceId, key = Guid.NewGuid(), version = 1 }, [9]), Ct);
+        await using (var db2 = await sync.Database.OpenAsync(Ct))
+        {
+            var blocked = await Eventually.Until(
+                t => db2.QueryAsync("select count(*) from pg_stat_activity where $1 = any(pg_blocking_pids(pid))", r => r.GetInt64(0), t, other.ProcessID),
+                rows => rows.Single() > 0, Wait, Ct);
+            Assert.True(blocked.Single() > 0, "the device's push never waited on the other change's lock");
+        }
+
+        // Seq 1 is announced with its bytes while the push is under way (as the other replica's NOTIFY would bring it
+        // once committed; here a moment before, so it surely arrives during the push), then committed.
+        sync.Services.GetRequiredService<Services.Sync.Live.HeadNotifications>().Committed(workspaceId, 1, [5, 5, 5]);
+        await transaction.CommitAsync(Ct);
+
+        // Seq 1 goes out first, with its bytes, then the ack, whose cursor covers both: the device's own change is
+        // neither sent back nor left to be read again from the store.
+        var changes = await Expect(socket, "changes");
+        Assert.Equal(1, Assert.Single(changes.Frames).Seq);
+        Assert.Equal([5, 5, 5], changes.Frames[0].Data);
+        var ack = await Expect(socket, "ack");
+        Assert.Equal((2L, 2L), (ack.Long("seq"), ack.Long("cursor")));
+    }
+
+    [Fact]
     public async Task a_change_heard_only_as_a_head_reaches_a_device_whose_own_later_push_was_acknowledged_first()
     {
         // A session whose heartbeat never comes within the test, so only announcements can bring the change.

@@ -37,6 +37,7 @@ public static class Report
         md.AppendLine($"- Propagation over sockets, an edit sent by one device to its bytes received by another: {socketPropagation.Summary} ({socketPropagation.Count} samples).");
         md.AppendLine($"- Durability check: {checkedCount} acknowledged changes pulled back and compared byte for byte: {lost} lost.");
         md.AppendLine($"- Memory at the end, RSS (PSS): {string.Join(", ", memory.Select(m => $"{m.Resource} {m.RssBytes / 1024 / 1024} MB ({m.PssBytes / 1024 / 1024} MB)"))}.");
+        md.AppendLine($"- RSS by kind, anonymous (GC heap, native) + assembly and library files (shared by every .NET process) + the runtime's executable memory (JIT code, stubs, loader heaps): {string.Join(", ", memory.Select(m => $"{m.Resource} {Mb(m.AnonBytes)} + {Mb(m.FileBytes)} + {Mb(m.ShmemBytes)} MB"))}.");
         md.AppendLine();
         CpuTable(md, "HTTP", profiles);
         CpuTable(md, "socket", socketProfiles);
@@ -97,6 +98,8 @@ public static class Report
     }
 
     private static string Triple(Stats s) => $"{s.Percentile(50):0.0} / {s.Percentile(95):0.0} / {s.Percentile(99):0.0}";
+
+    private static long Mb(long bytes) => bytes / 1024 / 1024;
 
     private static string Met(bool met) => met ? "**met**" : "**not met**";
 

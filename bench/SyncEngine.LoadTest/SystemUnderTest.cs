@@ -59,7 +59,8 @@ public sealed class SystemUnderTest : IAsyncDisposable
     /// </summary>
     public async Task<IReadOnlyList<ServiceMemory>> MemoryAsync(CancellationToken ct) =>
         (await ServiceProcessesAsync(ct))
-            .Select(p => new ServiceMemory(p.Key, Kilobytes(p.Value, "status", "VmRSS:"), Kilobytes(p.Value, "smaps_rollup", "Pss:")))
+            .Select(p => new ServiceMemory(p.Key, Kilobytes(p.Value, "status", "VmRSS:"), Kilobytes(p.Value, "smaps_rollup", "Pss:"),
+                Kilobytes(p.Value, "status", "RssAnon:"), Kilobytes(p.Value, "status", "RssFile:"), Kilobytes(p.Value, "status", "RssShmem:")))
             .OrderBy(r => r.Resource)
             .ToList();
 

@@ -44,6 +44,8 @@ public sealed class PostgresModeTests : IDisposable
         var server = Assert.IsType<PostgresProcessResource>(database);
         Assert.IsAssignableFrom<ExecutableResource>(server);
         Assert.True(File.Exists(Path.Combine(_dataDirectory, "postgres", "data", "PG_VERSION")), "initdb created no cluster");
+        // Services reach the server on its own port: every query through Aspire's proxy cost a hop and CPU (docs/benchmarks.md).
+        Assert.False(server.Annotations.OfType<EndpointAnnotation>().Single().IsProxied);
     }
 
     [Fact]

@@ -111,7 +111,8 @@ public static class PostgresSetup
 
         return builder.AddResource(resource)
             .WithArgs(args)
-            .WithEndpoint(name: PostgresProcessResource.EndpointName, scheme: "tcp", env: "PGPORT")
+            // Not behind Aspire's proxy: it is on the path of every query (docs/benchmarks.md); DCP picks the port.
+            .WithEndpoint(name: PostgresProcessResource.EndpointName, scheme: "tcp", env: "PGPORT", isProxied: false)
             .WithHealthCheck(healthCheck)
             .WithIconName("DatabaseMultiple");
     }

@@ -25,6 +25,7 @@ public static class ClientRateLimiting
         var options = configuration.GetSection("Gateway:RateLimit").Get<Options>() ?? new Options();
         var claimsPerMinute = configuration.GetValue("Gateway:ClaimsPerMinutePerAddress", ClaimRateLimit.DefaultPerMinute);
         var tokenRequestsPerMinute = configuration.GetValue("Gateway:TokenRequestsPerMinutePerAddress", ClaimRateLimit.DefaultPerMinute);
+        var socketsPerAddress = configuration.GetValue(SocketLimit.Setting, SocketLimit.DefaultPerAddress);
         services.AddRateLimiter(limiter =>
         {
             limiter.GlobalLimiter = PartitionedRateLimiter.CreateChained(
@@ -33,7 +34,8 @@ public static class ClientRateLimiting
                 PartitionedRateLimiter.Create<HttpContext, string>(context =>
                     Bucket(AddressKey(context), options.PermitsPerSecondPerAddress, options.BurstPerAddress)),
                 ClaimRateLimit.Create(claimsPerMinute),
-                ClaimRateLimit.Create(tokenRequestsPerMinute, GatewayRoutes.TokenRoute));
+                ClaimRateLimit.Create(tokenRequestsPerMinute, GatewayRoutes.TokenRoute),
+                SocketLimit.Create(socketsPerAddress));
             limiter.OnRejected = async (rejected, ct) =>
             {
                 var response = rejected.HttpContext.Response;

@@ -16,6 +16,9 @@ public static class GatewayRoutes
     /// <summary>The claim route's id: claims have a rate of their own (<see cref="ClaimRateLimit"/>).</summary>
     public const string ClaimRoute = "claim";
 
+    /// <summary>The realtime channel's route id: sockets per address are bounded (<see cref="SocketLimit"/>).</summary>
+    public const string SocketRoute = "sync-socket";
+
     /// <summary>The operator token route's id: limited per address like claims (anonymous, and it checks a secret).</summary>
     public const string TokenRoute = "connect-token";
 
@@ -28,7 +31,7 @@ public static class GatewayRoutes
         Route("snapshots", Sync, "/api/workspaces/{workspaceId}/snapshots", order: 0, body: DocumentBody),
         Route("events", Sync, "/api/workspaces/{workspaceId}/events", order: 0),
         // The realtime channel: YARP forwards the WebSocket upgrade and then the socket's bytes as they are.
-        Route("sync-socket", Sync, "/api/sync", order: 0, methods: ["GET"]),
+        Route(SocketRoute, Sync, "/api/sync", order: 0, methods: ["GET"]),
         Route("workspace", Workspace, "/api/workspaces/{workspaceId}/{**rest}", order: 10),
         Route("well-known", Auth, "/.well-known/{**rest}", order: 0),
         // Operators: their tokens and the signing keys from Auth, the apps and workspaces at Workspace (docs/design.md, "Operators").

@@ -109,9 +109,7 @@ public sealed class ErasureJourneyTests(SyncEngineApp app)
         {
             var start = await app.App.ResourceCommands.ExecuteCommandAsync(sync, KnownResourceCommands.StartCommand, Ct);
             Assert.True(start.Success, $"starting sync: {start.Message}");
-            using var started = CancellationTokenSource.CreateLinkedTokenSource(Ct);
-            started.CancelAfter(TimeSpan.FromMinutes(2));
-            await app.App.ResourceNotifications.WaitForResourceHealthyAsync("sync", started.Token);
+            await app.WaitUntilHealthyAsync("sync", TimeSpan.FromMinutes(2), Ct);
         }
 
         var left = await Eventually.Until(t => RowsOfAsync(db, workspaceId, t), rows => rows.Count == 0, Settle, Ct);

@@ -49,9 +49,7 @@ public class QueuedDeliveryTests(SyncEngineApp app)
         {
             var start = await app.App.ResourceCommands.ExecuteCommandAsync(workspace, KnownResourceCommands.StartCommand, Ct);
             Assert.True(start.Success, $"starting workspace: {start.Message}");
-            using var started = CancellationTokenSource.CreateLinkedTokenSource(Ct);
-            started.CancelAfter(TimeSpan.FromMinutes(2));
-            await app.App.ResourceNotifications.WaitForResourceHealthyAsync("workspace", started.Token);
+            await app.WaitUntilHealthyAsync("workspace", TimeSpan.FromMinutes(2), Ct);
         }
 
         var history = await Eventually.Until(token => HistoryTypesAsync(workspaceId, master, member, token),

@@ -52,11 +52,9 @@ public sealed class RestartTests(SyncEngineApp app)
             var result = await app.App.ResourceCommands.ExecuteCommandAsync(resource, "restart", Ct);
             Assert.True(result.Success, $"restarting {service}: {result.Message}");
         }));
-        using var started = CancellationTokenSource.CreateLinkedTokenSource(Ct);
-        started.CancelAfter(TimeSpan.FromMinutes(2));
         foreach (var service in services)
         {
-            await app.App.ResourceNotifications.WaitForResourceHealthyAsync(service, started.Token);
+            await app.WaitUntilHealthyAsync(service, TimeSpan.FromMinutes(2), Ct);
         }
 
         var masterAtWorkspace = await Eventually.Until(token => Status($"/api/workspaces/{workspaceId}", master, token),

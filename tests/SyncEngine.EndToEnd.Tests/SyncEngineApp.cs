@@ -281,6 +281,69 @@ public class SyncEngineApp : IAsyncLifetime
         return processes;
     }
 
+    /// <summary>
+    /// Waits until <paramref name="resource"/> (every replica of it) is healthy; past <paramref name="within"/>, fails
+    /// with every resource's state and the last lines of any that exited with a failure, which say why.
+    /// </summary>
+    public async Task WaitUntilHealthyAsync(string resource, TimeSpan within, CancellationToken ct)
+    {
+        using var patience = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        patience.CancelAfter(within);
+        try
+        {
+            await App.ResourceNotifications.WaitForResourceHealthyAsync(resource, patience.Token);
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            throw new TimeoutException($"{resource} was not healthy within {within}. Resources: {await ResourceStatesAsync()}{await FailedResourcesAsync()}");
+        }
+    }
+
+    /// <summary>Each resource's state (and exit code, when it exited): a stopped service shows here as what it is.</summary>
+    public async Task<string> ResourceStatesAsync() =>
+        string.Join(", ", (await ResourcesAsync(App, CancellationToken.None)).Select(r =>
+            $"{r.Key} {r.Value.Snapshot.State?.Text}{(r.Value.Snapshot.ExitCode is { } code ? $" (exit {code})" : "")}"));
+
+    /// <summary>The last lines of every resource that exited with a failure (a replica that could not start again says why), or "".</summary>
+    public async Task<string> FailedResourcesAsync()
+    {
+        var report = new System.Text.StringBuilder();
+        foreach (var (id, (_, snapshot)) in await ResourcesAsync(App, CancellationToken.None))
+        {
+            if (snapshot.ExitCode is { } code and not 0)
+            {
+                report.Append($"\n  {id} exited {code}; its last lines:{await LogTailAsync(id, 25)}");
+            }
+        }
+
+        return report.ToString();
+    }
+
+    private async Task<string> LogTailAsync(string resourceId, int lines)
+    {
+        var tail = new Queue<string>();
+        using var enough = new CancellationTokenSource(TimeSpan.FromSeconds(3));
+        try
+        {
+            await foreach (var batch in App.Services.GetRequiredService<ResourceLoggerService>().GetAllAsync(resourceId).WithCancellation(enough.Token))
+            {
+                foreach (var line in batch)
+                {
+                    tail.Enqueue(line.Content);
+                    if (tail.Count > lines)
+                    {
+                        tail.Dequeue();
+                    }
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        return tail.Count == 0 ? " (none kept)" : string.Concat(tail.Select(line => "\n    | " + line));
+    }
+
     /// <summary>Every resource's latest state by resource id (each replica its own), as Aspire's notifications tell it.</summary>
     public static async Task<IReadOnlyDictionary<string, (string Name, CustomResourceSnapshot Snapshot)>> ResourcesAsync(
         DistributedApplication app, CancellationToken ct)

@@ -67,7 +67,8 @@ public sealed class UnansweredRequests(SyncEngineApp app) : DelegatingHandler
             report.Append($"\n  {service} through Aspire's proxy /alive: {await ProbeAsync(new Uri(app.App.GetEndpoint(service, "http"), "/alive"))}");
         }
 
-        report.Append($"\n  resources as Aspire sees them: {await ResourceStatesAsync()}");
+        report.Append($"\n  resources as Aspire sees them: {await app.ResourceStatesAsync()}");
+        report.Append(await app.FailedResourcesAsync());
         foreach (var (resource, pid) in await SyncEngineApp.ServiceProcessesAsync(app.App, resourceName: null, CancellationToken.None))
         {
             var direct = ServiceProcesses.DirectAddressOf(pid);
@@ -77,11 +78,6 @@ public sealed class UnansweredRequests(SyncEngineApp app) : DelegatingHandler
 
         return (answering, report.ToString());
     }
-
-    /// <summary>Each resource's state (and exit code, when it exited): a stopped service shows here as what it is.</summary>
-    private async Task<string> ResourceStatesAsync() =>
-        string.Join(", ", (await SyncEngineApp.ResourcesAsync(app.App, CancellationToken.None)).Select(r =>
-            $"{r.Key} {r.Value.Snapshot.State?.Text}{(r.Value.Snapshot.ExitCode is { } code ? $" (exit {code})" : "")}"));
 
     private static async Task<string> ProbeAsync(Uri address)
     {

@@ -20,6 +20,9 @@ public static class SchemaSetup
 
     private static readonly TimeSpan BrokerTimeout = TimeSpan.FromSeconds(5);
 
+    /// <summary>How long a process waits for another's set-up before it gives up and says so.</summary>
+    public static readonly TimeSpan LockPatience = TimeSpan.FromMinutes(10);
+
     /// <param name="andThen">A service's own schema step that Marten's objects cannot express (Sync's partitioned change log), run under the same lock after them.</param>
     public static async Task SetupSchemaExclusivelyAsync(
         this IHost host, string[] args, Func<NpgsqlConnection, ILogger, CancellationToken, Task>? andThen = null, CancellationToken ct = default)
@@ -36,10 +39,7 @@ public static class SchemaSetup
 
         var logger = host.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(SchemaSetup));
         await using var connection = await host.Services.GetRequiredService<NpgsqlDataSource>().OpenConnectionAsync(ct);
-        await using (var take = new NpgsqlCommand($"select pg_advisory_lock({LockId})", connection))
-        {
-            await take.ExecuteNonQueryAsync(ct);
-        }
+        await TakeLockAsync(connection, logger, ct);
 
         try
         {
@@ -55,6 +55,42 @@ public static class SchemaSetup
         {
             await using var release = new NpgsqlCommand($"select pg_advisory_unlock({LockId})", connection);
             await release.ExecuteNonQueryAsync(CancellationToken.None);
+        }
+    }
+
+    /// <summary>
+    /// Waits for the lock as long as another process sets up, up to <see cref="LockPatience"/>, saying so every 10 s. A
+    /// blocking <c>pg_advisory_lock</c> is bound by Npgsql's command timeout (30 s): while a whole test run loaded both
+    /// cores, a set-up took longer than that, and whoever waited behind it failed to start.
+    /// </summary>
+    private static async Task TakeLockAsync(NpgsqlConnection connection, ILogger logger, CancellationToken ct)
+    {
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        var nextWord = TimeSpan.FromSeconds(10);
+        while (true)
+        {
+            await using (var take = new NpgsqlCommand($"select pg_try_advisory_lock({LockId})", connection))
+            {
+                if (await take.ExecuteScalarAsync(ct) is true)
+                {
+                    return;
+                }
+            }
+
+            if (waited.Elapsed > LockPatience)
+            {
+                throw new TimeoutException(
+                    $"Another SyncEngine process has been setting up the database's schema objects for {LockPatience.TotalMinutes} minutes " +
+                    $"(it holds advisory lock {LockId}; see pg_locks). Stop it, or end its session, and start this one again.");
+            }
+
+            if (waited.Elapsed >= nextWord)
+            {
+                logger.LogInformation("Waiting for another SyncEngine process to finish setting up the schema objects ({Seconds:0} s so far)", waited.Elapsed.TotalSeconds);
+                nextWord += TimeSpan.FromSeconds(10);
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(200), ct);
         }
     }
 }

@@ -27,8 +27,8 @@ public sealed class SystemUnderTest : IAsyncDisposable
              "--Gateway:RateLimit:PermitsPerSecondPerClient=1000000", "--Gateway:RateLimit:BurstPerClient=1000000",
              "--Gateway:RateLimit:PermitsPerSecondPerAddress=1000000", "--Gateway:RateLimit:BurstPerAddress=1000000",
              "--Gateway:ClaimsPerMinutePerAddress=1000000", $"--Operator:Secret={system.OperatorSecret}",
-             // The gateway listens on its public port itself: a free one, so a running AppHost on 8080 does not collide.
-             $"--Gateway:Port={FreePort()}",
+             // The gateway listens on its public port itself: one Aspire picks, so a running AppHost on 8080 does not collide.
+             "--Gateway:Port=0",
              // Start-up health probes fail until each resource is up; that is expected, not news.
              "--Logging:LogLevel:Microsoft.Extensions.Diagnostics.HealthChecks=None"], ct);
         // Every request the load generator sends would otherwise print two HttpClient lines and bury the results.
@@ -44,13 +44,6 @@ public sealed class SystemUnderTest : IAsyncDisposable
         system.DatabaseConnectionString = await system._app.GetConnectionStringAsync("postgres", ct)
             ?? throw new InvalidOperationException("no connection string for postgres");
         return system;
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     /// <summary>

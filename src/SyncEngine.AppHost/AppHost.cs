@@ -44,10 +44,13 @@ if (builder.ExecutionContext.IsRunMode)
 workspace.WithReference(sync);
 sync.WithReference(workspace);
 
+// 0: a port Aspire picks (the tests and the load test, which run beside other apps). A port the tests picked themselves
+// was free when picked and could be taken before the gateway bound it: one run's browser reached another process there.
+var gatewayPort = builder.Configuration.GetValue("Gateway:Port", 8080);
 var gateway = builder.AddProject<Projects.Gateway>("gateway")
     // The gateway itself listens on the public port: Aspire's proxy in front of it would be a hop and CPU on every
     // request (docs/benchmarks.md), and one gateway needs no balancing.
-    .WithHttpEndpoint(port: builder.Configuration.GetValue("Gateway:Port", 8080), name: "http", isProxied: false)
+    .WithHttpEndpoint(port: gatewayPort == 0 ? null : gatewayPort, name: "http", isProxied: false)
     // The gateway's port is public, so its metrics and health answer on a port of their own that it does not expose.
     .WithHttpEndpoint(name: "management")
     .WithHttpHealthCheck("/health", endpointName: "management")

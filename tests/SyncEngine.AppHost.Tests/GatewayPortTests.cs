@@ -25,6 +25,12 @@ public sealed class GatewayPortTests
     }
 
     [Fact]
+    public async Task a_gateway_port_of_0_lets_aspire_pick_one()
+    {
+        Assert.Null(await GatewayPortAsync("--Gateway:Port=0"));
+    }
+
+    [Fact]
     public async Task the_gateway_listens_on_its_public_port_itself_with_no_proxy_in_front()
     {
         Assert.False((await GatewayEndpointAsync()).IsProxied);

@@ -95,8 +95,8 @@ public class SyncEngineApp : IAsyncLifetime
             $"--ASPIRE_DASHBOARD_OTLP_HTTP_ENDPOINT_URL=http://127.0.0.1:{FreePort()}",
             $"--ASPIRE_RESOURCE_SERVICE_ENDPOINT_URL=http://127.0.0.1:{FreePort()}",
             $"--AppHost:DashboardApiKey={apiKey}",
-            // The gateway listens on its public port itself (no proxy to randomize it): a free one, not 8080.
-            $"--Gateway:Port={FreePort()}",
+            // The gateway listens on its public port itself (no proxy to randomize it): one Aspire picks, not 8080.
+            "--Gateway:Port=0",
             $"--Sync:CoveredChangeRetention={CoveredChangeRetention:c}",
             $"--Sync:MaxChangeBytes={MaxChangeBytes}",
             $"--Sync:MaxSnapshotBytes={MaxSnapshotBytes}",

@@ -76,16 +76,29 @@ public sealed class AppEnforcementJourneyTests(SyncEngineApp app)
             (HttpMethod.Post, $"/api/workspaces/{workspaceId}/join", null, Json(new { clientId = pending.ClientId, inviteCode = pending.InviteCode })),
             (HttpMethod.Post, "/api/workspaces", null, Json(new { workspaceId = Guid.NewGuid(), clientId = Guid.NewGuid(), appId })),
         };
+        // In force everywhere first, seen through requests that store nothing: each Sync replica on its own port (the
+        // gateway spreads requests over them, and the stream above heard it on one), Workspace and Auth. A push or a
+        // snapshot that reached a replica a moment before it heard would be stored, as any request before a suspension is.
+        var replicas = (await app.SyncReplicaAddressesAsync(Ct)).Select(address => new HttpClient { BaseAddress = address }).ToList();
+        var reads = replicas.Select(replica => (Client: replica, Path: $"/api/workspaces/{workspaceId}/changes?after=0", Token: writer))
+            .Append((app.Gateway, $"/api/workspaces/{workspaceId}", master))
+            .Append((app.Gateway, $"/api/workspaces/{workspaceId}/tokens", master));
+        foreach (var (client, path, token) in reads)
+        {
+            var inForce = await Eventually.Until(t => client.StatusAsync(path, token, t), s => s == HttpStatusCode.Forbidden, Settle, Ct);
+            Assert.True(inForce == HttpStatusCode.Forbidden, $"{client.BaseAddress}{path.TrimStart('/')}: {inForce}");
+        }
+
+        replicas.ForEach(replica => replica.Dispose());
+
+        // Then every route refuses at once, and nothing is stored.
         foreach (var (method, path, token, body) in routes)
         {
-            var status = await Eventually.Until(async t =>
-            {
-                using var response = await app.Gateway.SendAsync(method, path, token, t, body is null ? null : await CopyAsync(body),
-                    ("Idempotency-Key", Guid.NewGuid().ToString()), ("Sync-Schema-Version", "1"), ("Sync-Covers", "1"));
-                return (response.StatusCode, (await response.Content.ReadAsStringAsync(t)));
-            }, r => r.StatusCode == HttpStatusCode.Forbidden, Settle, Ct);
-            Assert.True(status.StatusCode == HttpStatusCode.Forbidden && status.Item2.Contains("\"app-suspended\"", StringComparison.Ordinal),
-                $"{method} {path}: {(int)status.StatusCode} {status.Item2}");
+            using var response = await app.Gateway.SendAsync(method, path, token, Ct, body,
+                ("Idempotency-Key", Guid.NewGuid().ToString()), ("Sync-Schema-Version", "1"), ("Sync-Covers", "1"));
+            var text = await response.Content.ReadAsStringAsync(Ct);
+            Assert.True(response.StatusCode == HttpStatusCode.Forbidden && text.Contains("\"app-suspended\"", StringComparison.Ordinal),
+                $"{method} {path}: {(int)response.StatusCode} {text}");
         }
 
         // Another app's workspace syncs on.
@@ -246,15 +259,4 @@ public sealed class AppEnforcementJourneyTests(SyncEngineApp app)
     private static StringContent Json(object body) =>
         new(System.Text.Json.JsonSerializer.Serialize(body, new System.Text.Json.JsonSerializerOptions(System.Text.Json.JsonSerializerDefaults.Web)),
             System.Text.Encoding.UTF8, "application/json");
-
-    private static async Task<HttpContent> CopyAsync(HttpContent body)
-    {
-        var copy = new ByteArrayContent(await body.ReadAsByteArrayAsync());
-        foreach (var header in body.Headers)
-        {
-            copy.Headers.TryAddWithoutValidation(header.Key, header.Value);
-        }
-
-        return copy;
-    }
 }

@@ -69,10 +69,18 @@ public static class ServiceProcesses
     /// <summary>The address a service process itself listens on (its ASPNETCORE_URLS), bypassing Aspire's proxy.</summary>
     public static Uri? DirectAddressOf(int servicePid)
     {
-        var environ = $"/proc/{servicePid}/environ";
-        return File.Exists(environ)
-            ? File.ReadAllText(environ).Split('\0').Where(v => v.StartsWith("ASPNETCORE_URLS=", StringComparison.Ordinal))
-                .Select(v => new Uri(v["ASPNETCORE_URLS=".Length..].Split(';')[0])).FirstOrDefault()
-            : null;
+        string variables;
+        try
+        {
+            variables = File.ReadAllText($"/proc/{servicePid}/environ");
+        }
+        catch (IOException)
+        {
+            // Gone (stopped, killed or restarted meanwhile): it listens nowhere.
+            return null;
+        }
+
+        return variables.Split('\0').Where(v => v.StartsWith("ASPNETCORE_URLS=", StringComparison.Ordinal))
+            .Select(v => new Uri(v["ASPNETCORE_URLS=".Length..].Split(';')[0])).FirstOrDefault();
     }
 }

@@ -63,16 +63,26 @@ public sealed class SigningKeysAtRestTests(SyncEngineApp app)
         {
             using (process)
             {
-                var environ = $"/proc/{process.Id}/environ";
-                if (!(process.ProcessName.StartsWith("Services.", StringComparison.Ordinal) || process.ProcessName == "Gateway")
-                    || !File.Exists(environ))
+                string name, variables;
+                try
                 {
+                    name = process.ProcessName;
+                    if (!(name.StartsWith("Services.", StringComparison.Ordinal) || name == "Gateway"))
+                    {
+                        continue;
+                    }
+
+                    variables = File.ReadAllText($"/proc/{process.Id}/environ");
+                }
+                catch (Exception e) when (e is IOException or InvalidOperationException)
+                {
+                    // It exited meanwhile (the services of other test runs on this machine come and go): it holds nothing now.
                     continue;
                 }
 
-                holders.AddRange(File.ReadAllText(environ).Split('\0')
+                holders.AddRange(variables.Split('\0')
                     .Where(v => v.EndsWith("=" + app.KeyEncryptionKey, StringComparison.Ordinal))
-                    .Select(v => $"{process.ProcessName}: {v[..v.IndexOf('=')]}"));
+                    .Select(v => $"{name}: {v[..v.IndexOf('=')]}"));
             }
         }
 

@@ -5,13 +5,12 @@ using Yarp.ReverseProxy.Model;
 namespace Gateway;
 
 /// <summary>
-/// Two steps of the proxy pipeline for clusters with several destinations (Sync's replicas, SyncReplicaDestinations.cs).
-/// Before load balancing, a destination marked <see cref="FallbackKey"/> (the service's name, reached through whatever
-/// balancer the platform puts in front of it: Aspire's proxy in development) is left out while any other is listed, so
-/// requests go straight to a replica. After forwarding, a request whose destination refused the connection is sent to
-/// the next destination, the fallback last: nothing of it reached the refused one (the connection never opened, the
-/// body is unread), so sending it again cannot apply it twice. That covers a replica that was killed and has not aged
-/// out of the list yet, or one that restarted on another port.
+/// A step of the proxy pipeline for clusters with several destinations (Sync's replicas, SyncReplicaDestinations.cs,
+/// chosen by <see cref="ReplicasFirstPolicy"/>): after forwarding, a request whose destination refused the connection
+/// is sent to the next destination, the one marked <see cref="FallbackKey"/> (the service's name) last. Nothing of it
+/// reached the refused one (the connection never opened, the body is unread), so sending it again cannot apply it
+/// twice. That covers a replica that was killed and has not aged out of the list yet, or one that restarted on another
+/// port.
 /// </summary>
 public static class ConnectFailover
 {
@@ -20,23 +19,6 @@ public static class ConnectFailover
 
     public static bool IsFallback(DestinationState destination) =>
         destination.Model.Config.Metadata?.ContainsKey(FallbackKey) == true;
-
-    /// <summary>Before load balancing: the listed destinations, without the fallback while there are others.</summary>
-    public static IReverseProxyApplicationBuilder UseReplicasBeforeFallback(this IReverseProxyApplicationBuilder proxy)
-    {
-        proxy.Use((context, next) =>
-        {
-            var feature = context.GetReverseProxyFeature();
-            var available = feature.AvailableDestinations;
-            if (available.Count > 1 && available.Any(IsFallback) && !available.All(IsFallback))
-            {
-                feature.AvailableDestinations = available.Where(d => !IsFallback(d)).ToList();
-            }
-
-            return next();
-        });
-        return proxy;
-    }
 
     /// <summary>After load balancing: a refused connection goes on to the next destination.</summary>
     public static IReverseProxyApplicationBuilder UseConnectFailover(this IReverseProxyApplicationBuilder proxy)

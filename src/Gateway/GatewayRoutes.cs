@@ -84,6 +84,7 @@ public static class GatewayRoutes
                 Metadata = name == Sync ? new Dictionary<string, string> { [ConnectFailover.FallbackKey] = "true" } : null,
             },
         },
+        LoadBalancingPolicy = name == Sync ? ReplicasFirstPolicy.PolicyName : null,
         HttpRequest = name == Sync
             // Server-Sent Events and sockets stay open for as long as the device listens; heartbeats keep them active.
             ? new Yarp.ReverseProxy.Forwarder.ForwarderRequestConfig { ActivityTimeout = TimeSpan.FromMinutes(10) }

@@ -21,7 +21,6 @@ app.UseRateLimiter();
 app.UseRequestBodyLimit(builder.Configuration);
 app.MapReverseProxy(proxy =>
 {
-    proxy.UseReplicasBeforeFallback();
     proxy.UseSessionAffinity();
     proxy.UseLoadBalancing();
     proxy.UsePassiveHealthChecks();

@@ -8,8 +8,8 @@ namespace Gateway;
 /// <c>GET /internal/replicas</c>), so a push, pull or socket crosses one hop from here to the replica instead of two.
 /// Under the development AppHost the second hop is Aspire's proxy, which a replicated resource cannot do without; it
 /// cost about 0.2 CPU-ms per push (docs/benchmarks.md). The service's name stays in the cluster as the fallback
-/// (ConnectFailover.cs): used alone when no replica advertises (a deployment whose platform balances the replicas
-/// itself), and last when every listed replica refuses. The list is asked for every
+/// (ReplicasFirstPolicy.cs, ConnectFailover.cs): used alone when no replica advertises (a deployment whose platform
+/// balances the replicas itself), and last when every listed replica refuses. The list is asked for every
 /// <c>Gateway:SyncReplicasRefreshEvery</c> (2 s); while Sync cannot be reached the last list stays in force.
 /// </summary>
 public static class SyncReplicaDestinations
@@ -42,6 +42,7 @@ public static class SyncReplicaDestinations
     public static IServiceCollection AddSyncReplicaDestinations(this IServiceCollection services, IConfiguration configuration)
     {
         var every = configuration.GetValue("Gateway:SyncReplicasRefreshEvery", TimeSpan.FromSeconds(2));
+        services.AddSingleton<Yarp.ReverseProxy.LoadBalancing.ILoadBalancingPolicy, ReplicasFirstPolicy>();
         services.AddHttpClient(Client);
         services.AddHostedService(provider => new Refresh(
             provider.GetRequiredService<InMemoryConfigProvider>(), provider.GetRequiredService<IHttpClientFactory>(), every,

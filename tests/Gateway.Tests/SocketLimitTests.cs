@@ -8,6 +8,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using SyncEngine.Testing;
 using Xunit;
 
 namespace Gateway.Tests;
@@ -82,8 +83,9 @@ public sealed class SocketLimitTests : IAsyncLifetime
         // A socket that closes gives its place back (the lease ends with the proxied request).
         await held[0].CloseAsync(WebSocketCloseStatus.NormalClosure, null, Ct);
         held[0].Dispose();
-        using var again = await Eventually(socketAddress);
-        Assert.Equal(WebSocketState.Open, again.State);
+        // The gateway learns of the close as the proxied request ends, a moment after the close handshake.
+        using var again = await Eventually.Until(t => TryConnectAsync(socketAddress, t), socket => socket is not null, TimeSpan.FromSeconds(10), Ct);
+        Assert.Equal(WebSocketState.Open, again?.State);
 
         foreach (var socket in held.Skip(1))
         {
@@ -99,22 +101,19 @@ public sealed class SocketLimitTests : IAsyncLifetime
         return socket;
     }
 
-    /// <summary>The gateway learns of the close as the proxied request ends, a moment after the close handshake.</summary>
-    private static async Task<ClientWebSocket> Eventually(Uri address)
+    /// <summary>A socket through the gateway, or null when the upgrade is refused.</summary>
+    private static async Task<ClientWebSocket?> TryConnectAsync(Uri address, CancellationToken ct)
     {
-        for (var attempt = 0; ; attempt++)
+        var socket = new ClientWebSocket();
+        try
         {
-            var socket = new ClientWebSocket();
-            try
-            {
-                await socket.ConnectAsync(address, Ct);
-                return socket;
-            }
-            catch (WebSocketException) when (attempt < 100)
-            {
-                socket.Dispose();
-                await Task.Delay(50, Ct);
-            }
+            await socket.ConnectAsync(address, ct);
+            return socket;
+        }
+        catch (WebSocketException)
+        {
+            socket.Dispose();
+            return null;
         }
     }
 

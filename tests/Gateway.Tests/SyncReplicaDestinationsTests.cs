@@ -8,6 +8,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using SyncEngine.Testing;
 using Xunit;
 using Yarp.ReverseProxy;
 using Yarp.ReverseProxy.Configuration;
@@ -66,9 +67,7 @@ public sealed class SyncReplicaDestinationsTests : IAsyncLifetime
         // Half of them, about, are sent to the refusing replica first: each must still reach the live one, body and all.
         for (var i = 0; i < 20; i++)
         {
-            using var response = await client.PostAsync($"/api/workspaces/{Guid.NewGuid()}/changes", new ByteArrayContent(new byte[1000 + i]), Ct);
-            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-            Assert.Equal($"replica got {1000 + i} bytes", await response.Content.ReadAsStringAsync(Ct));
+            Assert.Equal((HttpStatusCode.OK, $"replica got {1000 + i} bytes"), await PushAsync(client, 1000 + i));
         }
     }
 
@@ -80,10 +79,7 @@ public sealed class SyncReplicaDestinationsTests : IAsyncLifetime
         using var client = gateway.CreateClient();
         await DestinationsAsync(gateway, [Refusing]);
 
-        using var response = await client.PostAsync($"/api/workspaces/{Guid.NewGuid()}/changes", new ByteArrayContent([1, 2, 3]), Ct);
-
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Equal("by name", await response.Content.ReadAsStringAsync(Ct));
+        Assert.Equal((HttpStatusCode.OK, "by name"), await PushAsync(client, 3));
     }
 
     [Fact]
@@ -93,16 +89,11 @@ public sealed class SyncReplicaDestinationsTests : IAsyncLifetime
         await using var gateway = new GatewayFactory(AddressOf(_byName));
         using var client = gateway.CreateClient();
         await DestinationsAsync(gateway, [_replicaAddress]);
-        using (var direct = await client.PostAsync($"/api/workspaces/{Guid.NewGuid()}/changes", new ByteArrayContent([1]), Ct))
-        {
-            Assert.Equal("replica got 1 bytes", await direct.Content.ReadAsStringAsync(Ct));
-        }
+        Assert.Equal((HttpStatusCode.OK, "replica got 1 bytes"), await PushAsync(client, 1));
 
         _listed = [];
         await DestinationsAsync(gateway, []);
-        using var byName = await client.PostAsync($"/api/workspaces/{Guid.NewGuid()}/changes", new ByteArrayContent([1]), Ct);
-
-        Assert.Equal("by name", await byName.Content.ReadAsStringAsync(Ct));
+        Assert.Equal((HttpStatusCode.OK, "by name"), await PushAsync(client, 1));
     }
 
     [Fact]
@@ -124,21 +115,18 @@ public sealed class SyncReplicaDestinationsTests : IAsyncLifetime
     {
         var state = gateway.Services.GetRequiredService<IProxyStateLookup>();
         var expected = replicas.Append("by name").Order(StringComparer.Ordinal).ToArray();
-        string[] current = [];
-        for (var waited = TimeSpan.Zero; waited < TimeSpan.FromSeconds(10); waited += TimeSpan.FromMilliseconds(20))
-        {
-            current = state.TryGetCluster(GatewayRoutes.Sync, out var cluster)
+        var current = await Eventually.Until(_ => Task.FromResult<string[]>(state.TryGetCluster(GatewayRoutes.Sync, out var cluster)
                 ? [.. cluster.Destinations.Values.Select(d => ConnectFailover.IsFallback(d) ? "by name" : d.Model.Config.Address.TrimEnd('/')).Order(StringComparer.Ordinal)]
-                : [];
-            if (current.SequenceEqual(expected))
-            {
-                return;
-            }
+                : []),
+            c => c.SequenceEqual(expected), TimeSpan.FromSeconds(10), Ct);
+        Assert.True(current.SequenceEqual(expected), $"the gateway's Sync destinations are [{string.Join(", ", current)}], not [{string.Join(", ", expected)}]");
+    }
 
-            await Task.Delay(20, Ct);
-        }
-
-        Assert.Fail($"the gateway's Sync destinations are [{string.Join(", ", current)}], not [{string.Join(", ", expected)}]");
+    /// <summary>A push through the gateway: its status and who answered.</summary>
+    private static async Task<(HttpStatusCode Status, string Body)> PushAsync(HttpClient client, int bytes)
+    {
+        using var response = await client.PostAsync($"/api/workspaces/{Guid.NewGuid()}/changes", new ByteArrayContent(new byte[bytes]), Ct);
+        return (response.StatusCode, await response.Content.ReadAsStringAsync(Ct));
     }
 
     private static async Task<WebApplication> StartAsync(Action<WebApplication> map)

@@ -40,9 +40,17 @@ public sealed class SchemaSetupTests
             return Task.CompletedTask;
         }, ct);
 
-        // Three command timeouts later it is still waiting, neither failed nor run.
-        await Task.Delay(TimeSpan.FromSeconds(3), ct);
+        // PostgreSQL shows it waiting for the lock, and keeps showing it past three command timeouts: neither failed nor run.
+        var waited = await Eventually.Until(async t =>
+            {
+                await using var query = new NpgsqlCommand(
+                    "select coalesce(max(extract(epoch from now() - a.query_start)), 0)::float8 from pg_locks l join pg_stat_activity a on a.pid = l.pid " +
+                    "where l.locktype = 'advisory' and not l.granted", other);
+                return (double)(await query.ExecuteScalarAsync(t))!;
+            },
+            seconds => seconds > 3 || setUp.IsCompleted, TimeSpan.FromSeconds(20), ct);
         Assert.False(setUp.IsCompleted, setUp.Exception?.ToString() ?? "the set-up ran while another process held the lock");
+        Assert.True(waited > 3, $"the set-up waited {waited:0.0} s for the lock");
 
         await using (var release = new NpgsqlCommand($"select pg_advisory_unlock({LockId})", other))
         {

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -60,11 +61,11 @@ public sealed class ReplicaRegistry(
             return null;
         }
 
+        // Kestrel's own parser of listening addresses, which reads "http://+:80" and "http://*:80" too.
         return listening
-            .Select(address => Uri.TryCreate(address.Replace("://+", "://wildcard", StringComparison.Ordinal)
-                .Replace("://*", "://wildcard", StringComparison.Ordinal), UriKind.Absolute, out var uri) ? uri : null)
-            .Where(uri => uri is { Scheme: "http" } && uri.Host is not ("wildcard" or "0.0.0.0" or "[::]"))
-            .Select(uri => uri!.GetLeftPart(UriPartial.Authority))
+            .Select(BindingAddress.Parse)
+            .Where(address => address.Scheme == "http" && address.Host is not ("+" or "*" or "0.0.0.0" or "[::]"))
+            .Select(address => $"http://{address.Host}:{address.Port}")
             .FirstOrDefault();
     }
 

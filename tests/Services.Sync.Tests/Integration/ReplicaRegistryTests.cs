@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using Services.Sync.Changes;
 using Services.Sync.Replicas;
+using SyncEngine.Testing;
 using Xunit;
 
 namespace Services.Sync.Tests.Integration;
@@ -30,26 +31,12 @@ public sealed class ReplicaRegistryTests(SyncService sync)
             await rows.ExecuteNonQueryAsync(Ct);
         }
 
-        var listed = await ListedAsync(l => l.Contains(SyncService.AdvertisedAddress));
+        // The first heartbeat follows start-up.
+        var listed = await Eventually.Until(async t => await sync.Http.GetFromJsonAsync<List<string>>(ListReplicasEndpoint.Path, t) ?? [],
+            l => l.Contains(SyncService.AdvertisedAddress), TimeSpan.FromSeconds(10), Ct);
 
         Assert.Contains(SyncService.AdvertisedAddress, listed);
         Assert.Contains(live, listed);
         Assert.DoesNotContain(dead, listed);
-    }
-
-    /// <summary>The list as the gateway reads it, once it satisfies <paramref name="until"/> (the first heartbeat follows start-up) or after 10 s.</summary>
-    private async Task<List<string>> ListedAsync(Func<List<string>, bool> until)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
-        while (true)
-        {
-            var listed = await sync.Http.GetFromJsonAsync<List<string>>(ListReplicasEndpoint.Path, Ct) ?? [];
-            if (until(listed) || DateTime.UtcNow > deadline)
-            {
-                return listed;
-            }
-
-            await Task.Delay(50, Ct);
-        }
     }
 }

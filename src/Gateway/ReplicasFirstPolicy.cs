@@ -5,8 +5,8 @@ namespace Gateway;
 
 /// <summary>
 /// The Sync cluster's load balancing: the replicas' own addresses (SyncReplicaDestinations.cs) by power of two choices,
-/// as YARP's default does, and the destination marked <see cref="ConnectFailover.FallbackKey"/> (the service's name,
-/// behind whatever balancer the platform puts there: Aspire's proxy in development) only while no replica is listed.
+/// as YARP's default does, and the destinations marked <see cref="ConnectFailover.FallbackKey"/> (what the service's name
+/// resolves to: Aspire's proxy in development, one or more addresses in a deployment) only while no replica is listed.
 /// </summary>
 public sealed class ReplicasFirstPolicy : ILoadBalancingPolicy
 {
@@ -16,33 +16,29 @@ public sealed class ReplicasFirstPolicy : ILoadBalancingPolicy
 
     public DestinationState? PickDestination(HttpContext context, ClusterState cluster, IReadOnlyList<DestinationState> availableDestinations)
     {
-        DestinationState? fallback = null;
         var replicas = 0;
         foreach (var destination in availableDestinations)
         {
-            if (ConnectFailover.IsFallback(destination))
-            {
-                fallback = destination;
-            }
-            else
-            {
-                replicas++;
-            }
+            replicas += ConnectFailover.IsFallback(destination) ? 0 : 1;
         }
 
-        if (replicas == 0)
+        // The replicas when any is listed; otherwise every destination the service name resolved to (a deployment can
+        // list several: services__sync__http__0..2).
+        var onlyReplicas = replicas > 0;
+        var count = onlyReplicas ? replicas : availableDestinations.Count;
+        if (count == 0)
         {
-            return fallback;
+            return null;
         }
 
-        // Two different replicas at random; the less busy one takes the request.
-        var a = Random.Shared.Next(replicas);
-        var b = replicas == 1 ? a : (a + 1 + Random.Shared.Next(replicas - 1)) % replicas;
+        // Two different ones at random; the less busy one takes the request.
+        var a = Random.Shared.Next(count);
+        var b = count == 1 ? a : (a + 1 + Random.Shared.Next(count - 1)) % count;
         DestinationState? first = null, second = null;
         var index = 0;
         foreach (var destination in availableDestinations)
         {
-            if (ConnectFailover.IsFallback(destination))
+            if (onlyReplicas && ConnectFailover.IsFallback(destination))
             {
                 continue;
             }

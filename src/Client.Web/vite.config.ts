@@ -29,7 +29,13 @@ export default defineConfig(({ mode }) => ({
   plugins: [react(), wasm(), taskListRoutes()],
   resolve: mode === "test" ? {} : { conditions: ["@syncengine/source", ...defaultClientConditions] },
   worker: { format: "es", plugins: () => [wasm()] },
-  build: { target: "esnext", rollupOptions: { input: { journal: "index.html", tasks: "tasks/index.html" } } },
+  build: {
+    target: "esnext",
+    rollupOptions: { input: { journal: "index.html", tasks: "tasks/index.html" } },
+    // The AppHost's `serve` gives each run a folder of its own (WebClient.cs), which `vite preview` serves too: two
+    // apps building into one dist/ emptied it under the other's server.
+    ...(process.env.SYNCENGINE_WEB_OUT_DIR ? { outDir: process.env.SYNCENGINE_WEB_OUT_DIR, emptyOutDir: true } : {}),
+  },
   optimizeDeps: { exclude: ["loro-crdt"] },
   server: {
     host: "127.0.0.1",

@@ -26,11 +26,61 @@ public static class WebClient
         }
 
         var script = builder.Configuration["WebClient:Script"] is { Length: > 0 } configured ? configured : "dev";
-        return builder.AddExecutable(name, "npm", directory, "run", script)
+        var web = builder.AddExecutable(name, "npm", directory, "run", script)
             .WithHttpEndpoint(env: "PORT")
             // Healthy once it serves the page (serve builds the bundle first), so "ready" means the page loads.
             .WithHttpHealthCheck("/")
             .WithEnvironment("BROWSER", "none");
+        if (script == "serve")
+        {
+            // Each AppHost builds and serves a bundle of its own. In dist/ another AppHost's build (the end-to-end
+            // tests start two apps side by side) emptied the folder this one served from: a page load then got 404.
+            web.WithEnvironment(BundleDirectoryVariable, ServeBundleDirectory(Path.Combine(Path.GetTempPath(), "syncengine-web")));
+        }
+
+        return web;
+    }
+
+    /// <summary>Read by vite.config.ts as build.outDir, which `vite preview` serves too.</summary>
+    public const string BundleDirectoryVariable = "SYNCENGINE_WEB_OUT_DIR";
+
+    /// <summary>This AppHost process's folder under <paramref name="parent"/>; those of AppHosts that have ended are removed.</summary>
+    public static string ServeBundleDirectory(string parent)
+    {
+        if (Directory.Exists(parent))
+        {
+            foreach (var stale in Directory.EnumerateDirectories(parent).Where(d => !IsRunning(Path.GetFileName(d))))
+            {
+                try
+                {
+                    Directory.Delete(stale, recursive: true);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    // Another AppHost removing it at the same time, or not ours to remove: it costs a few megabytes.
+                }
+            }
+        }
+
+        return Path.Combine(parent, Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    private static bool IsRunning(string processId)
+    {
+        if (!int.TryParse(processId, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var id))
+        {
+            return true; // not a folder this code made: leave it
+        }
+
+        try
+        {
+            using var process = System.Diagnostics.Process.GetProcessById(id);
+            return !process.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
     }
 
     /// <summary>The demo's second app (src/Client.Web/tasks, served at /tasks/), registered on the server as its own app.</summary>

@@ -63,7 +63,7 @@ public sealed class ProductionTopology : IAsyncDisposable
             ];
             if (service == "gateway")
             {
-                // A folder of its own: the browser tests' `vite build` writes dist/ at the same time.
+                // A folder of its own: nothing else that builds the web client (a developer's `npm run build` into dist/) changes it.
                 args.AddRange(["-p:BuildWebClient=true", $"-p:WebClientBundleDirectory={Path.Combine(root, "web-bundle")}/"]);
             }
 

@@ -1,3 +1,5 @@
+using System.Globalization;
+
 namespace SyncEngine.AppHost;
 
 /// <summary>
@@ -44,12 +46,15 @@ public static class WebClient
     /// <summary>Read by vite.config.ts as build.outDir, which `vite preview` serves too.</summary>
     public const string BundleDirectoryVariable = "SYNCENGINE_WEB_OUT_DIR";
 
-    /// <summary>This AppHost process's folder under <paramref name="parent"/>; those of AppHosts that have ended are removed.</summary>
+    /// <summary>
+    /// A folder of this AppHost's own under <paramref name="parent"/>, named after its process and unique within it (the
+    /// end-to-end tests build two apps in one process); those of processes that have ended are removed.
+    /// </summary>
     public static string ServeBundleDirectory(string parent)
     {
         if (Directory.Exists(parent))
         {
-            foreach (var stale in Directory.EnumerateDirectories(parent).Where(d => !IsRunning(Path.GetFileName(d))))
+            foreach (var stale in Directory.EnumerateDirectories(parent).Where(d => HasEnded(Path.GetFileName(d))))
             {
                 try
                 {
@@ -62,24 +67,27 @@ public static class WebClient
             }
         }
 
-        return Path.Combine(parent, Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        return Path.Combine(parent, $"{Environment.ProcessId.ToString(CultureInfo.InvariantCulture)}-{Guid.NewGuid():N}");
     }
 
-    private static bool IsRunning(string processId)
+    /// <summary>True for a folder named by <see cref="ServeBundleDirectory"/> whose process has ended.</summary>
+    private static bool HasEnded(string folder)
     {
-        if (!int.TryParse(processId, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var id))
+        var processId = folder.Split('-', 2)[0];
+        if (folder.Length == processId.Length
+            || !int.TryParse(processId, NumberStyles.None, CultureInfo.InvariantCulture, out var id))
         {
-            return true; // not a folder this code made: leave it
+            return false; // not a folder this code made: leave it
         }
 
         try
         {
             using var process = System.Diagnostics.Process.GetProcessById(id);
-            return !process.HasExited;
+            return process.HasExited;
         }
         catch (ArgumentException)
         {
-            return false;
+            return true;
         }
     }
 

@@ -14,8 +14,16 @@ public sealed class WebClientTests : IDisposable
     {
         var web = Builder("--WebClient:Script=serve").AddWebClient("web").Resource;
 
-        var folder = Assert.Contains(WebClient.BundleDirectoryVariable, await EnvironmentOfAsync(web));
-        Assert.Equal(Path.Combine(Path.GetTempPath(), "syncengine-web", Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture)), folder);
+        var folder = (string)Assert.Contains(WebClient.BundleDirectoryVariable, await EnvironmentOfAsync(web));
+        Assert.Equal(Path.Combine(Path.GetTempPath(), "syncengine-web"), Path.GetDirectoryName(folder));
+        Assert.StartsWith($"{Own}-", Path.GetFileName(folder), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void two_apphosts_in_one_process_get_folders_of_their_own()
+    {
+        // The end-to-end tests run the app on PostgreSQL and on RabbitMQ side by side in one test process.
+        Assert.NotEqual(WebClient.ServeBundleDirectory(_parent), WebClient.ServeBundleDirectory(_parent));
     }
 
     [Fact]
@@ -29,19 +37,22 @@ public sealed class WebClientTests : IDisposable
     [Fact]
     public void the_folders_of_apphosts_that_have_ended_are_removed_and_others_kept()
     {
-        var own = Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var running = $"{Own}-0123456789abcdef0123456789abcdef";
         // Above Linux's highest process id (4194304) and Windows' practical range: no process has it.
-        var ended = int.MaxValue.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        foreach (var name in new[] { own, ended, "not-a-process" })
+        var ended = $"{int.MaxValue}-0123456789abcdef0123456789abcdef";
+        foreach (var name in new[] { running, ended, "not-a-process", "12" })
         {
             Directory.CreateDirectory(Path.Combine(_parent, name, "assets"));
         }
 
         var folder = WebClient.ServeBundleDirectory(_parent);
 
-        Assert.Equal(Path.Combine(_parent, own), folder);
-        Assert.Equal([own, "not-a-process"], Directory.EnumerateDirectories(_parent).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        Assert.StartsWith(Path.Combine(_parent, $"{Own}-"), folder, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(folder)); // the build makes it
+        Assert.Equal(["12", running, "not-a-process"], Directory.EnumerateDirectories(_parent).Select(Path.GetFileName).Order(StringComparer.Ordinal));
     }
+
+    private static string Own => Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     public void Dispose()
     {

@@ -1,4 +1,5 @@
 using JasperFx;
+using Microsoft.Extensions.Options;
 using Services.Sync;
 using Services.Sync.Archives;
 using Services.Sync.Changes;
@@ -24,7 +25,8 @@ builder.AddAppDirectory();
 builder.AddSyncEngineAuthentication();
 // Operators read an app's usage here (GET /admin/apps/{appId}/usage).
 builder.AddOperatorAuthentication();
-builder.Services.Configure<SyncOptions>(builder.Configuration.GetSection("Sync"));
+builder.Services.AddOptions<SyncOptions>().Bind(builder.Configuration.GetSection("Sync")).ValidateOnStart();
+builder.Services.AddSingleton<IValidateOptions<SyncOptions>, AdvertisedAddressValidation>();
 builder.Services.AddSingleton<SyncMetrics>().AddSingleton<SyncProblems>().AddSingleton<MaxSchemaVersion>().AddHttpContextAccessor();
 builder.Services.AddSingleton<HeadNotifications>().AddHostedService(sp => sp.GetRequiredService<HeadNotifications>());
 builder.Services.AddHostedService<LiveAudit>();

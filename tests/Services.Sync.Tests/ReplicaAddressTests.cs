@@ -12,9 +12,25 @@ public sealed class ReplicaAddressTests
         Assert.Equal("http://sync-1.internal:8080",
             ReplicaRegistry.AddressToAdvertise(new SyncOptions { AdvertisedAddress = "http://sync-1.internal:8080/" }, ["http://localhost:5000"]));
 
-    [Fact]
-    public void a_configured_address_that_is_not_http_stops_the_replica() =>
-        Assert.Throws<InvalidOperationException>(() => ReplicaRegistry.AddressToAdvertise(new SyncOptions { AdvertisedAddress = "sync-1:8080" }, []));
+    [Theory]
+    [InlineData("sync-1:8080")]
+    [InlineData("ftp://sync-1:8080")]
+    [InlineData("/sync")]
+    public void a_configured_address_that_is_not_absolute_http_fails_the_replicas_start_naming_it(string configured)
+    {
+        var result = new AdvertisedAddressValidation().Validate(null, new SyncOptions { AdvertisedAddress = configured });
+
+        Assert.True(result.Failed);
+        Assert.Contains($"Sync:AdvertisedAddress '{configured}'", result.FailureMessage, StringComparison.Ordinal);
+        Assert.Throws<InvalidOperationException>(() => ReplicaRegistry.AddressToAdvertise(new SyncOptions { AdvertisedAddress = configured }, []));
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("")]
+    [InlineData("https://sync-1.internal")]
+    public void an_unset_or_http_address_passes(string? configured) =>
+        Assert.True(new AdvertisedAddressValidation().Validate(null, new SyncOptions { AdvertisedAddress = configured }).Succeeded);
 
     [Fact]
     public void nothing_is_advertised_unless_asked() =>

@@ -51,9 +51,8 @@ public sealed class ReplicaRegistry(
     {
         if (options.AdvertisedAddress is { Length: > 0 } configured)
         {
-            return Uri.TryCreate(configured, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https"
-                ? uri.GetLeftPart(UriPartial.Authority)
-                : throw new InvalidOperationException($"Sync:AdvertisedAddress '{configured}' is not an http(s) address.");
+            return ParseAdvertised(configured)?.GetLeftPart(UriPartial.Authority)
+                ?? throw new InvalidOperationException(AdvertisedAddressProblem(configured));
         }
 
         if (!options.AdvertiseListenAddress)
@@ -68,6 +67,18 @@ public sealed class ReplicaRegistry(
             .Select(address => $"http://{address.Host}:{address.Port}")
             .FirstOrDefault();
     }
+
+    /// <summary>
+    /// Why <c>Sync:AdvertisedAddress</c> cannot be used, or null when it is unset or fine (checked as the host starts:
+    /// <see cref="AdvertisedAddressValidation"/>).
+    /// </summary>
+    public static string? AdvertisedAddressProblem(string? configured) =>
+        configured is not { Length: > 0 } || ParseAdvertised(configured) is not null
+            ? null
+            : $"Sync:AdvertisedAddress '{configured}' is not an absolute http(s) address such as http://sync-1.internal:8080.";
+
+    private static Uri? ParseAdvertised(string configured) =>
+        Uri.TryCreate(configured, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https" ? uri : null;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {

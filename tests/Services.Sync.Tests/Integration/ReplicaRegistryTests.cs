@@ -1,4 +1,5 @@
 using System.Net.Http.Json;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using Services.Sync.Changes;
@@ -38,5 +39,15 @@ public sealed class ReplicaRegistryTests(SyncService sync)
         Assert.Contains(SyncService.AdvertisedAddress, listed);
         Assert.Contains(live, listed);
         Assert.DoesNotContain(dead, listed);
+    }
+
+    [Fact]
+    public void a_replica_with_an_advertised_address_that_is_not_http_does_not_start()
+    {
+        using var misconfigured = sync.WithWebHostBuilder(host => host.UseSetting("Sync:AdvertisedAddress", "sync-1:8080"));
+
+        var refused = Assert.Throws<Microsoft.Extensions.Options.OptionsValidationException>(() => misconfigured.CreateClient());
+
+        Assert.Contains("Sync:AdvertisedAddress 'sync-1:8080'", refused.Message, StringComparison.Ordinal);
     }
 }

@@ -19,6 +19,13 @@ export async function pull(store: SyncStore, api: SyncApi, workspace: WorkspaceR
   const { workspaceId } = workspace;
   const after = (await store.committed.get(workspaceId))?.seq ?? 0;
   const result = await api.pull(workspace.token!, workspaceId, after);
+  if (result.head < after) {
+    // The server's log ends before this device's cursor: it lacks seqs this device pulled (restored from an older
+    // backup, or a cursor kept for another deployment). Waiting would never bring them; take the whole log again.
+    const everything = await api.pull(workspace.token!, workspaceId, 0);
+    await rejoin(store, workspace, readFrames(everything.body), everything.head, everything.schemaVersion, options.broadcast);
+    return everything.schemaVersion;
+  }
   const applied = await commitFrames(store, workspaceId, readFrames(result.body), options.broadcast);
   if (applied.kind === "applied" && workspace.scope === "read_write" && applied.changesSinceSnapshot >= options.snapshotEvery) {
     try {
@@ -64,6 +71,45 @@ export async function commitFrames(
   await store.committed.put({ workspaceId, snapshot: committed.export({ mode: "snapshot" }), seq, changesSinceSnapshot });
   broadcast({ type: "updates", workspaceId, updates: fresh.map((f) => f.bytes) });
   return { kind: "applied", committed, seq, changesSinceSnapshot };
+}
+
+/**
+ * Makes the server's whole log (`frames`, up to `head`) this device's committed state and cursor, keeping what the
+ * device held besides: the edits the server no longer has are queued as one pending change, pushed like any local
+ * edit, so the server and every other device get them back. Loro's import is idempotent, so ops both sides hold are
+ * not doubled.
+ */
+export async function rejoin(
+  store: SyncStore, workspace: WorkspaceRecord, frames: Frame[], head: number, schemaVersion: number,
+  broadcast: (message: Broadcast) => void,
+): Promise<void> {
+  const { workspaceId } = workspace;
+  const server = loadDocument(undefined);
+  importComplete(server, frames.map((f) => f.bytes));
+  const record = await store.committed.get(workspaceId);
+  const committed = loadDocument(record?.snapshot);
+  // 1: this device holds ops the server lacks; undefined: each holds some the other lacks.
+  const order = committed.oplogVersion().compare(server.oplogVersion());
+  const lacking = order === 1 || order === undefined ? committed.export({ mode: "update", from: server.oplogVersion() }) : undefined;
+  importComplete(committed, frames.map((f) => f.bytes));
+  const lastSnapshot = frames.map((f) => f.kind).lastIndexOf("snapshot");
+  const changesSinceSnapshot = frames.slice(lastSnapshot + 1).filter((f) => f.kind === "change").length;
+  await store.transaction("rw", store.committed, store.pending, async () => {
+    await store.committed.put({ workspaceId, snapshot: committed.export({ mode: "snapshot" }), seq: head, changesSinceSnapshot });
+    if (lacking) {
+      await store.pending.add({
+        workspaceId,
+        bytes: lacking,
+        idempotencyKey: crypto.randomUUID(),
+        // Of the version the device last saw the workspace at, or the server's if that is newer.
+        version: Math.max(workspace.serverVersion ?? 0, schemaVersion),
+        attempted: false,
+      });
+    }
+  });
+  if (frames.length > 0) {
+    broadcast({ type: "updates", workspaceId, updates: frames.map((f) => f.bytes) });
+  }
 }
 
 /**

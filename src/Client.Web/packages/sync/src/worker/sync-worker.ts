@@ -222,6 +222,9 @@ export class SyncWorker {
       }
       this.failures.delete(workspaceId);
       await this.store.setState(workspaceId, pulled.state, { serverVersion, lastSyncedAt: Date.now() });
+      // Everything pending was pushed above, so what waits now came meanwhile: an edit, or what a pull gave back to
+      // push (the server had lost it: pull.ts, rejoin). Another round pushes it.
+      if (pendingLeft > 0 && workspace.scope === "read_write") this.rerun.add(workspaceId);
     } catch (error) {
       await this.fail(workspaceId, syncState({ request, ...failureOf(error) }, appVersion), workspace.token);
     }

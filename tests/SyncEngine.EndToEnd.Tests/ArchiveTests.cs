@@ -136,6 +136,17 @@ public sealed class ArchiveTests(SyncEngineApp app)
             Assert.Equal(HttpStatusCode.Created, restored.StatusCode);
         }
 
+        // Sent again, as after an answer lost on the way: the same answer with a new master token, nothing stored twice.
+        var frames = (await app.Api.PullAsync(master, original, 0, Ct)).Frames.Select(f => (f.IsSnapshot, f.Seq, Convert.ToHexString(f.Data)));
+        using (var again = await RestoreAsync(admin, app0, good))
+        {
+            Assert.Equal(HttpStatusCode.Created, again.StatusCode);
+            var answer = JsonDocument.Parse(await again.Content.ReadAsStringAsync(Ct)).RootElement;
+            Assert.Equal((free, 5L), (answer.GetProperty("workspaceId").GetGuid(), answer.GetProperty("head").GetInt64()));
+            var pulled = await app.Api.PullAsync(answer.GetProperty("token").GetString()!, free, 0, Ct);
+            Assert.Equal(frames, pulled.Frames.Select(f => (f.IsSnapshot, f.Seq, Convert.ToHexString(f.Data))));
+        }
+
         // A deleted id cannot come back; an unknown app, a workspace token and none are refused.
         var (erased, _, _) = await app.NewWorkspaceAsync(Ct);
         await app.Api.EraseWorkspaceAsync(admin, erased, Ct);

@@ -18,7 +18,8 @@ public sealed record RestoredWorkspace(Guid WorkspaceId, string AppId, Guid Owne
 /// record's checksum matched and Workspace has recorded the workspace and issued its owner a new master token (the old
 /// deployment's tokens do not verify here): a corrupt or truncated archive leaves nothing (422), an id in use is 409
 /// <c>workspace-exists</c>, an erased one 410. Workspace recognises a retry of the same archive by its checksum, so a
-/// restore that failed after Workspace answered can simply be sent again. An operator's restore is not held to the
+/// restore can simply be sent again: one that failed after Workspace answered is done then, and one that was done
+/// (its answer lost) answers as it did, with a new master token. An operator's restore is not held to the
 /// app's quotas; it is to its released schema versions.
 /// </summary>
 public static class RestoreWorkspace
@@ -62,7 +63,8 @@ public static class RestoreWorkspace
             await using var tx = await connection.BeginTransactionAsync(ct);
             if (!await OpenLogAsync(connection, tx, metadata, appId, ct))
             {
-                return Exists(metadata.WorkspaceId);
+                await tx.RollbackAsync(ct);
+                return await SentAgainAsync(reader, metadata, appId, records, http.Request.Headers.Authorization.ToString(), ct);
             }
 
             var (stored, end) = await CopyRecordsAsync(connection, tx, reader, metadata, ct);
@@ -80,8 +82,7 @@ public static class RestoreWorkspace
             }
 
             await tx.CommitAsync(ct);
-            return Results.Created($"/admin/workspaces/{metadata.WorkspaceId}",
-                new RestoredWorkspace(metadata.WorkspaceId, appId, metadata.OwnerClientId, metadata.Head, owner.Token));
+            return Restored(metadata, appId, owner);
         }
         catch (InvalidArchiveException e)
         {
@@ -96,6 +97,33 @@ public static class RestoreWorkspace
         {
             return ArchiveProblems.Invalid($"The archive holds the same change twice (or one idempotency key for two changes): {e.ConstraintName}.");
         }
+    }
+
+    private static IResult Restored(ArchiveMetadata metadata, string appId, RestoredOwner owner) =>
+        Results.Created($"/admin/workspaces/{metadata.WorkspaceId}",
+            new RestoredWorkspace(metadata.WorkspaceId, appId, metadata.OwnerClientId, metadata.Head, owner.Token));
+
+    /// <summary>
+    /// The id is taken here. If by this very archive (a restore committed whose answer the operator never got, so it
+    /// is sent again), the answer is the first one's, with a new master token: the archive is read to its end for its
+    /// checksum, and Workspace, which recorded the restore under it, recognises the retry. Anything else is 409.
+    /// Nothing is written either way.
+    /// </summary>
+    private static async Task<IResult> SentAgainAsync(
+        ArchiveReader reader, ArchiveMetadata metadata, string appId, WorkspaceRecords records, string authorization, CancellationToken ct)
+    {
+        ArchiveRecord record;
+        do
+        {
+            record = await reader.NextAsync(ct);
+        }
+        while (record is not ArchiveRecord.EndRecord);
+
+        var checksum = Convert.ToHexString(((ArchiveRecord.EndRecord)record).Checksum);
+        var (owner, refused) = await records.RestoreAsync(appId, metadata, checksum, authorization, ct);
+        return owner is not null ? Restored(metadata, appId, owner)
+            : refused!.Status == StatusCodes.Status409Conflict ? Exists(metadata.WorkspaceId)
+            : ArchiveProblems.From(refused);
     }
 
     private static IResult Exists(Guid workspaceId) => Problem.Result(Problem.Create(StatusCodes.Status409Conflict, ProblemCodes.WorkspaceExists,

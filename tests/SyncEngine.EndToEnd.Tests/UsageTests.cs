@@ -36,6 +36,13 @@ public sealed class UsageTests(SyncEngineApp app)
             BytesOutLast24h: pulled.BodyBytes, LiveStreams: 1);
         var usage = await Eventually.Until(t => app.Api.GetAppUsageAsync(admin, appId, t), u => u == expected, TimeSpan.FromSeconds(15), Ct);
         Assert.Equal(expected, usage);
+
+        // A snapshot covers the first workspace's changes and they are pruned (the retention here is seconds): the
+        // stored changes drop, the day's pushes and their bytes do not.
+        await app.Api.UploadSnapshotAsync(first.Master, first.WorkspaceId, new byte[7], covers: 2, schemaVersion: 1, Ct);
+        var pruned = await Eventually.Until(t => app.Api.GetAppUsageAsync(admin, appId, t), u => u.Changes == 1,
+            SyncEngineApp.CoveredChangeRetention + TimeSpan.FromSeconds(15), Ct);
+        Assert.Equal(expected with { Changes = 1, StoredBytes = 7 + 5 }, pruned);
     }
 
     [Fact]

@@ -51,7 +51,7 @@ public static class PushChange
     private static async Task<IResult> Handle(
         Guid workspaceId, HttpRequest request, ClaimsPrincipal user, ChangeWriter writer,
         MaxSchemaVersion maxSchemaVersion, SyncProblems problems, SyncMetrics metrics, HeadAnnouncer announcer, HeadNotifications notifications,
-        CancellationToken ct)
+        Usage.AppUsageRecorder usage, CancellationToken ct)
     {
         // The headers first: an unknown version is refused before the body is read.
         var limits = maxSchemaVersion.For(user);
@@ -73,6 +73,11 @@ public static class PushChange
         {
             case PushOutcome.Appended(var seq):
                 metrics.Pushed(body.Data.Length, limits.AppId);
+                if (limits.AppId is { } app)
+                {
+                    usage.Pushed(app, body.Data.Length);
+                }
+
                 notifications.Committed(workspaceId, seq, body.Data);
                 announcer.Announce(workspaceId, seq, body.Data);
                 return Results.Created($"/api/workspaces/{workspaceId}/changes?after={seq - 1}", new PushedChange(seq));

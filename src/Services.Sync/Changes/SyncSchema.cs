@@ -177,6 +177,8 @@ public static class SyncSchema
         traffic.AddColumn("hour", "timestamptz").AsPrimaryKey();
         traffic.AddColumn<long>("bytes_out").NotNull().DefaultValue(0L);
         traffic.AddColumn<long>("pulls").NotNull().DefaultValue(0L);
+        traffic.AddColumn<long>("bytes_in").NotNull().DefaultValue(0L);
+        traffic.AddColumn<long>("pushes").NotNull().DefaultValue(0L);
 
         var live = new Table(LiveStreams);
         live.AddColumn<string>("replica").AsPrimaryKey();

@@ -9,8 +9,9 @@ using SyncEngine.ServiceDefaults.Problems;
 namespace Services.Sync.Usage;
 
 /// <summary>
-/// What the store cannot answer by itself for an app's usage: the bytes pulls sent and the live streams open. Each
-/// replica counts them in memory (a pull costs no write) and, every <c>Sync:UsageFlushEvery</c> (5 s), adds its bytes
+/// What the store cannot answer by itself for an app's usage: the pulls and pushes of the last 24 hours with their bytes,
+/// and the live streams open. Each replica counts them in memory (no write per request; a crash loses at most one
+/// flush interval of counts) and, every <c>Sync:UsageFlushEvery</c> (5 s), adds its counts
 /// to the app's hourly row and replaces its own live-stream counts, so <c>GET /admin/apps/{appId}/usage</c> sums every
 /// replica's. Rows of a replica that stopped age out of the live count after <see cref="LiveStreamsFreshFor"/>. Every
 /// <c>Sync:AppTotalsEvery</c> (30 s: an aggregate over every log row) it also counts each app's workspaces and stored
@@ -23,14 +24,23 @@ public sealed class AppUsageRecorder(
     public static readonly TimeSpan LiveStreamsFreshFor = TimeSpan.FromSeconds(30);
 
     private readonly string _replica = $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid():N}";
-    private readonly ConcurrentDictionary<string, long[]> _pulled = new(StringComparer.Ordinal);
+    /// <summary>Per app, since the last flush: bytes sent by pulls, pulls, bytes stored by pushes, pushes.</summary>
+    private readonly ConcurrentDictionary<string, long[]> _traffic = new(StringComparer.Ordinal);
 
     /// <summary>A pull of <paramref name="bytes"/> for <paramref name="appId"/> (counted, flushed later).</summary>
-    public void Pulled(string appId, long bytes)
+    public void Pulled(string appId, long bytes) => Count(appId, 0, bytes);
+
+    /// <summary>
+    /// A push of <paramref name="bytes"/> stored for <paramref name="appId"/>. Counted as it is acknowledged, not read
+    /// back from the changes: those a snapshot covers are pruned within the day, and the day's traffic was not smaller.
+    /// </summary>
+    public void Pushed(string appId, long bytes) => Count(appId, 2, bytes);
+
+    private void Count(string appId, int at, long bytes)
     {
-        var counters = _pulled.GetOrAdd(appId, _ => new long[2]);
-        Interlocked.Add(ref counters[0], bytes);
-        Interlocked.Increment(ref counters[1]);
+        var counters = _traffic.GetOrAdd(appId, _ => new long[4]);
+        Interlocked.Add(ref counters[at], bytes);
+        Interlocked.Increment(ref counters[at + 1]);
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -92,20 +102,26 @@ public sealed class AppUsageRecorder(
     private async Task FlushAsync(CancellationToken ct)
     {
         await using var batch = db.CreateBatch();
-        foreach (var (appId, counters) in _pulled)
+        var taken = new List<(string AppId, long[] Counts)>();
+        foreach (var (appId, counters) in _traffic)
         {
-            var (bytes, pulls) = (Interlocked.Exchange(ref counters[0], 0), Interlocked.Exchange(ref counters[1], 0));
-            if (pulls == 0)
+            var counts = counters.Select((_, i) => Interlocked.Exchange(ref counters[i], 0)).ToArray();
+            if (counts[1] == 0 && counts[3] == 0)
             {
                 continue;
             }
 
+            taken.Add((appId, counts));
             var add = new NpgsqlBatchCommand(
-                $"insert into {SyncSchema.AppTraffic} (app_id, hour, bytes_out, pulls) values ($1, date_trunc('hour', now()), $2, $3) " +
-                "on conflict (app_id, hour) do update set bytes_out = app_traffic.bytes_out + excluded.bytes_out, pulls = app_traffic.pulls + excluded.pulls");
+                $"insert into {SyncSchema.AppTraffic} (app_id, hour, bytes_out, pulls, bytes_in, pushes) values ($1, date_trunc('hour', now()), $2, $3, $4, $5) " +
+                "on conflict (app_id, hour) do update set bytes_out = app_traffic.bytes_out + excluded.bytes_out, pulls = app_traffic.pulls + excluded.pulls, " +
+                "bytes_in = app_traffic.bytes_in + excluded.bytes_in, pushes = app_traffic.pushes + excluded.pushes");
             add.Parameters.AddWithValue(appId);
-            add.Parameters.AddWithValue(bytes);
-            add.Parameters.AddWithValue(pulls);
+            foreach (var count in counts)
+            {
+                add.Parameters.AddWithValue(count);
+            }
+
             batch.BatchCommands.Add(add);
         }
 
@@ -123,6 +139,23 @@ public sealed class AppUsageRecorder(
 
         var stale = new NpgsqlBatchCommand($"delete from {SyncSchema.LiveStreams} where seen_at < now() - interval '1 hour'");
         batch.BatchCommands.Add(stale);
-        await batch.ExecuteNonQueryAsync(ct);
+        try
+        {
+            await batch.ExecuteNonQueryAsync(ct);
+        }
+        catch
+        {
+            // Not written: the counts go with the next flush.
+            foreach (var (appId, counts) in taken)
+            {
+                var counters = _traffic.GetOrAdd(appId, _ => new long[4]);
+                for (var i = 0; i < counts.Length; i++)
+                {
+                    Interlocked.Add(ref counters[i], counts[i]);
+                }
+            }
+
+            throw;
+        }
     }
 }

@@ -11,11 +11,11 @@ public sealed record AppUsage(
     long Workspaces, long StoredBytes, long Changes, long PushesLast24h, long BytesInLast24h, long BytesOutLast24h, long LiveStreams);
 
 /// <summary>
-/// Read from what Sync stores, so it is exact against it: the app's workspaces are its logs (one per claimed
-/// workspace; a workspace claimed before apps, with no app in its log, is the default app's), their stored bytes, the
-/// retained changes and those committed in the last 24 h (pushes and their bytes; changes pruned after a snapshot are
-/// no longer counted), the bytes pulls sent in the last 24 hourly buckets, and the live streams every replica reported
-/// within the last 30 s.
+/// The app's workspaces are its logs (one per claimed workspace; a workspace claimed before apps, with no app in its
+/// log, is the default app's), their stored bytes and retained changes, read from what Sync stores, so exact against
+/// it; the pushes and their bytes, and the bytes pulls sent, in the last 24 hourly buckets each replica adds its counts
+/// to (AppUsageRecorder: every few seconds, so a push shows within <c>Sync:UsageFlushEvery</c>); and the live streams
+/// every replica reported within the last 30 s.
 /// </summary>
 public static class GetAppUsage
 {
@@ -34,15 +34,17 @@ public static class GetAppUsage
             with logs as (
                 select workspace_id, coalesce(stored_bytes, 0) as bytes from {SyncSchema.Logs}
                 where app_id = $1 or ($2 and app_id is null)),
-            recent as (
-                select c.data from {SyncSchema.Changes} c join logs l using (workspace_id) where c.created_at > now() - interval '24 hours')
+            traffic as (
+                select coalesce(sum(pushes), 0)::bigint as pushes, coalesce(sum(bytes_in), 0)::bigint as bytes_in,
+                    coalesce(sum(bytes_out), 0)::bigint as bytes_out
+                from {SyncSchema.AppTraffic} where app_id = $1 and hour > now() - interval '24 hours')
             select
                 (select count(*) from logs),
                 (select coalesce(sum(bytes), 0)::bigint from logs),
                 (select count(*) from {SyncSchema.Changes} c join logs l using (workspace_id)),
-                (select count(*) from recent),
-                (select coalesce(sum(octet_length(data)), 0)::bigint from recent),
-                (select coalesce(sum(bytes_out), 0)::bigint from {SyncSchema.AppTraffic} where app_id = $1 and hour > now() - interval '24 hours'),
+                (select pushes from traffic),
+                (select bytes_in from traffic),
+                (select bytes_out from traffic),
                 (select coalesce(sum(streams), 0)::bigint from {SyncSchema.LiveStreams}
                     where app_id = $1 and seen_at > now() - make_interval(secs => $3))
             """);

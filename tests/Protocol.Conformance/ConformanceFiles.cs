@@ -11,8 +11,8 @@ namespace SyncEngine.Protocol.Conformance;
 /// against the whole app, as its own test, so a failure names the file and shows node's report. The files learn where
 /// the gateway is and how this deployment differs from the documented defaults from environment variables.
 /// </summary>
-[Collection(SyncEngineCollection.Name)]
-public sealed class ConformanceFiles(SyncEngineApp app)
+[Collection(ConformanceCollection.Name)]
+public sealed class ConformanceFiles(ConformanceApp app)
 {
     private static readonly string Suite = Path.Combine(Repository.Root, "tests", "Protocol.Conformance");
 
@@ -104,4 +104,16 @@ public sealed class ConformanceFiles(SyncEngineApp app)
         ["Workspace:ClaimRetryWindow"] = SyncEngineApp.ClaimRetryWindow.TotalSeconds,
         ["Gateway:ClaimsPerMinutePerAddress"] = SyncEngineApp.ClaimsPerMinutePerAddress,
     });
+}
+
+/// <summary>The whole app as the end-to-end tests start it, without the dashboard: a client reads no traces.</summary>
+public sealed class ConformanceApp : SyncEngineApp
+{
+    protected override bool WithDashboard => false;
+}
+
+[CollectionDefinition(Name)]
+public sealed class ConformanceCollection : ICollectionFixture<ConformanceApp>
+{
+    public const string Name = "SyncEngine app for the conformance suite";
 }

@@ -13,6 +13,9 @@ public sealed class RabbitMqApp : SyncEngineApp
 {
     public override string Transport => "rabbitmq";
 
+    /// <summary>No test here reads traces (ClaimTraceTests runs on the PostgreSQL app).</summary>
+    protected override bool WithDashboard => false;
+
     public override async ValueTask InitializeAsync()
     {
         await base.InitializeAsync();

@@ -83,6 +83,24 @@ describe("SocketLive", () => {
     socketLive.stop();
   });
 
+  it("has the round pull when the server's head is below the cursor it subscribed with, and then subscribes anew", async () => {
+    const { socketLive, callbacks, socket } = live();
+    socket.open();
+    socketLive.watch(workspaceId, true);
+    socketLive.listen(workspace);
+    await flush();
+    // The device's cursor is 4 (the store above); the server's log ends at 2.
+    socket.serverSays({ type: "subscribed", ref: 1, workspace: workspaceId, head: 2, schemaVersion: 1 });
+    await flush();
+
+    expect(callbacks.sync).toHaveBeenCalledWith(workspaceId);
+    // Not confirmed: pushes keep to HTTP, and the round's listen subscribes again.
+    expect(socketLive.push("t", workspaceId, new Uint8Array([1]), "k", 1)).toBeUndefined();
+    socketLive.listen(workspace);
+    await flush();
+    expect(socket.sentHeaders().filter((h) => h.type === "subscribe").map((h) => h.ref)).toEqual([1, 2]);
+  });
+
   it("pushes over HTTP until the subscription is confirmed, then over the socket, settled by its ack", async () => {
     const { socketLive, socket } = live();
     socket.open();

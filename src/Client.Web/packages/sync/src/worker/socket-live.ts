@@ -35,7 +35,7 @@ export class SocketLive {
   /** The token each listened workspace subscribes with. */
   private readonly wanted = new Map<string, string>();
   /** Subscriptions sent on the current socket: the workspace's subscribe ref and token. */
-  private readonly subscribed = new Map<string, { ref: number; token: string }>();
+  private readonly subscribed = new Map<string, { ref: number; token: string; after: number }>();
   private readonly failuresOf = new Map<string, number>();
   /** Workspaces whose current subscription the server confirmed (`subscribed`): pushes may go over the socket. */
   private readonly confirmed = new Set<string>();
@@ -231,8 +231,9 @@ export class SocketLive {
     const socket = this.socket;
     if (!token || socket?.readyState !== WebSocket.OPEN || this.subscribed.get(workspaceId)?.token === token) return;
     const ref = this.nextRef++;
-    this.subscribed.set(workspaceId, { ref, token });
-    const after = (await this.store.committed.get(workspaceId))?.seq ?? 0;
+    const subscription = { ref, token, after: 0 };
+    this.subscribed.set(workspaceId, subscription);
+    const after = subscription.after = (await this.store.committed.get(workspaceId))?.seq ?? 0;
     if (this.subscribed.get(workspaceId)?.ref === ref && socket.readyState === WebSocket.OPEN) {
       socket.send(encodeMessage({ type: "subscribe", ref, workspace: workspaceId, token, after }));
     }
@@ -245,7 +246,16 @@ export class SocketLive {
     switch (message.type) {
       case "subscribed":
         this.failuresOf.delete(workspaceId);
-        if (message.header.ref === subscription.ref) this.confirmed.add(workspaceId);
+        if (message.header.ref !== subscription.ref) return;
+        if (typeof message.header.head === "number" && message.header.head < subscription.after) {
+          // The server's log ends before the device's cursor (restored from an older backup): the round's pull takes
+          // the whole log again (pull.ts, rejoin), and its listen subscribes anew from the cursor that leaves.
+          this.subscribed.delete(workspaceId);
+          this.wanted.delete(workspaceId);
+          this.on.sync(workspaceId);
+          return;
+        }
+        this.confirmed.add(workspaceId);
         return;
       case "changes":
         if (!(await this.on.apply(workspaceId, readFrames(message.payload)))) {

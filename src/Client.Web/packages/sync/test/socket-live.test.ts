@@ -53,13 +53,13 @@ function live(apply: SocketCallbacks["apply"] = async () => true) {
 const workspace = { workspaceId, token: "t", scope: "read_write" } as never;
 const flush = () => new Promise((resolve) => setTimeout(resolve, 0));
 
-/** Opens the socket, follows the workspace, and has the server confirm the subscription. */
-async function confirmed(socketLive: SocketLive, socket: FakeWebSocket): Promise<void> {
+/** Opens the socket, follows the workspace, and has the server confirm the subscription with its `head`. */
+async function confirmed(socketLive: SocketLive, socket: FakeWebSocket, head = 4): Promise<void> {
   socket.open();
   socketLive.watch(workspaceId, true);
   socketLive.listen(workspace);
   await flush();
-  socket.serverSays({ type: "subscribed", ref: 1, workspace: workspaceId, head: 4, schemaVersion: 1 });
+  socket.serverSays({ type: "subscribed", ref: 1, workspace: workspaceId, head, schemaVersion: 1 });
   await flush();
 }
 
@@ -85,13 +85,8 @@ describe("SocketLive", () => {
 
   it("has the round pull when the server's head is below the cursor it subscribed with, and then subscribes anew", async () => {
     const { socketLive, callbacks, socket } = live();
-    socket.open();
-    socketLive.watch(workspaceId, true);
-    socketLive.listen(workspace);
-    await flush();
     // The device's cursor is 4 (the store above); the server's log ends at 2.
-    socket.serverSays({ type: "subscribed", ref: 1, workspace: workspaceId, head: 2, schemaVersion: 1 });
-    await flush();
+    await confirmed(socketLive, socket, 2);
 
     expect(callbacks.sync).toHaveBeenCalledWith(workspaceId);
     // Not confirmed: pushes keep to HTTP, and the round's listen subscribes again.

@@ -20,11 +20,11 @@ namespace Services.Sync.Tests.Integration;
 public sealed class SyncSocketHostileTests(SyncService sync)
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
-    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan Wait = SyncSocketAnswers.Wait;
 
     private static async Task<SyncSocketMessage> ExpectError(SyncSocket socket, int status, string code, long? reference = null)
     {
-        var message = await socket.ReceiveAsync(Ct);
+        var message = await socket.NextAnswerAsync();
         Assert.NotNull(message);
         Assert.True(message.Type == "error", $"Expected an error, got {message.Type}: {message.Header}");
         Assert.Equal((status, code, reference), (message.Status!.Value, message.Code, message.Ref));
@@ -37,7 +37,7 @@ public sealed class SyncSocketHostileTests(SyncService sync)
         var (workspaceId, _, master) = await sync.NewWorkspaceAsync();
         var socket = await sync.OpenSocketAsync();
         await socket.SubscribeAsync(1, workspaceId, master, 0, Ct);
-        Assert.Equal("subscribed", (await socket.ReceiveAsync(Ct))!.Type);
+        Assert.Equal("subscribed", (await socket.NextAnswerAsync())!.Type);
         return (workspaceId, master, socket);
     }
 
@@ -125,7 +125,7 @@ public sealed class SyncSocketHostileTests(SyncService sync)
         var (workspaceId, _, master) = await sync.NewWorkspaceAsync();
         await using var socket = await sync.OpenSocketAsync();
         await socket.SubscribeAsync(1, workspaceId, sync.NewMember(workspaceId, "read").Token, 0, Ct);
-        Assert.Equal("subscribed", (await socket.ReceiveAsync(Ct))!.Type);
+        Assert.Equal("subscribed", (await socket.NextAnswerAsync())!.Type);
         await socket.PushAsync(2, workspaceId, Guid.NewGuid(), 1, [1], Ct);
         await ExpectError(socket, 403, "forbidden", 2);
         Assert.Equal(0, (await sync.Api.PullAsync(master, workspaceId, 0, Ct)).Head);
@@ -165,7 +165,7 @@ public sealed class SyncSocketHostileTests(SyncService sync)
         {
             var (workspaceId, _, master) = await sync.NewWorkspaceAsync();
             await socket.SubscribeAsync(i, workspaceId, master, 0, Ct);
-            Assert.Equal("subscribed", (await socket.ReceiveAsync(Ct))!.Type);
+            Assert.Equal("subscribed", (await socket.NextAnswerAsync())!.Type);
         }
 
         var (beyond, _, beyondMaster) = await sync.NewWorkspaceAsync();

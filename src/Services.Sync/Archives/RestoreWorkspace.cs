@@ -64,6 +64,8 @@ public static class RestoreWorkspace
             if (!await OpenLogAsync(connection, tx, metadata, appId, ct))
             {
                 await tx.RollbackAsync(ct);
+                // The rest of the archive may take long to arrive; nothing more is written, so the connection goes back.
+                await connection.CloseAsync();
                 return await SentAgainAsync(reader, metadata, appId, records, http.Request.Headers.Authorization.ToString(), ct);
             }
 

@@ -57,7 +57,7 @@ public static class PullChanges
         if (start.Plan is PullPlan.UpToDate)
         {
             metrics.Pulled(0, app);
-            Record(usage, app, 0);
+            usage.Pulled(app, 0);
             return Results.NoContent();
         }
 
@@ -70,7 +70,7 @@ public static class PullChanges
         }
 
         metrics.Pulled(written.Bytes, app);
-        Record(usage, app, written.Bytes);
+        usage.Pulled(app, written.Bytes);
         return Results.Empty;
     }
 
@@ -137,14 +137,6 @@ public static class PullChanges
         }
 
         return new Written(from, sent, BrokenOff: false);
-    }
-
-    private static void Record(AppUsageRecorder usage, string? app, long bytes)
-    {
-        if (app is not null)
-        {
-            usage.Pulled(app, bytes);
-        }
     }
 
     /// <summary>The last seq the caller has, from <c>after</c>: absent is 0 (everything).</summary>

@@ -73,11 +73,7 @@ public static class PushChange
         {
             case PushOutcome.Appended(var seq):
                 metrics.Pushed(body.Data.Length, limits.AppId);
-                if (limits.AppId is { } app)
-                {
-                    usage.Pushed(app, body.Data.Length);
-                }
-
+                usage.Pushed(limits.AppId, body.Data.Length);
                 notifications.Committed(workspaceId, seq, body.Data);
                 announcer.Announce(workspaceId, seq, body.Data);
                 return Results.Created($"/api/workspaces/{workspaceId}/changes?after={seq - 1}", new PushedChange(seq));

@@ -371,11 +371,7 @@ public sealed class SocketSession(WebSocket socket, SocketServices services, str
         {
             case PushOutcome.Appended(var seq):
                 services.Metrics.Pushed(body.Data.Length, limits.AppId);
-                if (limits.AppId is { } app)
-                {
-                    services.Usage.Pushed(app, body.Data.Length);
-                }
-
+                services.Usage.Pushed(limits.AppId, body.Data.Length);
                 subscription.Heard(seq);
                 // The ack is queued before the announcement goes out, so the catch-up the announcement queues comes
                 // after it and finds the device's own change acknowledged (when it was the next the device lacked).
@@ -725,10 +721,7 @@ public sealed class SocketSession(WebSocket socket, SocketServices services, str
     private void Delivered(Subscription subscription, long bytes)
     {
         services.Metrics.Pulled(bytes, subscription.App);
-        if (subscription.App is { } app)
-        {
-            services.Usage.Pulled(app, bytes);
-        }
+        services.Usage.Pulled(subscription.App, bytes);
     }
 
     // ---- heartbeat and ends ----

@@ -27,17 +27,22 @@ public sealed class AppUsageRecorder(
     /// <summary>Per app, since the last flush: bytes sent by pulls, pulls, bytes stored by pushes, pushes.</summary>
     private readonly ConcurrentDictionary<string, long[]> _traffic = new(StringComparer.Ordinal);
 
-    /// <summary>A pull of <paramref name="bytes"/> for <paramref name="appId"/> (counted, flushed later).</summary>
-    public void Pulled(string appId, long bytes) => Count(appId, 0, bytes);
+    /// <summary>A pull of <paramref name="bytes"/> for <paramref name="appId"/> (counted, flushed later; no app known: not counted).</summary>
+    public void Pulled(string? appId, long bytes) => Count(appId, 0, bytes);
 
     /// <summary>
     /// A push of <paramref name="bytes"/> stored for <paramref name="appId"/>. Counted as it is acknowledged, not read
     /// back from the changes: those a snapshot covers are pruned within the day, and the day's traffic was not smaller.
     /// </summary>
-    public void Pushed(string appId, long bytes) => Count(appId, 2, bytes);
+    public void Pushed(string? appId, long bytes) => Count(appId, 2, bytes);
 
-    private void Count(string appId, int at, long bytes)
+    private void Count(string? appId, int at, long bytes)
     {
+        if (appId is null)
+        {
+            return;
+        }
+
         var counters = _traffic.GetOrAdd(appId, _ => new long[4]);
         Interlocked.Add(ref counters[at], bytes);
         Interlocked.Increment(ref counters[at + 1]);

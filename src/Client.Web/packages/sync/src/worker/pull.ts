@@ -84,14 +84,15 @@ export async function rejoin(
   broadcast: (message: Broadcast) => void,
 ): Promise<void> {
   const { workspaceId } = workspace;
+  const updates = frames.map((f) => f.bytes);
   const server = loadDocument(undefined);
-  importComplete(server, frames.map((f) => f.bytes));
+  importComplete(server, updates);
   const record = await store.committed.get(workspaceId);
   const committed = loadDocument(record?.snapshot);
   // 1: this device holds ops the server lacks; undefined: each holds some the other lacks.
   const order = committed.oplogVersion().compare(server.oplogVersion());
   const lacking = order === 1 || order === undefined ? committed.export({ mode: "update", from: server.oplogVersion() }) : undefined;
-  importComplete(committed, frames.map((f) => f.bytes));
+  importComplete(committed, updates);
   const lastSnapshot = frames.map((f) => f.kind).lastIndexOf("snapshot");
   const changesSinceSnapshot = frames.slice(lastSnapshot + 1).filter((f) => f.kind === "change").length;
   await store.transaction("rw", store.committed, store.pending, async () => {
@@ -108,7 +109,7 @@ export async function rejoin(
     }
   });
   if (frames.length > 0) {
-    broadcast({ type: "updates", workspaceId, updates: frames.map((f) => f.bytes) });
+    broadcast({ type: "updates", workspaceId, updates });
   }
 }
 

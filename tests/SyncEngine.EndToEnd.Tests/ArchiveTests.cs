@@ -138,14 +138,24 @@ public sealed class ArchiveTests(SyncEngineApp app)
 
         // Sent again, as after an answer lost on the way: the same answer with a new master token, nothing stored twice.
         var frames = (await app.Api.PullAsync(master, original, 0, Ct)).Frames.Select(f => (f.IsSnapshot, f.Seq, Convert.ToHexString(f.Data)));
+        string restoredToken;
         using (var again = await RestoreAsync(admin, app0, good))
         {
             Assert.Equal(HttpStatusCode.Created, again.StatusCode);
             var answer = JsonDocument.Parse(await again.Content.ReadAsStringAsync(Ct)).RootElement;
             Assert.Equal((free, 5L), (answer.GetProperty("workspaceId").GetGuid(), answer.GetProperty("head").GetInt64()));
-            var pulled = await app.Api.PullAsync(answer.GetProperty("token").GetString()!, free, 0, Ct);
+            restoredToken = answer.GetProperty("token").GetString()!;
+            var pulled = await app.Api.PullAsync(restoredToken, free, 0, Ct);
             Assert.Equal(frames, pulled.Frames.Select(f => (f.IsSnapshot, f.Seq, Convert.ToHexString(f.Data))));
         }
+
+        // Sent again broken, over the id it took: read to its end and refused as any corrupt archive, nothing changed.
+        using (var brokenAgain = await RestoreAsync(admin, app0, corrupt))
+        {
+            await Problems.AssertProblem(brokenAgain, HttpStatusCode.UnprocessableEntity, "invalid-document");
+        }
+
+        Assert.Equal(frames, (await app.Api.PullAsync(restoredToken, free, 0, Ct)).Frames.Select(f => (f.IsSnapshot, f.Seq, Convert.ToHexString(f.Data))));
 
         // A deleted id cannot come back; an unknown app, a workspace token and none are refused.
         var (erased, _, _) = await app.NewWorkspaceAsync(Ct);

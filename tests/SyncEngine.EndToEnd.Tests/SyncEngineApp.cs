@@ -198,8 +198,10 @@ public class SyncEngineApp : IAsyncLifetime
     }
 
     /// <summary>
-    /// A workspace claimed in <paramref name="appId"/>, an app just registered: Workspace's directory knows it within a
-    /// second (a NOTIFY away), so a claim answered app-not-found before then is tried again.
+    /// A workspace claimed in <paramref name="appId"/>, an app just registered, once every service the workspace's
+    /// requests reach knows the app: each directory hears of it on its own within a second (a NOTIFY away), so a claim
+    /// answered app-not-found before then is tried again, and then each Sync replica is read on its own port until it
+    /// answers (a push there had been refused app-not-found: a clean-clone run of 02793e8, UsageTests).
     /// </summary>
     public async Task<(Guid WorkspaceId, Guid Owner, string Master)> NewWorkspaceInAppAsync(string appId, CancellationToken ct)
     {
@@ -215,7 +217,19 @@ public class SyncEngineApp : IAsyncLifetime
                 return null;
             }
         }, c => c is not null, TimeSpan.FromSeconds(10), ct);
-        return (workspaceId, owner, claimed!.Token);
+        var master = claimed!.Token;
+        foreach (var address in await SyncReplicaAddressesAsync(ct))
+        {
+            using var replica = new HttpClient { BaseAddress = address };
+            var read = await Eventually.Until(t => replica.StatusAsync($"/api/workspaces/{workspaceId}/changes?after=0", master, t),
+                status => status != HttpStatusCode.NotFound, TimeSpan.FromSeconds(10), ct);
+            if (read == HttpStatusCode.NotFound)
+            {
+                throw new InvalidOperationException($"Sync at {address} did not learn of app '{appId}' within 10 s.");
+            }
+        }
+
+        return (workspaceId, owner, master);
     }
 
     /// <summary>A fresh operator token, through the gateway like any operator's (SyncEngine.Client's form post).</summary>

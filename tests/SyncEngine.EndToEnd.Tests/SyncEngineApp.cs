@@ -220,10 +220,21 @@ public class SyncEngineApp : IAsyncLifetime
         var master = claimed!.Token;
         foreach (var address in await SyncReplicaAddressesAsync(ct))
         {
-            using var replica = new HttpClient { BaseAddress = address };
-            var read = await Eventually.Until(t => replica.StatusAsync($"/api/workspaces/{workspaceId}/changes?after=0", master, t),
-                status => status != HttpStatusCode.NotFound, TimeSpan.FromSeconds(10), ct);
-            if (read == HttpStatusCode.NotFound)
+            using var http = new HttpClient { BaseAddress = address };
+            var replica = new SyncEngineClient(http);
+            var known = await Eventually.Until(async t =>
+            {
+                try
+                {
+                    await replica.PullAsync(master, workspaceId, 0, t);
+                    return true;
+                }
+                catch (SyncEngineApiException e) when (e.Code == "app-not-found")
+                {
+                    return false;
+                }
+            }, k => k, TimeSpan.FromSeconds(10), ct);
+            if (!known)
             {
                 throw new InvalidOperationException($"Sync at {address} did not learn of app '{appId}' within 10 s.");
             }

@@ -21,8 +21,6 @@ namespace SyncEngine.Backend.Messaging;
 /// </summary>
 public static class MessagingDefaults
 {
-    private static readonly int NpgsqlDefaultConnectTimeout = new Npgsql.NpgsqlConnectionStringBuilder().Timeout;
-
     public const string ConnectionName = "syncengine";
     public const string TransportSchema = "wolverine_queues";
 
@@ -55,15 +53,7 @@ public static class MessagingDefaults
         ValidateConnectionString(builder.Configuration.GetConnectionString(ConnectionName));
         builder.AddNpgsqlDataSource(ConnectionName, configureDataSourceBuilder: dataSource =>
         {
-            // LISTEN needs a session of its own: queue notifications refuse a multiplexed data source.
-            dataSource.ConnectionStringBuilder.Multiplexing = false;
-            // Npgsql waits 15 s for a connection by default; a request that cannot get one should answer 503 (see
-            // DatabaseOutage) well before a client or proxy gives up on it. A connection string's own Timeout wins.
-            if (dataSource.ConnectionStringBuilder.Timeout == NpgsqlDefaultConnectTimeout)
-            {
-                dataSource.ConnectionStringBuilder.Timeout = 5;
-            }
-
+            ConnectionDefaults.Apply(dataSource.ConnectionStringBuilder);
             // Wolverine polls its queues and node tables in the background; as root spans those would bury the
             // traces of real requests and messages, so only commands inside one are traced.
             dataSource.ConfigureTracing(tracing => tracing

@@ -21,8 +21,11 @@ public static class AppQuota
     public const string LockAndCountInFunction =
         $"""
         perform pg_advisory_xact_lock(hashtext('{SyncSchema.Logs}.app_bytes'), hashtext(p_app));
-                        v_app_bytes := v_bytes + (select coalesce(sum(l.stored_bytes), 0) from {SyncSchema.Logs} l
-                            where l.workspace_id <> p_workspace and (l.app_id = p_app or (p_app_is_default and l.app_id is null)));
+                        -- Planned with its values each time (EXECUTE), unlike the function's other statements (generic plans):
+                        -- for an app that is not the default, that plan drops the null branch and uses the app_id index.
+                        execute 'select coalesce(sum(l.stored_bytes), 0) from {SyncSchema.Logs} l where l.workspace_id <> $1 and (l.app_id = $2 or ($3 and l.app_id is null))'
+                            into v_app_bytes using p_workspace, p_app, p_app_is_default;
+                        v_app_bytes := v_bytes + v_app_bytes;
         """;
 
     /// <summary>The same for a writer with its own transaction: the app's stored bytes, <paramref name="ownBytes"/> included.</summary>

@@ -96,7 +96,11 @@ public static class SyncSchema
             p_workspace uuid, p_key uuid, p_sha bytea, p_data bytea, p_client uuid, p_version int, p_format text, p_max_bytes bigint,
             p_app text, p_app_is_default boolean, p_max_app_bytes bigint)
         returns table (outcome text, seq bigint, current_version int, used_bytes bigint)
-        language plpgsql as $fn$
+        language plpgsql
+        -- A statement on the partitioned log got a custom plan on every call (the generic plan of 16 partitions looks
+        -- dearer before run-time pruning), which was a tenth of PostgreSQL's CPU under push load (docs/benchmarks.md).
+        set plan_cache_mode = force_generic_plan
+        as $fn$
         declare
             v_head bigint;
             v_version int;

@@ -16,6 +16,7 @@ public sealed class DatabaseOutageTests(ProductionTopologyFixture app)
 {
     private static readonly TimeSpan RequestGuard = TimeSpan.FromSeconds(12);
     private static readonly TimeSpan Outage = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan PushEvery = TimeSpan.FromMilliseconds(100);
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     private sealed record Acknowledged(long Seq, byte[] Data);
@@ -50,6 +51,11 @@ public sealed class DatabaseOutageTests(ProductionTopologyFixture app)
                         {
                             Interlocked.Increment(ref ackedAfterRestart);
                         }
+
+                        // Pacing, not a wait for a condition: the six pushers share one token, so at most ten pushes a
+                        // second each keeps them under the gateway's budget per client (100/s, burst 200). Unpaced, a
+                        // fast machine spent it within a second or two and the revoke below, on the same token, got 429.
+                        await Task.Delay(PushEvery, CancellationToken.None);
                     }
                     else
                     {

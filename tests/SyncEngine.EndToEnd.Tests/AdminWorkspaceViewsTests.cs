@@ -10,8 +10,9 @@ namespace SyncEngine.EndToEnd.Tests;
 /// The operators' workspace views through the gateway: an app's workspaces paged by cursor (stable while claims go on)
 /// with owner, size, activity and members, and one workspace in full, never a token or a document's bytes.
 /// </summary>
-[Collection(SyncEngineCollection.Name)]
-public sealed class AdminWorkspaceViewsTests(SyncEngineApp app)
+// On the RabbitMQ app, although it does not depend on the transport: see RabbitMqCollection.
+[Collection(RabbitMqCollection.Name)]
+public sealed class AdminWorkspaceViewsTests(RabbitMqApp app)
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
@@ -33,6 +34,9 @@ public sealed class AdminWorkspaceViewsTests(SyncEngineApp app)
         await app.Api.PushAsync(busyMaster, busy, new byte[100], Guid.NewGuid(), 1, Ct);
         await app.Api.PushAsync(busyMaster, busy, new byte[50], Guid.NewGuid(), 1, Ct);
         await app.NewMemberAsync(busy, busyMaster, "read", Ct);
+        // Workspace learns of the member from Auth's AccessGranted, a message after the join: the pages are read once it
+        // arrived (on the RabbitMQ app the first page came before it and counted no member).
+        await Eventually.Until(t => app.Api.GetWorkspaceAsOperatorAsync(admin, busy, t), w => w.Members.Count == 1, TimeSpan.FromSeconds(10), Ct);
 
         var first = await app.Api.ListWorkspacesAsync(admin, appId, limit: 2, ct: Ct);
         Assert.Equal(2, first.Items.Count);

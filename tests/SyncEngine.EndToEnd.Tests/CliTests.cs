@@ -9,8 +9,9 @@ namespace SyncEngine.EndToEnd.Tests;
 /// The real <c>syncengine</c> CLI (src/SyncEngine.Cli), run as its own process against the running app through the
 /// gateway, with its credentials from the environment as an operator's script would set them.
 /// </summary>
-[Collection(SyncEngineCollection.Name)]
-public sealed class CliTests(SyncEngineApp app)
+// On the RabbitMQ app, although it does not depend on the transport: see RabbitMqCollection.
+[Collection(RabbitMqCollection.Name)]
+public sealed class CliTests(RabbitMqApp app)
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 

@@ -11,8 +11,9 @@ namespace SyncEngine.EndToEnd.Tests;
 /// refetch keys every two seconds (`Auth:KeyReloadEvery`, `Security:KeyRefreshEvery`), so the test does not wait
 /// the production minutes.
 /// </summary>
-[Collection(SyncEngineCollection.Name)]
-public sealed class KeyRotationTests(SyncEngineApp app)
+// On the RabbitMQ app, although it does not depend on the transport: see RabbitMqCollection.
+[Collection(RabbitMqCollection.Name)]
+public sealed class KeyRotationTests(RabbitMqApp app)
 {
     private static readonly TimeSpan Settle = TimeSpan.FromSeconds(20);
     private readonly ConcurrentDictionary<Uri, HttpClient> _replicaClients = new();

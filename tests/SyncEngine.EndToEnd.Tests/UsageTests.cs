@@ -9,8 +9,9 @@ namespace SyncEngine.EndToEnd.Tests;
 /// <c>GET /admin/apps/{appId}/usage</c> through the gateway: exact against what was stored and sent, over both Sync
 /// replicas, for one app and nothing of another.
 /// </summary>
-[Collection(SyncEngineCollection.Name)]
-public sealed class UsageTests(SyncEngineApp app)
+// On the RabbitMQ app, although it does not depend on the transport: see RabbitMqCollection.
+[Collection(RabbitMqCollection.Name)]
+public sealed class UsageTests(RabbitMqApp app)
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 

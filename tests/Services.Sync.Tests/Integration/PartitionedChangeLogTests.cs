@@ -49,6 +49,31 @@ public sealed class PartitionedChangeLogTests(SyncService sync)
     }
 
     [Fact]
+    public async Task an_app_id_that_reads_as_sql_is_only_a_value_to_the_app_quota_sum_run_at_push_time()
+    {
+        // The sum is EXECUTEd (planned with its values); the app id is bound with USING, never spliced into its text.
+        const string hostile = "x') or true; drop table sync.logs; --";
+        var workspaceId = Guid.NewGuid();
+        await using var db = await sync.Database.OpenAsync(Ct);
+        await using var push = new NpgsqlCommand(
+            $"select outcome, seq from {SyncSchema.PushFunction}($1, $2, $3, $4, $5, 1, 'opaque', 1000000, $6, false, 100)", db);
+        push.Parameters.AddWithValue(workspaceId);
+        push.Parameters.AddWithValue(Guid.NewGuid());
+        push.Parameters.AddWithValue(new byte[32]);
+        push.Parameters.AddWithValue(new byte[10]);
+        push.Parameters.AddWithValue(Guid.NewGuid());
+        push.Parameters.AddWithValue(hostile);
+        await using (var reader = await push.ExecuteReaderAsync(Ct))
+        {
+            Assert.True(await reader.ReadAsync(Ct));
+            Assert.Equal(("appended", 1L), (reader.GetString(0), reader.GetInt64(1)));
+        }
+
+        Assert.Equal(hostile, await ScalarAsync<string>(db, $"select app_id from sync.logs where workspace_id = '{workspaceId}'"));
+        Assert.True(await ScalarAsync<long>(db, "select count(*) from sync.logs") >= 1);
+    }
+
+    [Fact]
     public async Task a_plain_log_from_before_partitioning_is_converted_with_every_row_and_key_kept()
     {
         var schema = $"old_{Guid.NewGuid():N}"[..20];

@@ -1,5 +1,6 @@
 using System.Threading.RateLimiting;
 using SyncEngine.ServiceDefaults.Problems;
+using Yarp.ReverseProxy.Model;
 
 namespace Gateway;
 
@@ -9,6 +10,9 @@ namespace Gateway;
 /// token that checks out names its workspace and client); anything else, an invented Authorization header included,
 /// is its address, so minting headers buys no fresh burst. Rejections are 429 problem+json with code
 /// <c>rate-limited</c> and a Retry-After.
+/// A client's access changes (revoking tokens, deleting the workspace) draw from a smaller bucket of their own: they are
+/// the owner's remedy when a token is stolen, and a thief flooding with that token must not be able to keep the
+/// owner's revoke at 429 by spending the client's ordinary budget.
 /// </summary>
 public static class ClientRateLimiting
 {
@@ -18,6 +22,8 @@ public static class ClientRateLimiting
         public int BurstPerClient { get; set; } = 200;
         public int PermitsPerSecondPerAddress { get; set; } = 2000;
         public int BurstPerAddress { get; set; } = 4000;
+        public int AccessChangesPerSecondPerClient { get; set; } = 10;
+        public int AccessChangeBurstPerClient { get; set; } = 20;
     }
 
     public static IServiceCollection AddClientRateLimiting(this IServiceCollection services, IConfiguration configuration)
@@ -29,8 +35,9 @@ public static class ClientRateLimiting
         services.AddRateLimiter(limiter =>
         {
             limiter.GlobalLimiter = PartitionedRateLimiter.CreateChained(
-                PartitionedRateLimiter.Create<HttpContext, string>(context =>
-                    Bucket(ClientKey(context), options.PermitsPerSecondPerClient, options.BurstPerClient)),
+                PartitionedRateLimiter.Create<HttpContext, string>(context => IsAccessChange(context)
+                    ? Bucket("access:" + ClientKey(context), options.AccessChangesPerSecondPerClient, options.AccessChangeBurstPerClient)
+                    : Bucket(ClientKey(context), options.PermitsPerSecondPerClient, options.BurstPerClient)),
                 PartitionedRateLimiter.Create<HttpContext, string>(context =>
                     Bucket(AddressKey(context), options.PermitsPerSecondPerAddress, options.BurstPerAddress)),
                 ClaimRateLimit.Create(claimsPerMinute),
@@ -62,6 +69,22 @@ public static class ClientRateLimiting
             QueueLimit = 0,
             AutoReplenishment = true,
         });
+
+    /// <summary>A revoke (<c>DELETE …/tokens/{clientId}</c>) or a workspace's erasure (<c>DELETE /api/workspaces/{id}</c>).</summary>
+    private static bool IsAccessChange(HttpContext context)
+    {
+        if (!HttpMethods.IsDelete(context.Request.Method))
+        {
+            return false;
+        }
+
+        return context.GetEndpoint()?.Metadata.GetMetadata<RouteModel>()?.Config.RouteId switch
+        {
+            GatewayRoutes.TokensRoute => true,
+            GatewayRoutes.WorkspaceRoute => string.IsNullOrEmpty(context.Request.RouteValues["rest"] as string),
+            _ => false,
+        };
+    }
 
     private static string ClientKey(HttpContext context) => ValidatedClient.KeyOf(context) ?? AddressKey(context);
 

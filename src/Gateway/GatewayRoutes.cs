@@ -19,20 +19,26 @@ public static class GatewayRoutes
     /// <summary>The realtime channel's route id: sockets per address are bounded (<see cref="SocketLimit"/>).</summary>
     public const string SocketRoute = "sync-socket";
 
+    /// <summary>Grants and revokes at Auth; a revoke draws from the access-change bucket (<see cref="ClientRateLimiting"/>).</summary>
+    public const string TokensRoute = "tokens";
+
+    /// <summary>The workspace catch-all; its <c>DELETE</c> without a rest is an erasure, an access change too.</summary>
+    public const string WorkspaceRoute = "workspace";
+
     /// <summary>The operator token route's id: limited per address like claims (anonymous, and it checks a secret).</summary>
     public const string TokenRoute = "connect-token";
 
     public static IReadOnlyList<RouteConfig> Routes { get; } =
     [
         Route(ClaimRoute, Workspace, "/api/workspaces", order: 0, methods: ["POST"]),
-        Route("tokens", Auth, "/api/workspaces/{workspaceId}/tokens/{**rest}", order: 0),
+        Route(TokensRoute, Auth, "/api/workspaces/{workspaceId}/tokens/{**rest}", order: 0),
         Route("join", Auth, "/api/workspaces/{workspaceId}/join", order: 0),
         Route("changes", Sync, "/api/workspaces/{workspaceId}/changes", order: 0, body: DocumentBody),
         Route("snapshots", Sync, "/api/workspaces/{workspaceId}/snapshots", order: 0, body: DocumentBody),
         Route("events", Sync, "/api/workspaces/{workspaceId}/events", order: 0),
         // The realtime channel: YARP forwards the WebSocket upgrade and then the socket's bytes as they are.
         Route(SocketRoute, Sync, "/api/sync", order: 0, methods: ["GET"]),
-        Route("workspace", Workspace, "/api/workspaces/{workspaceId}/{**rest}", order: 10),
+        Route(WorkspaceRoute, Workspace, "/api/workspaces/{workspaceId}/{**rest}", order: 10),
         Route("well-known", Auth, "/.well-known/{**rest}", order: 0),
         // Operators: their tokens and the signing keys from Auth, the apps and workspaces at Workspace (docs/design.md, "Operators").
         Route(TokenRoute, Auth, "/connect/token", order: 0, methods: ["POST"]),

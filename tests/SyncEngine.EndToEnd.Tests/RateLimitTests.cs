@@ -101,4 +101,70 @@ public sealed class RateLimitTests(SyncEngineApp app)
             response.Dispose();
         }
     }
+    [Fact]
+    public async Task a_flood_on_a_stolen_master_token_does_not_hold_back_its_owners_revoke_or_erasure()
+    {
+        var (workspaceId, _, master) = await app.NewWorkspaceAsync(Ct);
+        var device = Guid.NewGuid();
+        await app.Api.GrantAsync(master, workspaceId, device, "read_write", ct: Ct);
+
+        // The thief floods from another address with the owner's token, so only the per-client bucket is shared.
+        using var thief = await app.GatewayFromAsync("127.0.0.5", Ct);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        var limited = 0;
+        var flood = Enumerable.Range(0, 16).Select(_ => Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                using var response = await GetAsync(thief, $"Bearer {master}");
+                if (response.StatusCode == HttpStatusCode.TooManyRequests)
+                {
+                    Interlocked.Increment(ref limited);
+                }
+            }
+        }, Ct)).ToArray();
+
+        try
+        {
+            var refused = await Eventually.Until(_ => Task.FromResult(Volatile.Read(ref limited)), count => count > 0, TimeSpan.FromSeconds(30), Ct);
+            Assert.True(refused > 0, "the flood never spent the client's bucket");
+            // The flood goes on while the owner revokes with the same token from its own address.
+            using var revoke = await app.Gateway.SendAsync(HttpMethod.Delete, $"/api/workspaces/{workspaceId}/tokens/{device}", master, Ct);
+            Assert.Equal(HttpStatusCode.NoContent, revoke.StatusCode);
+            // So does the owner's last remedy, erasing the workspace.
+            using var erase = await app.Gateway.SendAsync(HttpMethod.Delete, $"/api/workspaces/{workspaceId}", master, Ct);
+            Assert.Equal(HttpStatusCode.NoContent, erase.StatusCode);
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            await Task.WhenAll(flood);
+        }
+    }
+
+    [Fact]
+    public async Task access_changes_over_their_own_bucket_are_429_and_change_nothing_more()
+    {
+        var (workspaceId, _, master) = await app.NewWorkspaceAsync(Ct);
+        var devices = Enumerable.Range(0, 60).Select(_ => Guid.NewGuid()).ToList();
+        foreach (var device in devices)
+        {
+            await app.Api.GrantAsync(master, workspaceId, device, "read", ct: Ct);
+        }
+
+        var responses = await Task.WhenAll(devices.Select(device =>
+            app.Gateway.SendAsync(HttpMethod.Delete, $"/api/workspaces/{workspaceId}/tokens/{device}", master, Ct)));
+
+        var limited = responses.Where(r => r.StatusCode == HttpStatusCode.TooManyRequests).ToList();
+        Assert.NotEmpty(limited);
+        await Problems.AssertProblem(limited[0], HttpStatusCode.TooManyRequests, "rate-limited");
+        Assert.All(responses.Where(r => r.StatusCode != HttpStatusCode.TooManyRequests), r => Assert.Equal(HttpStatusCode.NoContent, r.StatusCode));
+        // A refused revoke left its device's access alone; the ones let through ended theirs.
+        var tokens = await app.Api.ListTokensAsync(master, workspaceId, Ct);
+        Assert.Equal(limited.Count, tokens.Count(t => devices.Contains(t.ClientId) && t.Status != "revoked"));
+        foreach (var response in responses)
+        {
+            response.Dispose();
+        }
+    }
 }

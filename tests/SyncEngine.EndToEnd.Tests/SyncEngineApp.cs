@@ -383,19 +383,29 @@ public class SyncEngineApp : IAsyncLifetime
         return tail.Count == 0 ? " (none kept)" : string.Concat(tail.Select(line => "\n    | " + line));
     }
 
-    /// <summary>Every resource's latest state by resource id (each replica its own), as Aspire's notifications tell it.</summary>
+    /// <summary>
+    /// Every resource's latest state by resource id (each replica its own), as Aspire's notifications tell it. Watching
+    /// replays every instance's current state and then waits for changes, so this stops as soon as every instance of
+    /// every resource in the model has been heard of; the while it otherwise waits (3 s, a fallback for a resource that
+    /// never reports) made each call cost 3 s, most of a conformance file's time.
+    /// </summary>
     public static async Task<IReadOnlyDictionary<string, (string Name, CustomResourceSnapshot Snapshot)>> ResourcesAsync(
         DistributedApplication app, CancellationToken ct)
     {
+        var instances = app.Services.GetRequiredService<DistributedApplicationModel>().Resources
+            .ToDictionary(r => r.Name, r => r.GetReplicaCount(), StringComparer.Ordinal);
         var resources = new SortedDictionary<string, (string Name, CustomResourceSnapshot Snapshot)>(StringComparer.Ordinal);
         using var enough = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        // WatchAsync replays every resource's current state, then waits for changes: a few seconds covers the replay.
         enough.CancelAfter(TimeSpan.FromSeconds(3));
         try
         {
             await foreach (var update in app.ResourceNotifications.WatchAsync(enough.Token))
             {
                 resources[update.ResourceId] = (update.Resource.Name, update.Snapshot);
+                if (instances.All(resource => resources.Values.Count(r => r.Name == resource.Key) >= resource.Value))
+                {
+                    break;
+                }
             }
         }
         catch (OperationCanceledException) when (!ct.IsCancellationRequested)

@@ -16,9 +16,17 @@ public static class AuthKeys
 
     public static readonly TimeSpan FetchTimeout = TimeSpan.FromSeconds(2);
 
+    /// <summary>
+    /// The fetch's HttpClient, which callers register without the resilience handler every other client gets
+    /// (<c>RemoveAllResilienceHandlers</c>): a fetch has its own timeout and is asked again by the next request or tick,
+    /// so retries add nothing, and disposing the handler's pipeline waits for a fetch in flight, which held every
+    /// stop up to <see cref="FetchTimeout"/> while Auth was unreachable (seen with dotnet-dump in the gateway's tests).
+    /// </summary>
+    public const string HttpClientName = "auth-keys";
+
     public static PeriodicKeyRefresh Remote(IServiceProvider services, string issuer, TimeSpan refreshEvery)
     {
-        var http = services.GetRequiredService<IHttpClientFactory>().CreateClient("auth-keys");
+        var http = services.GetRequiredService<IHttpClientFactory>().CreateClient(HttpClientName);
         // Auth answers its JWKS in milliseconds. IdentityModel fetches keys without the request's cancellation, so a
         // fetch that hangs holds every request waiting on it, and a stopping service waits for those requests. That
         // was the "Failed to stop resource 'sync-…'" in RestartTests: with Auth restarting too, Aspire's proxy held the

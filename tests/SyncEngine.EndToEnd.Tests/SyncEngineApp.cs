@@ -153,6 +153,16 @@ public class SyncEngineApp : IAsyncLifetime
             throw new InvalidOperationException("The tests would run against a configured external RabbitMQ broker; refusing.");
         }
 
+        // Services that live a few minutes on a busy machine: no tiered PGO (an extra instrumented tier of JIT work that
+        // pays off only in long runs) and no thread-pool spinning (a worker out of work yields the CPU in a loop before
+        // it sleeps). Neither changes what a test checks; together they took a tenth of the suite's CPU (540 -> 482 s).
+        foreach (var project in builder.Resources.OfType<ProjectResource>().ToList())
+        {
+            builder.CreateResourceBuilder(project)
+                .WithEnvironment("DOTNET_TieredPGO", "0")
+                .WithEnvironment("DOTNET_ThreadPool_UnfairSemaphoreSpinLimit", "0");
+        }
+
         _app = await builder.BuildAsync(cts.Token);
         await _app.StartAsync(cts.Token);
         foreach (var resource in new[] { "auth", "workspace", "sync", "gateway" })

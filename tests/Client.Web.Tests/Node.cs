@@ -3,10 +3,17 @@ using Xunit;
 
 namespace SyncEngine.ClientWeb.Tests;
 
-/// <summary>Runs a Node script and fails the test with its output when it exits non-zero.</summary>
+/// <summary>Runs Node scripts for the tests: failing the test with the output when one exits non-zero, or handing both back.</summary>
 internal static class Node
 {
     public static async Task RunAsync(string workingDirectory, string scriptPath, params string[] arguments)
+    {
+        var (exitCode, output) = await RunCapturedAsync(workingDirectory, scriptPath, arguments);
+        TestContext.Current.TestOutputHelper?.WriteLine(output);
+        Assert.True(exitCode == 0, $"`node {scriptPath} {string.Join(' ', arguments)}` exited with {exitCode}:\n{output}");
+    }
+
+    public static async Task<(int ExitCode, string Output)> RunCapturedAsync(string workingDirectory, string scriptPath, params string[] arguments)
     {
         var start = new ProcessStartInfo("node") { WorkingDirectory = workingDirectory, RedirectStandardOutput = true, RedirectStandardError = true };
         start.ArgumentList.Add(scriptPath);
@@ -21,8 +28,6 @@ internal static class Node
         var stdout = process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
         var stderr = process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
         await process.WaitForExitAsync(TestContext.Current.CancellationToken);
-        var report = $"{await stdout}\n{await stderr}";
-        TestContext.Current.TestOutputHelper?.WriteLine(report);
-        Assert.True(process.ExitCode == 0, $"`node {scriptPath} {string.Join(' ', arguments)}` exited with {process.ExitCode}:\n{report}");
+        return (process.ExitCode, $"{await stdout}\n{await stderr}");
     }
 }

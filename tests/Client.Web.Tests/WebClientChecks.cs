@@ -4,11 +4,12 @@ namespace SyncEngine.ClientWeb.Tests;
 
 /// <summary>
 /// Brings src/Client.Web's own checks into `dotnet test`: the strict TypeScript compile, and each Vitest file of the
-/// sync library as its own test, so a failure names the file and shows Vitest's report.
+/// sync library as its own test (read from one run of them all, <see cref="VitestRun"/>), so a failure names the file
+/// and shows Vitest's report.
 /// </summary>
-public sealed class WebClientChecks
+public sealed class WebClientChecks(VitestRun vitest) : IClassFixture<VitestRun>
 {
-    private static readonly string ClientWeb = Path.Combine(SyncEngine.Testing.Repository.Root, "src", "Client.Web");
+    internal static readonly string ClientWeb = Path.Combine(SyncEngine.Testing.Repository.Root, "src", "Client.Web");
 
     public static TheoryData<string> VitestFiles()
     {
@@ -25,8 +26,14 @@ public sealed class WebClientChecks
 
     [Theory]
     [MemberData(nameof(VitestFiles))]
-    public async Task vitest_file_passes(string file) =>
-        await RunAsync("node_modules/vitest/vitest.mjs", "run", "--reporter=verbose", file);
+    public void vitest_file_passes(string file)
+    {
+        Assert.True(vitest.Files.TryGetValue(file, out var result), $"Vitest reported nothing for {file}; the run exited {vitest.ExitCode}:\n{vitest.Output}");
+        Assert.NotEmpty(result.Tests);
+        var failed = result.Tests.Where(test => test.Status != "passed").ToList();
+        Assert.True(result.Status == "passed" && failed.Count == 0,
+            $"{file}: {result.Status} {result.Message}\n{string.Join("\n", failed.Select(test => $"{test.Status}: {test.Name}\n{test.Failure}"))}\n\nThe whole run:\n{vitest.Output}");
+    }
 
     [Fact]
     public async Task web_client_type_checks_under_strict_typescript() =>

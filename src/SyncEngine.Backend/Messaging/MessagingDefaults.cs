@@ -119,6 +119,7 @@ public static class MessagingDefaults
         opts.Policies.AutoApplyTransactions();
         opts.Policies.UseDurableOutboxOnAllSendingEndpoints();
         opts.Policies.UseDurableInboxOnAllListeners();
+        opts.RetryWhileDatabaseUnreachable();
         // Within the host's shutdown timeout (Extensions.AddServiceDefaults): a message still in flight stays in the
         // durable inbox and is handled again by the next node, so a stop need not wait Wolverine's default 30 s for it.
         opts.Durability.DrainTimeout = TimeSpan.FromSeconds(2);

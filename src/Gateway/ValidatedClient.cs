@@ -21,11 +21,7 @@ public static class ValidatedClient
     {
         var issuer = configuration["Auth:Issuer"] ?? TokenClaims.DefaultIssuer;
         var refreshEvery = configuration.GetValue("Security:KeyRefreshEvery", TimeSpan.FromMinutes(10));
-        // Without the resilience handler every other client gets (AuthKeys.HttpClientName says why). The API is marked for
-        // evaluation; should it go, the fix is this client built without the defaults.
-#pragma warning disable EXTEXP0001
-        services.AddHttpClient(AuthKeys.HttpClientName).RemoveAllResilienceHandlers();
-#pragma warning restore EXTEXP0001
+        services.AddHttpClientWithoutResilience(AuthKeys.HttpClientName);
         services.AddSingleton(provider => new Checker(
             AuthKeys.Remote(provider, issuer, refreshEvery), new CachingTokenHandler(provider.GetService<TimeProvider>()), issuer));
         return services;

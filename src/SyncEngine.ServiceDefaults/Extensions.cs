@@ -29,6 +29,20 @@ public static class Extensions
     /// </summary>
     public static readonly string[] MeterNames = ["Wolverine:*", "Marten", "Npgsql", "SyncEngine.*"];
 
+    /// <summary>
+    /// A named HttpClient without the standard resilience handler <see cref="AddServiceDefaults{TBuilder}"/> gives every
+    /// client: for callers that retry by themselves and must not be held up by the handler's pipeline (Auth's key
+    /// fetch; SyncEngine.Tokens' <c>AuthKeys.HttpClientName</c> says why).
+    /// </summary>
+    public static IServiceCollection AddHttpClientWithoutResilience(this IServiceCollection services, string name)
+    {
+        // The API is marked for evaluation; should it go, such a client is built without the defaults instead.
+#pragma warning disable EXTEXP0001
+        services.AddHttpClient(name).RemoveAllResilienceHandlers();
+#pragma warning restore EXTEXP0001
+        return services;
+    }
+
     public static TBuilder AddServiceDefaults<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
         builder.ConfigureOpenTelemetry();

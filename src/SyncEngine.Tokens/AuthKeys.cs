@@ -18,7 +18,7 @@ public static class AuthKeys
 
     /// <summary>
     /// The fetch's HttpClient, which callers register without the resilience handler every other client gets
-    /// (<c>RemoveAllResilienceHandlers</c>): a fetch has its own timeout and is asked again by the next request or tick,
+    /// (ServiceDefaults' <c>AddHttpClientWithoutResilience</c>): a fetch has its own timeout and is asked again by the next request or tick,
     /// so retries add nothing, and disposing the handler's pipeline waits for a fetch in flight, which held every
     /// stop up to <see cref="FetchTimeout"/> while Auth was unreachable (seen with dotnet-dump in the gateway's tests).
     /// </summary>

@@ -29,11 +29,7 @@ public static class TokenValidation
     {
         var issuer = builder.Configuration["Auth:Issuer"] ?? TokenClaims.DefaultIssuer;
         var keyRefreshEvery = builder.Configuration.GetValue("Security:KeyRefreshEvery", TimeSpan.FromMinutes(10));
-        // Without the resilience handler every other client gets (AuthKeys.HttpClientName says why). The API is marked for
-        // evaluation; should it go, the fix is this client built without the defaults.
-#pragma warning disable EXTEXP0001
-        builder.Services.AddHttpClient(AuthKeys.HttpClientName).RemoveAllResilienceHandlers();
-#pragma warning restore EXTEXP0001
+        builder.Services.AddHttpClientWithoutResilience(AuthKeys.HttpClientName);
         builder.Services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
         builder.Services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
             .Configure<IServiceProvider>((options, services) =>

@@ -1,3 +1,4 @@
+using System.Reflection;
 using SyncEngine.Client;
 using Xunit;
 
@@ -9,7 +10,9 @@ namespace SyncEngine.Topology.Tests;
 /// One production topology for the assembly (ProductionTopology: the published programs with deploy/compose's
 /// environment, three Sync replicas, a throwaway PostgreSQL), with the queues in a real RabbitMQ node the fixture runs
 /// (TestRabbitMq; the PostgreSQL transport is the end-to-end tests' default), published into this project's output
-/// folder, where the next run's publish finds it and only rebuilds what changed.
+/// folder. The programs are published from the build this project was built with (Debug under <c>dotnet test</c>), not
+/// compiled again in Release: the same files in the same layout, and the Release compilation of four programs was
+/// about 60 CPU-s of the suite's 520 on two cores. deploy/run-local.sh publishes Release.
 /// </summary>
 public sealed class ProductionTopologyFixture : IAsyncLifetime
 {
@@ -24,7 +27,9 @@ public sealed class ProductionTopologyFixture : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         var published = Path.Combine(AppContext.BaseDirectory, "published");
-        await ProductionTopology.PublishAsync(published, Console.Out, TestContext.Current.CancellationToken);
+        var configuration = typeof(ProductionTopologyFixture).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration
+            ?? throw new InvalidOperationException("The test assembly does not say which configuration built it.");
+        await ProductionTopology.PublishBuiltAsync(published, configuration, Console.Out, TestContext.Current.CancellationToken);
         _broker = await TestRabbitMq.StartAsync(Console.Out, TestContext.Current.CancellationToken);
         _topology = await ProductionTopology.StartAsync(published, new TopologyOptions("rabbitmq", _broker.ConnectionString), Console.Out,
             TestContext.Current.CancellationToken);

@@ -48,19 +48,35 @@ public sealed class ProductionTopology : IAsyncDisposable
     public IReadOnlyList<ServiceProcess> Processes => _processes;
 
     /// <summary>
-    /// Publishes the four programs (Release) into <paramref name="root"/>, the gateway with the web client built into
-    /// it; MSBuild's incremental build makes a repeat cheap. Build servers are not left running after it.
+    /// Publishes the four programs into <paramref name="root"/>, the gateway with the web client built into it. Release
+    /// builds them (what the images hold), and MSBuild's incremental build makes a repeat cheap. Build servers are not
+    /// left running after it.
     /// </summary>
-    public static async Task PublishAsync(string root, TextWriter log, CancellationToken ct)
+    public static Task PublishAsync(string root, TextWriter log, CancellationToken ct) => PublishAsync(root, "Release", alreadyBuilt: false, log, ct);
+
+    /// <summary>
+    /// Publishes the programs as already built in <paramref name="configuration"/> (<c>--no-build</c>): the binaries the
+    /// rest of a test run has proven, laid out as a publish lays them out, without compiling everything again.
+    /// The caller makes sure that build is current (SyncEngine.Topology.Tests references the four projects).
+    /// </summary>
+    public static Task PublishBuiltAsync(string root, string configuration, TextWriter log, CancellationToken ct) =>
+        PublishAsync(root, configuration, alreadyBuilt: true, log, ct);
+
+    private static async Task PublishAsync(string root, string configuration, bool alreadyBuilt, TextWriter log, CancellationToken ct)
     {
         foreach (var (service, project) in Deployables)
         {
             var started = Stopwatch.StartNew();
             List<string> args =
             [
-                "publish", Path.Combine(Repository.Root, "src", project), "-c", "Release", "-o", Path.Combine(root, service),
+                "publish", Path.Combine(Repository.Root, "src", project), "-c", configuration, "-o", Path.Combine(root, service),
                 "--nologo", "-v:q", "--disable-build-servers",
             ];
+            if (alreadyBuilt)
+            {
+                args.Add("--no-build");
+            }
+
             if (service == "gateway")
             {
                 // A folder of its own: nothing else that builds the web client (a developer's `npm run build` into dist/) changes it.

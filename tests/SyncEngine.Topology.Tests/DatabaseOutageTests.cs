@@ -9,8 +9,9 @@ namespace SyncEngine.Topology.Tests;
 /// PostgreSQL stopped hard (<c>pg_ctl stop -m immediate</c>: SIGQUIT) in the middle of a push load through the
 /// production topology, and started again 10 s later: every answer meanwhile is a 2xx or 503 <c>unavailable</c> with
 /// Retry-After (never a 500, never a request hanging past its 12 s guard), every service reports unready and recovers
-/// by itself, every acknowledged push is stored with its bytes, and a revocation committed just before the outage is
-/// delivered after it.
+/// by itself, every acknowledged push is stored with its bytes, a read, a grant and a claim sent mid-outage (routes
+/// Workspace and Auth serve with Wolverine.Http) are 503 too and leave nothing behind, and a revocation committed just
+/// before the outage is delivered after it.
 /// </summary>
 public sealed class DatabaseOutageTests(ProductionTopologyFixture app)
 {
@@ -90,6 +91,14 @@ public sealed class DatabaseOutageTests(ProductionTopologyFixture app)
         await app.Topology.Database.StopImmediatelyAsync(Ct);
         var unready = await Task.WhenAll(app.Topology.Processes.Where(p => p.Name != "gateway").Select(async p =>
             (p.Name, Status: await Eventually.Until(t => StatusAsync(p.Health, t), s => s == HttpStatusCode.ServiceUnavailable, Outage, Ct))));
+        // The routes Wolverine.Http serves (Workspace's and Auth's; Sync's are minimal APIs) answer 503 too: the rule
+        // that retries messages through an outage (DatabaseOutageRetries) must not hold an HTTP request in its cooldowns.
+        var (strangerWorkspace, stranger) = (Guid.NewGuid(), Guid.NewGuid());
+        var duringOutage = await Task.WhenAll(
+            AnswerAsync("GET workspace", HttpMethod.Get, $"/api/workspaces/{workspaceId}", master, null),
+            AnswerAsync("grant", HttpMethod.Post, $"/api/workspaces/{workspaceId}/tokens", master, new { clientId = stranger, scope = "read" }),
+            AnswerAsync("claim", HttpMethod.Post, "/api/workspaces", null, new { workspaceId = strangerWorkspace, clientId = stranger },
+                ("Idempotency-Key", Guid.NewGuid().ToString())));
         // The outage itself: the scenario is PostgreSQL down for about 10 s under load, so it stays down 8 s more after
         // every service reported unready. This is the scenario's length, not a wait for something to happen.
         await Task.Delay(Outage - TimeSpan.FromSeconds(2), Ct);
@@ -107,6 +116,12 @@ public sealed class DatabaseOutageTests(ProductionTopologyFixture app)
         var wrong = answers.Where(a => !a.StartsWith("503 unavailable Retry-After", StringComparison.Ordinal)).GroupBy(a => a).Select(g => $"{g.Count()}× {g.Key}").ToList();
         Assert.True(wrong.Count == 0, "answers other than 2xx or 503 unavailable with Retry-After: " + string.Join("; ", wrong));
         Assert.Contains(answers, a => a.StartsWith("503", StringComparison.Ordinal));
+        Assert.All(duringOutage, a => Assert.Equal($"{a.Split(':')[0]}: 503 unavailable Retry-After", a));
+
+        // Refused during the outage, so none of it happened: no grant for the stranger, and its workspace id is still free
+        // (a claim with another key would be 409 had the first one been stored).
+        Assert.DoesNotContain(await app.Api.ListTokensAsync(master, workspaceId, Ct), t => t.ClientId == stranger);
+        Assert.Equal(strangerWorkspace, (await app.Api.ClaimAsync(strangerWorkspace, stranger, Guid.NewGuid().ToString(), Ct)).WorkspaceId);
 
         var pulled = await app.Api.PullAsync(master, workspaceId, 0, Ct);
         var stored = pulled.Frames.ToDictionary(f => f.Seq, f => f.Data);
@@ -122,6 +137,26 @@ public sealed class DatabaseOutageTests(ProductionTopologyFixture app)
                 && m.GetProperty("revokedAt").ValueKind == System.Text.Json.JsonValueKind.String),
             TimeSpan.FromSeconds(30), Ct);
         Assert.Contains(revokedAtWorkspace.GetProperty("members").EnumerateArray(), m => m.GetProperty("clientId").GetGuid() == member);
+    }
+
+    /// <summary>"name: status code Retry-After" of one request, or that it had no answer within the guard.</summary>
+    private async Task<string> AnswerAsync(
+        string name, HttpMethod method, string path, string? token, object? body, params (string Name, string Value)[] headers)
+    {
+        using var guard = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        guard.CancelAfter(RequestGuard);
+        try
+        {
+            using var response = await app.Gateway.SendAsync(
+                method, path, token, guard.Token, body is null ? null : System.Net.Http.Json.JsonContent.Create(body), headers);
+            var problem = await response.Content.ReadAsStringAsync(guard.Token);
+            var code = System.Text.RegularExpressions.Regex.Match(problem, "\"code\":\"([a-z-]+)\"").Groups[1].Value;
+            return $"{name}: {(int)response.StatusCode} {code} {(response.Headers.RetryAfter is null ? "no Retry-After" : "Retry-After")}";
+        }
+        catch (OperationCanceledException) when (!Ct.IsCancellationRequested)
+        {
+            return $"{name}: no answer within {RequestGuard.TotalSeconds:0} s";
+        }
     }
 
     private static async Task<HttpStatusCode> StatusAsync(Uri url, CancellationToken ct)

@@ -44,9 +44,10 @@ public sealed class RabbitMqApp : SyncEngineApp
 /// The journeys whose messages cross services, on RabbitMQ: a claim and an invite (Workspace asks Auth for the master
 /// token and waits for the reply, a retry asks again; Auth and Sync learn of the workspace; Workspace of the grant),
 /// revocations (Auth to Sync and Workspace, within DESIGN's second), and a message that waits for a stopped service. Same tests as on PostgreSQL, one more app start.
-/// It also runs journeys that do not depend on the transport (KeyRotationTests, CliTests, AdminWorkspaceViewsTests,
-/// UsageTests, about 55 s): xUnit runs the two apps' collections side by side, and the PostgreSQL app's, 272 s of tests
-/// one after another against this one's 20 s, was the whole suite's longest path.
+/// It also runs what does not depend on the transport (KeyRotationTests, CliTests, AdminWorkspaceViewsTests,
+/// UsageTests, about 55 s, and the protocol conformance suite, ConformanceSuiteTests): xUnit runs the two apps'
+/// collections side by side, and the PostgreSQL app's, 272 s of tests one after another against this one's 20 s, was
+/// the whole suite's longest path.
 /// </summary>
 [CollectionDefinition(Name)]
 public sealed class RabbitMqCollection : ICollectionFixture<RabbitMqApp>

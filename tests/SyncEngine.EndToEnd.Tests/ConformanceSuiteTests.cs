@@ -1,18 +1,19 @@
 using System.Diagnostics;
 using System.Text.Json;
-using SyncEngine.EndToEnd.Tests;
 using SyncEngine.Testing;
 using Xunit;
 
-namespace SyncEngine.Protocol.Conformance;
+namespace SyncEngine.EndToEnd.Tests;
 
 /// <summary>
-/// Runs each Node test file of the conformance suite (tests/*.test.mjs: a client written from docs/protocol.md alone)
-/// against the whole app, as its own test, so a failure names the file and shows node's report. The files learn where
-/// the gateway is and how this deployment differs from the documented defaults from environment variables.
+/// Runs each Node test file of the conformance suite (tests/Protocol.Conformance/tests/*.test.mjs: a client written
+/// from docs/protocol.md alone) against the whole app, as its own test, so a failure names the file and shows node's
+/// report. The files learn where the gateway is and how this deployment differs from the documented defaults from
+/// environment variables. On the RabbitMQ app: a client cannot tell the transports apart, and that app's collection
+/// runs beside the PostgreSQL app's longer one (a whole app of its own cost about 30 CPU-s and the suite's last 50 s).
 /// </summary>
-[Collection(ConformanceCollection.Name)]
-public sealed class ConformanceFiles(ConformanceApp app)
+[Collection(RabbitMqCollection.Name)]
+public sealed class ConformanceSuiteTests(RabbitMqApp app)
 {
     private static readonly string Suite = Path.Combine(Repository.Root, "tests", "Protocol.Conformance");
 
@@ -104,16 +105,4 @@ public sealed class ConformanceFiles(ConformanceApp app)
         ["Workspace:ClaimRetryWindow"] = SyncEngineApp.ClaimRetryWindow.TotalSeconds,
         ["Gateway:ClaimsPerMinutePerAddress"] = SyncEngineApp.ClaimsPerMinutePerAddress,
     });
-}
-
-/// <summary>The whole app as the end-to-end tests start it, without the dashboard: a client reads no traces.</summary>
-public sealed class ConformanceApp : SyncEngineApp
-{
-    protected override bool WithDashboard => false;
-}
-
-[CollectionDefinition(Name)]
-public sealed class ConformanceCollection : ICollectionFixture<ConformanceApp>
-{
-    public const string Name = "SyncEngine app for the conformance suite";
 }

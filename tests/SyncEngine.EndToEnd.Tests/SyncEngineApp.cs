@@ -153,16 +153,13 @@ public class SyncEngineApp : IAsyncLifetime
             throw new InvalidOperationException("The tests would run against a configured external RabbitMQ broker; refusing.");
         }
 
-        // Services that live a few minutes on a busy machine. Every method keeps the code it first got (the framework's
-        // precompiled code, everything else JIT-compiled once, quickly) instead of being compiled again, optimized, once
-        // it has been called 30 times: that recompilation pays off only in a long run. And a thread-pool worker out of
-        // work sleeps at once instead of spinning for more. Neither changes what a test checks. The end-to-end module
-        // alone, two runs each, with these for every process of the run: 248 and 284 busy CPU-s before, 176 and 213 after.
         foreach (var project in builder.Resources.OfType<ProjectResource>().ToList())
         {
-            builder.CreateResourceBuilder(project)
-                .WithEnvironment("DOTNET_TC_CallCounting", "0")
-                .WithEnvironment("DOTNET_ThreadPool_UnfairSemaphoreSpinLimit", "0");
+            var resource = builder.CreateResourceBuilder(project);
+            foreach (var (name, value) in ShortRunRuntime.Environment)
+            {
+                resource.WithEnvironment(name, value);
+            }
         }
 
         _app = await builder.BuildAsync(cts.Token);

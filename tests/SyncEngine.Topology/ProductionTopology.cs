@@ -142,7 +142,7 @@ public sealed class ProductionTopology : IAsyncDisposable
         foreach (var stage in new[] { new[] { "auth" }, ["workspace", "sync"], ["gateway"] })
         {
             var started = stage.SelectMany(name => ports[name].Select((replicaPorts, replica) =>
-                Start(published, compose[name], replica, Environment(compose[name], replicaPorts, ports, dotEnv), replicaPorts, log))).ToList();
+                Start(published, compose[name], replica, Environment(compose[name], replicaPorts, ports, dotEnv, options.Runtime), replicaPorts, log))).ToList();
             _processes.AddRange(started);
             await Task.WhenAll(started.Select(p => p.WaitUntilReadyAsync(ReadyTimeout, ct)));
             await log.WriteLineAsync($"[topology] ready: {string.Join(", ", started.Select(p => $"{p.Name} {p.Address}"))}");
@@ -156,9 +156,10 @@ public sealed class ProductionTopology : IAsyncDisposable
     /// defaults), with the network rewritten for loopback.
     /// </summary>
     private static Dictionary<string, string> Environment(
-        DeployedService service, Dictionary<int, int> own, Dictionary<string, List<Dictionary<int, int>>> ports, Dictionary<string, string> dotEnv)
+        DeployedService service, Dictionary<int, int> own, Dictionary<string, List<Dictionary<int, int>>> ports, Dictionary<string, string> dotEnv,
+        IReadOnlyDictionary<string, string>? runtime)
     {
-        var environment = new Dictionary<string, string>();
+        var environment = new Dictionary<string, string>(runtime ?? new Dictionary<string, string>());
         foreach (var (key, value) in service.Environment)
         {
             var text = Resolve(service.Name, key, value, dotEnv);
@@ -278,5 +279,10 @@ public sealed class ProductionTopology : IAsyncDisposable
     }
 }
 
-/// <summary>Which queues the services use: Compose's <c>Messaging__Transport</c> and, for RabbitMQ, the broker's URI.</summary>
-public sealed record TopologyOptions(string Transport = "postgresql", string? BrokerConnectionString = null);
+/// <summary>
+/// Which queues the services use: Compose's <c>Messaging__Transport</c> and, for RabbitMQ, the broker's URI; and
+/// runtime settings (<c>DOTNET_*</c>) given every process besides Compose's environment, which change nothing the
+/// services do (the tests pass ShortRunRuntime's).
+/// </summary>
+public sealed record TopologyOptions(
+    string Transport = "postgresql", string? BrokerConnectionString = null, IReadOnlyDictionary<string, string>? Runtime = null);

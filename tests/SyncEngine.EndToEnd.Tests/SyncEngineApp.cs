@@ -86,7 +86,28 @@ public class SyncEngineApp : IAsyncLifetime
     /// </summary>
     protected virtual bool WithDashboard => true;
 
+    /// <summary>
+    /// The apps of one test run start one after another. Each app's DCP picks the ports its processes will bind, checked
+    /// free when picked: two apps starting at once could each pick a port the other had picked and not bound yet (seen:
+    /// Auth of one app refused with "address already in use" on the other app's PostgreSQL port, so that app never
+    /// started). Once an app is up its ports are bound, and the next DCP's check sees them.
+    /// </summary>
+    private static readonly SemaphoreSlim OneStartAtATime = new(1, 1);
+
     public virtual async ValueTask InitializeAsync()
+    {
+        await OneStartAtATime.WaitAsync(TestContext.Current.CancellationToken);
+        try
+        {
+            await StartAsync();
+        }
+        finally
+        {
+            OneStartAtATime.Release();
+        }
+    }
+
+    private async Task StartAsync()
     {
         var dashboardUrl = $"http://127.0.0.1:{FreePort()}";
         var apiKey = Guid.NewGuid().ToString("N");

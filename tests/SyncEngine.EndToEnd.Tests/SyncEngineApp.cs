@@ -181,6 +181,10 @@ public class SyncEngineApp : IAsyncLifetime
             {
                 resource.WithEnvironment(name, value);
             }
+
+            // Aspire has every service export its metrics and logs to the dashboard each second (for a person watching
+            // it); the tests read only traces from it, so metrics and logs go at the SDK's default pace instead.
+            resource.WithEnvironment("OTEL_METRIC_EXPORT_INTERVAL", "60000").WithEnvironment("OTEL_BLRP_SCHEDULE_DELAY", "5000");
         }
 
         _app = await builder.BuildAsync(cts.Token);

@@ -4,11 +4,11 @@
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 
-/** The gateway, the one public origin: set by Protocol.Conformance.csproj's fixture. */
+/** The gateway, the one public origin: set by the end-to-end tests' ConformanceSuiteTests (or by you). */
 export const gateway = (() => {
   const url = process.env.SYNCENGINE_URL;
   if (!url) {
-    throw new Error("SYNCENGINE_URL (the gateway's base URL) is not set: run through `dotnet test --project tests/Protocol.Conformance`.");
+    throw new Error("SYNCENGINE_URL (the gateway's base URL) is not set: run through `dotnet test --project tests/SyncEngine.EndToEnd.Tests` (ConformanceSuiteTests), or set it to a running gateway.");
   }
   return url.replace(/\/$/, "");
 })();

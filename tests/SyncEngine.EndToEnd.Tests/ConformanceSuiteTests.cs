@@ -9,8 +9,10 @@ namespace SyncEngine.EndToEnd.Tests;
 /// Runs each Node test file of the conformance suite (tests/Protocol.Conformance/tests/*.test.mjs: a client written
 /// from docs/protocol.md alone) against the whole app, as its own test, so a failure names the file and shows node's
 /// report. The files learn where the gateway is and how this deployment differs from the documented defaults from
-/// environment variables. On the RabbitMQ app: a client cannot tell the transports apart, and that app's collection
-/// runs beside the PostgreSQL app's longer one (a whole app of its own cost about 30 CPU-s and the suite's last 50 s).
+/// environment variables. On the RabbitMQ app, whose collection runs beside the PostgreSQL app's longer one, rather than
+/// on an app of its own (docs/benchmarks.md, "The test suite's time"): what a client sees does not depend on the
+/// transport, and the transport's own promises (a revocation everywhere within a second) are the end-to-end journeys',
+/// run on both.
 /// </summary>
 [Collection(RabbitMqCollection.Name)]
 public sealed class ConformanceSuiteTests(RabbitMqApp app)

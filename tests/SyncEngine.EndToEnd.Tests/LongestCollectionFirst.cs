@@ -7,8 +7,9 @@ using Xunit.v3;
 namespace SyncEngine.EndToEnd.Tests;
 
 /// <summary>
-/// The PostgreSQL app's collection starts first: its tests take the longest, one after another, and the apps start one
-/// at a time (SyncEngineApp), so the app that starts second should be the one whose collection has time to spare.
+/// The PostgreSQL app's collection is started first: its tests take the longest, one after another, and the apps start
+/// one at a time (SyncEngineApp), so the app that starts second should be the one whose collection has time to spare.
+/// Started first, it usually takes the start lock first too (both collections then race for it); only timing depends on it.
 /// </summary>
 public sealed class LongestCollectionFirst : ITestCollectionOrderer
 {

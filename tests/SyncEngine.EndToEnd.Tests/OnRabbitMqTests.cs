@@ -45,9 +45,9 @@ public sealed class RabbitMqApp : SyncEngineApp
 /// token and waits for the reply, a retry asks again; Auth and Sync learn of the workspace; Workspace of the grant),
 /// revocations (Auth to Sync and Workspace, within DESIGN's second), and a message that waits for a stopped service. Same tests as on PostgreSQL, one more app start.
 /// It also runs what does not depend on the transport (KeyRotationTests, CliTests, AdminWorkspaceViewsTests,
-/// UsageTests, about 55 s, and the protocol conformance suite, ConformanceSuiteTests): xUnit runs the two apps'
-/// collections side by side, and the PostgreSQL app's, 272 s of tests one after another against this one's 20 s, was
-/// the whole suite's longest path.
+/// UsageTests, and the protocol conformance suite, ConformanceSuiteTests): xUnit runs the two apps' collections side by
+/// side, and the PostgreSQL app's collection, its tests one after another, is the module's longest path
+/// (docs/benchmarks.md, "The test suite's time").
 /// </summary>
 [CollectionDefinition(Name)]
 public sealed class RabbitMqCollection : ICollectionFixture<RabbitMqApp>

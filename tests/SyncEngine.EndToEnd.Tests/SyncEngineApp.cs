@@ -82,15 +82,17 @@ public class SyncEngineApp : IAsyncLifetime
 
     /// <summary>
     /// Whether the dashboard runs, so tests can read traces. An app whose tests read none goes without: every service
-    /// then exports no telemetry, which saved a fifth of the CPU a conformance run took (measured: 101 → 81 CPU-s).
+    /// then exports no telemetry (measured on the conformance suite's own app, when it had one: a fifth of its CPU).
     /// </summary>
     protected virtual bool WithDashboard => true;
 
     /// <summary>
-    /// The apps of one test run start one after another. Each app's DCP picks the ports its processes will bind, checked
-    /// free when picked: two apps starting at once could each pick a port the other had picked and not bound yet (seen:
-    /// Auth of one app refused with "address already in use" on the other app's PostgreSQL port, so that app never
-    /// started). Once an app is up its ports are bound, and the next DCP's check sees them.
+    /// The apps of this test process start one after another. Each app's DCP picks the ports its processes will bind,
+    /// checked free when picked: two apps starting at once could each pick a port the other had picked and not bound yet
+    /// (seen: Auth of one app refused with "address already in use" on the other app's PostgreSQL port, so that app
+    /// never started). Once an app is up its ports are bound, and the next DCP's check sees them. Other processes that
+    /// pick a free port and bind it later (the topology module, a service a test restarts) can still race a DCP; that
+    /// window is short and was not seen.
     /// </summary>
     private static readonly SemaphoreSlim OneStartAtATime = new(1, 1);
 

@@ -10,10 +10,11 @@ namespace SyncEngine.Topology.Tests;
 /// One production topology for the assembly (ProductionTopology: the published programs with deploy/compose's
 /// environment, three Sync replicas, a throwaway PostgreSQL), with the queues in a real RabbitMQ node the fixture runs
 /// (TestRabbitMq; the PostgreSQL transport is the end-to-end tests' default), published into this project's output
-/// folder. The programs are published from the build this project was built with (Debug under <c>dotnet test</c>), not
-/// compiled again in Release: the same files in the same layout, and the Release compilation of four programs was
-/// about 60 CPU-s of the suite's 520 on two cores. deploy/run-local.sh publishes Release. The services run with
-/// ShortRunRuntime's settings besides Compose's environment (50 → 35 CPU-s for the module alone).
+/// folder. The programs are published from the build this project was built with (Debug under <c>dotnet test</c>, Release
+/// under <c>dotnet test -c Release</c>), not compiled a second time: a publish's layout of the code the rest of the run
+/// proved, where a Release compilation of the four programs cost about as much CPU as the module's tests
+/// (docs/benchmarks.md, "The test suite's time"). deploy/run-local.sh and the images are Release. The services run with
+/// ShortRunRuntime's settings besides Compose's environment.
 /// </summary>
 public sealed class ProductionTopologyFixture : IAsyncLifetime
 {

@@ -207,7 +207,11 @@ public sealed class SyncSocketTests(SyncService sync)
         await socket.PushAsync(3, workspaceId, Guid.NewGuid(), 99, Bytes(10, 2), Ct);
         await Expect(socket, "error");
 
-        var pushes = stopped.Where(a => a.OperationName == "socket push" && (string?)a.GetTagItem("syncengine.workspace") == workspaceId.ToString()).ToList();
+        // A message's span ends when its handler returns, which is after its answer was queued to the socket: the answer
+        // can reach the device first, so the second span is waited for, not read at once.
+        var pushes = await Eventually.Until(
+            _ => Task.FromResult(stopped.Where(a => a.OperationName == "socket push" && (string?)a.GetTagItem("syncengine.workspace") == workspaceId.ToString()).ToList()),
+            spans => spans.Count == 2, Wait, Ct);
         Assert.Equal(2, pushes.Count);
         Assert.All(pushes, push => Assert.Equal(default, push.ParentSpanId));
         // The commit that stored the push, under it (or linked to it when other pushes shared the batch), and the

@@ -87,27 +87,15 @@ public class SyncEngineApp : IAsyncLifetime
     protected virtual bool WithDashboard => true;
 
     /// <summary>
-    /// The apps of this test process start one after another. Each app's DCP picks the ports its processes will bind,
-    /// checked free when picked: two apps starting at once could each pick a port the other had picked and not bound yet
-    /// (seen: Auth of one app refused with "address already in use" on the other app's PostgreSQL port, so that app
-    /// never started). Once an app is up its ports are bound, and the next DCP's check sees them. Other processes that
-    /// pick a free port and bind it later (the topology module, a service a test restarts) can still race a DCP; that
-    /// window is short and was not seen.
+    /// The apps of this test process start one after another (AppStartOrder): each app's DCP picks the ports its
+    /// processes will bind, checked free when picked, and two apps starting at once could each pick a port the other had
+    /// picked and not bound yet (seen: Auth of one app refused with "address already in use" on the other app's
+    /// PostgreSQL port, so that app never started). Once an app is up its ports are bound, and the next DCP's check sees
+    /// them. Other processes that pick a free port and bind it later (the topology module, a service a test restarts)
+    /// can still race a DCP; that window is short and was not seen.
     /// </summary>
-    private static readonly SemaphoreSlim OneStartAtATime = new(1, 1);
-
-    public virtual async ValueTask InitializeAsync()
-    {
-        await OneStartAtATime.WaitAsync(TestContext.Current.CancellationToken);
-        try
-        {
-            await StartAsync();
-        }
-        finally
-        {
-            OneStartAtATime.Release();
-        }
-    }
+    public virtual ValueTask InitializeAsync() =>
+        new(AppStartOrder.StartAsync(first: GetType() == typeof(SyncEngineApp), StartAsync, TestContext.Current.CancellationToken));
 
     private async Task StartAsync()
     {

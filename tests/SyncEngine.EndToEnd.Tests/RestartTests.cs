@@ -45,16 +45,31 @@ public sealed class RestartTests(SyncEngineApp app)
         }
 
         string[] services = ["auth", "workspace", "sync"];
+        var environmentBefore = await SpecEnvironmentAsync("sync");
+        Assert.All(environmentBefore.Values, variables => Assert.Contains("ConnectionStrings__syncengine", variables));
         await Task.WhenAll(services.Select(async service =>
         {
-            // By resource, not name: Sync runs as several replicas, and the command then restarts each of them.
-            var resource = app.App.Services.GetRequiredService<DistributedApplicationModel>().Resources.Single(r => r.Name == service);
-            var result = await app.App.ResourceCommands.ExecuteCommandAsync(resource, "restart", Ct);
-            Assert.True(result.Success, $"restarting {service}: {result.Message}");
+            // Replica by replica: Aspire 13.6 caches each environment callback's result on the resource, which its
+            // replicas share, so two replicas restarted at once can each be given the other's half-built environment
+            // (both Sync replicas once started without their connection string). Its first start builds them in turn.
+            foreach (var id in (await SyncEngineApp.ResourcesAsync(app.App, Ct)).Where(r => r.Value.Name == service).Select(r => r.Key))
+            {
+                var result = await app.App.ResourceCommands.ExecuteCommandAsync(id, "restart", Ct);
+                Assert.True(result.Success, $"restarting {id}: {result.Message}");
+            }
         }));
         foreach (var service in services)
         {
             await app.WaitUntilHealthyAsync(service, TimeSpan.FromMinutes(2), Ct);
+        }
+
+        // Each replica started again with the environment it first had (names only: values hold passwords).
+        var environmentAfter = await SpecEnvironmentAsync("sync");
+        Assert.Equal(environmentBefore.Count, environmentAfter.Count);
+        foreach (var variables in environmentAfter.Values)
+        {
+            Assert.True(variables.SetEquals(environmentBefore.Values.First()),
+                $"a Sync replica restarted without: {string.Join(", ", environmentBefore.Values.First().Except(variables))}");
         }
 
         var masterAtWorkspace = await Eventually.Until(token => Status($"/api/workspaces/{workspaceId}", master, token),
@@ -85,6 +100,11 @@ public sealed class RestartTests(SyncEngineApp app)
         Assert.Equal(SyncEngineApp.MaxSchemaVersion, (await app.Api.PullAsync(poisonedMaster, poisoned, 0, Ct)).SchemaVersion);
         Assert.Equal(2, await app.Api.PushAsync(poisonedMaster, poisoned, [2], Guid.NewGuid(), SyncEngineApp.MaxSchemaVersion, Ct));
     }
+
+    /// <summary>The names of the variables Aspire gave each replica's process (its DCP spec), by resource id.</summary>
+    private async Task<IReadOnlyDictionary<string, HashSet<string>>> SpecEnvironmentAsync(string resource) =>
+        (await SyncEngineApp.ResourcesAsync(app.App, Ct)).Where(r => r.Value.Name == resource)
+            .ToDictionary(r => r.Key, r => r.Value.Snapshot.EnvironmentVariables.Where(v => v.IsFromSpec).Select(v => v.Name).ToHashSet(StringComparer.Ordinal));
 
     private Task<HttpStatusCode> Status(string path, string token, CancellationToken ct) => app.Gateway.StatusAsync(path, token, ct);
 }

@@ -139,5 +139,25 @@ public sealed class SocketMessagesTests
         var (request, _) = SocketMessages.Parse(push);
         Assert.Equal(("push", 1L, "5f0c8d8e-2a47-4b4e-9a6c-3f1b2d7e9c01", "1"), (request!.Type, request.Ref, request.Key, request.Version));
         Assert.Equal("!"u8.ToArray(), request.Payload.ToArray());
+
+        var subscribed = SocketMessages.Subscribed(0, Workspace, head: 4, schemaVersion: 1);
+        Assert.Equal(109, subscribed.Length);
+        Assert.Equal("006B", Convert.ToHexString(subscribed[..2]));
+        Assert.Equal($$"""{"type":"subscribed","ref":0,"workspace":"{{Workspace}}","head":4,"schemaVersion":1}""", Encoding.UTF8.GetString(subscribed[2..]));
+
+        // The header of a subscribe is 100 bytes and the token's.
+        var token = new string('t', 600);
+        var subscribe = Message($$"""{"type":"subscribe","ref":0,"workspace":"{{Workspace}}","token":"{{token}}","after":4}""", []);
+        Assert.Equal("02BC", Convert.ToHexString(subscribe[..2]));
+        var (subscription, _) = SocketMessages.Parse(subscribe);
+        Assert.Equal(("subscribe", 0L, token, 4L), (subscription!.Type, subscription.Ref, subscription.Token, subscription.After));
+
+        var outdated = PushChange.Refusal(new PushOutcome.Outdated(1), new PushHeaders(Guid.NewGuid(), 0),
+            new MaxSchemaVersion.Limits(2, 1024, 1024));
+        var error = SocketMessages.Error(outdated, 1, Workspace);
+        Assert.Equal(234, error.Length);
+        Assert.Equal("00E8", Convert.ToHexString(error[..2]));
+        Assert.Equal($$"""{"type":"error","ref":1,"workspace":"{{Workspace}}","status":409,"detail":"This workspace is at schema version 1; the app sent 0. Update the app, then push again.","code":"outdated-version","currentVersion":1}""",
+            Encoding.UTF8.GetString(error[2..]));
     }
 }

@@ -12,22 +12,44 @@ using Xunit;
 namespace Services.Sync.Tests.Integration;
 
 /// <summary>Sync alone, in process, on its own PostgreSQL: once for this test assembly, its limits small enough to reach.</summary>
-public sealed class SyncService() : ServiceHost<Program>("sync", new Dictionary<string, string?>
+public class SyncService : ServiceHost<Program>
 {
-    ["Sync:MaxSchemaVersion"] = MaxSchemaVersion.ToString(CultureInfo.InvariantCulture),
-    ["Sync:MaxWorkspaceBytes"] = MaxWorkspaceBytes.ToString(CultureInfo.InvariantCulture),
-    ["Sync:MaxChangeBytes"] = MaxChangeBytes.ToString(CultureInfo.InvariantCulture),
-    ["Sync:MaxSnapshotBytes"] = MaxSnapshotBytes.ToString(CultureInfo.InvariantCulture),
-    ["Sync:MaxLiveStreamsPerToken"] = MaxLiveStreamsPerToken.ToString(CultureInfo.InvariantCulture),
-    ["Sync:CoveredChangeRetention"] = CoveredChangeRetention.ToString("c", CultureInfo.InvariantCulture),
-    ["Sync:PruneEvery"] = "00:00:01",
-    ["Sync:HeartbeatEvery"] = HeartbeatEvery.ToString("c", CultureInfo.InvariantCulture),
-    ["Sync:SocketSendQueueBytes"] = SocketSendQueueBytes.ToString(CultureInfo.InvariantCulture),
-    ["Sync:SocketMessagesPerSecond"] = SocketMessagesPerSecond.ToString(CultureInfo.InvariantCulture),
-    ["Sync:MaxSubscriptionsPerSocket"] = MaxSubscriptionsPerSocket.ToString(CultureInfo.InvariantCulture),
-    ["Sync:AdvertisedAddress"] = AdvertisedAddress,
-})
-{
+    public SyncService()
+        : this(new Dictionary<string, string?>())
+    {
+    }
+
+    /// <param name="overrides">Settings that differ from the ones below, for a second host of other timings.</param>
+    protected SyncService(IReadOnlyDictionary<string, string?> overrides)
+        : base("sync", Settings(overrides))
+    {
+    }
+
+    private static Dictionary<string, string?> Settings(IReadOnlyDictionary<string, string?> overrides)
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["Sync:MaxSchemaVersion"] = MaxSchemaVersion.ToString(CultureInfo.InvariantCulture),
+            ["Sync:MaxWorkspaceBytes"] = MaxWorkspaceBytes.ToString(CultureInfo.InvariantCulture),
+            ["Sync:MaxChangeBytes"] = MaxChangeBytes.ToString(CultureInfo.InvariantCulture),
+            ["Sync:MaxSnapshotBytes"] = MaxSnapshotBytes.ToString(CultureInfo.InvariantCulture),
+            ["Sync:MaxLiveStreamsPerToken"] = MaxLiveStreamsPerToken.ToString(CultureInfo.InvariantCulture),
+            ["Sync:CoveredChangeRetention"] = CoveredChangeRetention.ToString("c", CultureInfo.InvariantCulture),
+            ["Sync:PruneEvery"] = "00:00:01",
+            ["Sync:HeartbeatEvery"] = HeartbeatEvery.ToString("c", CultureInfo.InvariantCulture),
+            ["Sync:SocketSendQueueBytes"] = SocketSendQueueBytes.ToString(CultureInfo.InvariantCulture),
+            ["Sync:SocketMessagesPerSecond"] = SocketMessagesPerSecond.ToString(CultureInfo.InvariantCulture),
+            ["Sync:MaxSubscriptionsPerSocket"] = MaxSubscriptionsPerSocket.ToString(CultureInfo.InvariantCulture),
+            ["Sync:AdvertisedAddress"] = AdvertisedAddress,
+        };
+        foreach (var (key, value) in overrides)
+        {
+            settings[key] = value;
+        }
+
+        return settings;
+    }
+
     /// <summary>Sync:MaxSchemaVersion here (2 by default): the newest any test pushes.</summary>
     public const int MaxSchemaVersion = 3;
 

@@ -212,21 +212,54 @@ public sealed class SyncSocketHostileTests(SyncService sync)
     }
 
     [Fact]
-    public async Task a_device_that_stops_reading_is_disconnected_with_4008_once_its_queue_passes_the_bound()
+    public async Task a_device_that_stops_reading_is_disconnected_with_4008_once_its_queue_passes_the_bound_and_resumes_from_its_cursor()
     {
         var (workspaceId, _, master) = await sync.NewWorkspaceAsync();
-        var device = new FakeDevice(stallAfterSends: 1);
+        for (var i = 0; i < 2; i++)
+        {
+            await sync.Api.PushAsync(master, workspaceId, Bytes(100, i), Guid.NewGuid(), 1, Ct);
+        }
+
+        // It reads two messages (subscribed, then the catch-up of seqs 1 and 2), then nothing more.
+        var device = new FakeDevice(stallAfterSends: 2);
         device.Receive(SyncSocket.Message(new { type = "subscribe", @ref = 1, workspace = workspaceId, token = master, after = 0 }));
         var session = new SocketSession(device, sync.Services.GetRequiredService<SocketServices>()).RunAsync(Ct);
-        await device.Sent.Reader.ReadAsync(Ct); // subscribed: after this, the device reads nothing more.
 
         // Changes of 16 KiB until the queue passes its bound (256 KiB here): about sixteen.
         for (var i = 0; i < 40 && !session.IsCompleted; i++)
         {
-            await sync.Api.PushAsync(master, workspaceId, Bytes(16 * 1024, i), Guid.NewGuid(), 1, Ct);
+            await sync.Api.PushAsync(master, workspaceId, Bytes(16 * 1024, 10 + i), Guid.NewGuid(), 1, Ct);
         }
 
         await session.WaitAsync(Wait, Ct);
         Assert.Equal(SocketSession.TooSlow, device.ClosedWith);
+
+        // Its cursor is the last seq it received (2, unless a heartbeat took the second message); nothing of the
+        // changes queued for it is lost: subscribing again from that cursor brings exactly the seqs after it.
+        device.Sent.Writer.TryComplete();
+        var cursor = 0L;
+        await foreach (var sent in device.Sent.Reader.ReadAllAsync(Ct))
+        {
+            if (SyncSocketMessage.Read(sent) is { Type: "changes" } changes)
+            {
+                cursor = changes.Frames[^1].Seq;
+            }
+        }
+
+        var head = (await sync.Api.PullAsync(master, workspaceId, 0, Ct)).Head;
+        Assert.True(head > 2 + 10, $"only {head} changes were pushed before the close");
+        await using var resumed = await sync.OpenSocketAsync();
+        await resumed.SubscribeAsync(2, workspaceId, master, cursor, Ct);
+        Assert.Equal("subscribed", (await resumed.NextAnswerAsync())!.Type);
+        var received = new List<long>();
+        while (received.Count == 0 || received[^1] < head)
+        {
+            var changes = await resumed.NextAnswerAsync();
+            Assert.NotNull(changes);
+            Assert.True(changes.Type == "changes", $"expected the changes after {cursor}, got {changes.Header}");
+            received.AddRange(changes.Frames.Select(f => f.Seq));
+        }
+
+        Assert.Equal(Enumerable.Range((int)cursor + 1, (int)(head - cursor)).Select(seq => (long)seq), received);
     }
 }

@@ -442,6 +442,29 @@ public sealed class SyncSocketTests(SyncService sync)
     }
 
     [Fact]
+    public async Task an_idle_socket_gets_a_heartbeat_every_interval_and_its_subscriptions_go_on()
+    {
+        var (workspaceId, _, master) = await sync.NewWorkspaceAsync();
+        await using var socket = await sync.OpenSocketAsync();
+        await socket.SubscribeAsync(1, workspaceId, master, 0, Ct);
+        await Expect(socket, "subscribed");
+
+        // Nothing else happens, so the next messages are heartbeats (Sync:HeartbeatEvery is 1 s here): a header with
+        // its type alone, no payload (docs/protocol.md).
+        for (var beat = 0; beat < 2; beat++)
+        {
+            var heartbeat = await socket.NextAsync(_ => true, Wait, Ct);
+            Assert.NotNull(heartbeat);
+            Assert.Equal("heartbeat", heartbeat.Type);
+            Assert.Equal("type", Assert.Single(heartbeat.Header.EnumerateObject()).Name);
+            Assert.Empty(heartbeat.Payload);
+        }
+
+        await sync.Api.PushAsync(master, workspaceId, [1], Guid.NewGuid(), 1, Ct);
+        Assert.Equal(1, Assert.Single((await Expect(socket, "changes")).Frames).Seq);
+    }
+
+    [Fact]
     public async Task unsubscribe_is_answered_and_stops_the_workspaces_changes()
     {
         var (workspaceId, _, master) = await sync.NewWorkspaceAsync();

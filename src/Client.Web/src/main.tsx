@@ -4,6 +4,7 @@ import { SyncClient } from "@syncengine/sync";
 import { SyncProvider } from "@syncengine/sync/react";
 import { App } from "./App";
 import { currentVersion, mealJournalSchema } from "./schema";
+import { chosenTransport } from "./transport";
 import "./styles.css";
 
 // `?schemaVersion=1` runs this tab as the app was at that version (kept for the tab's session): it shows what an
@@ -14,13 +15,7 @@ if (requested) sessionStorage.setItem(pinnedKey, requested);
 const pinned = Number(sessionStorage.getItem(pinnedKey) ?? currentVersion);
 const version = Number.isInteger(pinned) && pinned >= 1 && pinned <= currentVersion ? pinned : currentVersion;
 
-// `?transport=http` keeps this tab (for its session, like the schema version) on HTTP and event streams instead of the
-// realtime channel: the browser tests run every journey on both.
-const transportKey = "meal-journal:transport";
-const requestedTransport = new URLSearchParams(location.search).get("transport");
-if (requestedTransport) sessionStorage.setItem(transportKey, requestedTransport);
-const transport = sessionStorage.getItem(transportKey) === "http" ? "http" : "socket";
-const client = await SyncClient.open({ schema: mealJournalSchema(version), transport });
+const client = await SyncClient.open({ schema: mealJournalSchema(version), transport: chosenTransport("meal-journal") });
 // Lets a user (and the browser tests) see when edits will start syncing: the worker has loaded.
 void client.ready.then(() => (document.documentElement.dataset.syncReady = "true"));
 void client.transport.then((chosen) => (document.documentElement.dataset.syncTransport = chosen));

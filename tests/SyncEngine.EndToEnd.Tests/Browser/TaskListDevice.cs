@@ -29,14 +29,17 @@ public sealed partial class TaskListDevice : IAsyncDisposable
 
     public Guid WorkspaceId => Guid.Parse(ListUrl().Match(Page.Url).Groups[1].Value);
 
-    public static async Task<TaskListDevice> OpenAsync(IBrowser browser, Uri gateway)
+    /// <param name="transport">"http" keeps the page on HTTP and event streams (<c>?transport=http</c>); either way the
+    /// page must report the transport it was given once its worker chose one.</param>
+    public static async Task<TaskListDevice> OpenAsync(IBrowser browser, Uri gateway, string transport = "socket")
     {
         var context = await browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = gateway.ToString(), ViewportSize = new() { Width = 1100, Height = 760 } });
         context.SetDefaultTimeout((float)Patience.TotalMilliseconds);
         var page = await context.NewPageAsync();
-        await page.GotoAsync("/tasks/");
+        await page.GotoAsync(transport == "http" ? "/tasks/?transport=http" : "/tasks/");
         await Expect(page.GetByTestId("device-id")).ToBeVisibleAsync();
         await Expect(page.Locator("html")).ToHaveAttributeAsync("data-sync-ready", "true");
+        await Expect(page.Locator("html")).ToHaveAttributeAsync("data-sync-transport", transport);
         return new TaskListDevice(context, page);
     }
 

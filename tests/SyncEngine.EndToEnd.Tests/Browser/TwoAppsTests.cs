@@ -6,20 +6,38 @@ using Xunit;
 
 namespace SyncEngine.EndToEnd.Tests.Browser;
 
+/// <summary>The two apps with live changes over the realtime channel (the library's default).</summary>
+[Collection(SyncEngineCollection.Name)]
+public sealed class TwoAppsOverSocketTests(SyncEngineApp app, Chromium chromium)
+    : TwoAppsTests(app, chromium, "socket"), IClassFixture<Chromium>;
+
+/// <summary>
+/// The same on HTTP and event streams, on the RabbitMQ app: its collection runs beside the PostgreSQL app's longer one,
+/// and each app has its own `tasks` app to suspend and limit.
+/// </summary>
+[Collection(RabbitMqCollection.Name)]
+public sealed class TwoAppsOverHttpTests(RabbitMqApp app, Chromium chromium)
+    : TwoAppsTests(app, chromium, "http"), IClassFixture<Chromium>;
+
 /// <summary>
 /// Two apps on one backend, in real Chromium: the meal journal (the default app) and the task lists (the `tasks` app
 /// the AppHost registers), both served by the gateway, each with its own local database, server app, quotas and
-/// suspension. What an operator does to one app shows its users a clear state and leaves the other app syncing.
+/// suspension. What an operator does to one app shows its users a clear state and leaves the other app syncing. Run
+/// once per transport (the subclasses above); each device checks it synced over that one.
 /// </summary>
-[Collection(SyncEngineCollection.Name)]
-public sealed class TwoAppsTests(SyncEngineApp app, Chromium chromium) : IClassFixture<Chromium>
+public abstract class TwoAppsTests(SyncEngineApp app, Chromium chromium, string transport)
 {
     private const string Tasks = "tasks";
     private static readonly TimeSpan Settle = TimeSpan.FromSeconds(20);
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    private Task<Device> JournalAsync() => Device.OpenAsync(chromium.Browser, app.Gateway.BaseAddress!);
-    private Task<TaskListDevice> TaskListsAsync() => TaskListDevice.OpenAsync(chromium.Browser, app.Gateway.BaseAddress!);
+    private Task<Device> JournalAsync() =>
+        Device.OpenAsync(chromium.Browser, app.Gateway.BaseAddress!, transport == "http" ? "?transport=http" : "", transport);
+
+    private Task<TaskListDevice> TaskListsAsync() => TaskListDevice.OpenAsync(chromium.Browser, app.Gateway.BaseAddress!, transport);
+
+    /// <summary>docs/screenshots/ from one transport only: the two classes run at once, in two collections.</summary>
+    private Task ScreenshotAsync(TaskListDevice lists, string name) => transport == "socket" ? lists.ScreenshotAsync(name) : Task.CompletedTask;
 
     private async Task ChangeTasksAsync(string patch) =>
         await app.Api.ChangeAppAsync(await app.OperatorTokenAsync(Ct), Tasks, JsonNode.Parse(patch)!.AsObject(), Ct);
@@ -53,7 +71,7 @@ public sealed class TwoAppsTests(SyncEngineApp app, Chromium chromium) : IClassF
         await lists.CheckAsync("Milk");
         await journal.ExpectSettledAsync(Settle);
         await lists.ExpectSettledAsync(Settle);
-        await lists.ScreenshotAsync("task-lists");
+        await ScreenshotAsync(lists, "task-lists");
 
         var journalToken = (await journal.StoredAsync(journalId))!.Token!;
         var listToken = (await lists.TokenAsync(listId))!;
@@ -103,7 +121,7 @@ public sealed class TwoAppsTests(SyncEngineApp app, Chromium chromium) : IClassF
             await lists.ExpectSyncStateAsync("app-suspended", Settle);
             Assert.Contains("suspended", await lists.SyncStatusTextAsync(), StringComparison.OrdinalIgnoreCase);
             Assert.Equal(1, await lists.PendingCountAsync());
-            await lists.ScreenshotAsync("task-lists-suspended");
+            await ScreenshotAsync(lists, "task-lists-suspended");
 
             // The journal, another app, goes on.
             await journal.AddMealAsync("Salad", 150);
@@ -144,7 +162,7 @@ public sealed class TwoAppsTests(SyncEngineApp app, Chromium chromium) : IClassF
             await lists.ExpectSyncStateAsync("quota-exceeded", Settle);
             Assert.Contains("This workspace is full on the server", await lists.SyncStatusTextAsync(), StringComparison.Ordinal);
             Assert.Equal(1, await lists.PendingCountAsync());
-            await lists.ScreenshotAsync("task-lists-quota");
+            await ScreenshotAsync(lists, "task-lists-quota");
 
             await journal.AddMealAsync("Pancakes", 400);
             await journal.ExpectSettledAsync(Settle);

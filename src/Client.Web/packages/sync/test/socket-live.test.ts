@@ -53,14 +53,17 @@ function live(apply: SocketCallbacks["apply"] = async () => true) {
 const workspace = { workspaceId, token: "t", scope: "read_write" } as never;
 const flush = () => new Promise((resolve) => setTimeout(resolve, 0));
 
-/** Opens the socket, follows the workspace, and has the server confirm the subscription with its `head`. */
-async function confirmed(socketLive: SocketLive, socket: FakeWebSocket, head = 4): Promise<void> {
+/**
+ * Opens the socket, follows the workspace, and has the server confirm the subscription with its `head`; `settle` lets
+ * pending work run (under fake timers, by advancing them).
+ */
+async function confirmed(socketLive: SocketLive, socket: FakeWebSocket, head = 4, settle: () => Promise<unknown> = flush): Promise<void> {
   socket.open();
   socketLive.watch(workspaceId, true);
   socketLive.listen(workspace);
-  await flush();
+  await settle();
   socket.serverSays({ type: "subscribed", ref: 1, workspace: workspaceId, head, schemaVersion: 1 });
-  await flush();
+  await settle();
 }
 
 describe("SocketLive", () => {
@@ -139,6 +142,53 @@ describe("SocketLive", () => {
     await expect(pushed).rejects.toBeInstanceOf(TypeError);
     expect(socket.readyState).toBe(FakeWebSocket.CLOSED);
     socketLive.stop();
+  });
+
+  it("closes a socket that heard nothing for 45 s, then reconnects and subscribes again from the stored cursor", async () => {
+    vi.useFakeTimers();
+    try {
+      const { socketLive, socket } = live();
+      await confirmed(socketLive, socket, 4, () => vi.advanceTimersByTimeAsync(0));
+      await vi.advanceTimersByTimeAsync(30_000);
+      // A heartbeat (the server's come every 15 s) keeps it open for another 45 s.
+      socket.serverSays({ type: "heartbeat" });
+      await vi.advanceTimersByTimeAsync(40_000);
+      expect(socket.readyState).toBe(FakeWebSocket.OPEN);
+      await vi.advanceTimersByTimeAsync(20_000);
+      expect(socket.readyState).toBe(FakeWebSocket.CLOSED);
+
+      // The first reconnect comes within a second; the new socket follows the workspace from the device's cursor.
+      await vi.advanceTimersByTimeAsync(1_000);
+      const again = FakeWebSocket.last!;
+      expect(again).not.toBe(socket);
+      again.open();
+      await vi.advanceTimersByTimeAsync(0);
+      expect(again.sentHeaders()).toEqual([expect.objectContaining({ type: "subscribe", workspace: workspaceId, token: "t", after: 4 })]);
+      socketLive.stop();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it("after the server closes a socket that fell behind (4008), reconnects and subscribes from the cursor", async () => {
+    vi.useFakeTimers();
+    try {
+      const { socketLive, socket, callbacks } = live();
+      await confirmed(socketLive, socket, 4, () => vi.advanceTimersByTimeAsync(0));
+      socket.close();
+      // Meanwhile a sync round pulls what the socket would have brought.
+      expect(callbacks.sync).toHaveBeenCalledWith(workspaceId);
+      await vi.advanceTimersByTimeAsync(1_000);
+      const again = FakeWebSocket.last!;
+      expect(again).not.toBe(socket);
+      again.open();
+      await vi.advanceTimersByTimeAsync(0);
+      expect(again.sentHeaders()).toEqual([expect.objectContaining({ type: "subscribe", workspace: workspaceId, after: 4 })]);
+      expect(callbacks.transport).not.toHaveBeenCalledWith("http");
+      socketLive.stop();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it("falls back to event streams for good when the socket never opens", () => {

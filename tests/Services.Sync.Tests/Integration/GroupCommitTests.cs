@@ -27,8 +27,10 @@ public sealed class GroupCommitTests(SyncService sync)
         sync.Services.GetRequiredService<NpgsqlDataSource>(), Options.Create(new SyncOptions()), sync.Services.GetRequiredService<SyncMetrics>(),
         NullLogger<ChangeWriter>.Instance, start: false);
 
-    private static Task<PushOutcome> Push(ChangeWriter writer, Guid workspaceId, Guid key, byte[] data, int version = 1) =>
-        writer.AppendAsync(workspaceId, new PushHeaders(key, version), new CheckedBody(data, SyncSchema.OpaqueFormat), Guid.NewGuid(), Limits, Ct);
+    private static Task<PushOutcome> Push(ChangeWriter writer, Guid workspaceId, Guid key, byte[] data, int version = 1,
+        MaxSchemaVersion.Limits? limits = null) =>
+        writer.AppendAsync(workspaceId, new PushHeaders(key, version), new CheckedBody(data, SyncSchema.OpaqueFormat), Guid.NewGuid(),
+            limits ?? Limits, Ct);
 
     /// <summary>The largest batch the writers record while <paramref name="run"/> runs.</summary>
     private static async Task<long> LargestBatchAsync(Func<Task> run)
@@ -98,6 +100,40 @@ public sealed class GroupCommitTests(SyncService sync)
         var pulled = await sync.Api.PullAsync(firstMaster, first, 0, Ct);
         Assert.Equal(Enumerable.Range(0, 8).Select(i => Bytes(100, i)), pulled.Frames.Select(f => f.Data));
         Assert.Equal(7, (await sync.Api.PullAsync(secondMaster, second, 0, Ct)).Head);
+    }
+
+    [Fact]
+    public async Task a_workspace_quota_is_exact_inside_one_batch_each_push_counted_after_the_ones_before_it()
+    {
+        var (full, _, fullMaster) = await sync.NewWorkspaceAsync();
+        var (other, _, otherMaster) = await sync.NewWorkspaceAsync();
+        var small = Limits with { MaxWorkspaceBytes = 1000 };
+        await using var writer = Paused();
+        var pushes = new List<Task<PushOutcome>>();
+        var largest = await LargestBatchAsync(async () =>
+        {
+            for (var i = 0; i < 5; i++)
+            {
+                pushes.Add(Push(writer, full, Guid.NewGuid(), Bytes(300, i), limits: small));
+                pushes.Add(Push(writer, other, Guid.NewGuid(), Bytes(300, 10 + i), limits: small with { MaxWorkspaceBytes = 10_000 }));
+            }
+
+            pushes.Add(Push(writer, full, Guid.NewGuid(), Bytes(100, 9), limits: small)); // exactly fills it
+            writer.Start();
+            await Task.WhenAll(pushes);
+        });
+
+        Assert.True(largest >= pushes.Count / 2, $"The largest batch was {largest} of {pushes.Count} queued pushes.");
+        var toFull = pushes.Where((_, i) => i % 2 == 0).Select(p => p.Result).ToList();
+        Assert.Equal(
+            [new PushOutcome.Appended(1), new PushOutcome.Appended(2), new PushOutcome.Appended(3), new PushOutcome.OverQuota(900),
+             new PushOutcome.OverQuota(900), new PushOutcome.Appended(4)],
+            toFull);
+        Assert.Equal(Enumerable.Range(1, 5).Select(i => (PushOutcome)new PushOutcome.Appended(i)), pushes.Where((_, i) => i % 2 == 1).Select(p => p.Result));
+
+        var stored = await sync.Api.PullAsync(fullMaster, full, 0, Ct);
+        Assert.Equal([Bytes(300, 0), Bytes(300, 1), Bytes(300, 2), Bytes(100, 9)], stored.Frames.Select(f => f.Data));
+        Assert.Equal(5, (await sync.Api.PullAsync(otherMaster, other, 0, Ct)).Head);
     }
 
     [Fact]

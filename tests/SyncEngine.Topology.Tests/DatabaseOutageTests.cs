@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.RegularExpressions;
+using SyncEngine.Client;
 using SyncEngine.Testing;
 using Xunit;
 
@@ -12,8 +13,8 @@ namespace SyncEngine.Topology.Tests;
 /// production topology, and started again 10 s later: every answer meanwhile is a 2xx or 503 <c>unavailable</c> with
 /// Retry-After (never a 500, never a request hanging past its 12 s guard), every service reports unready and recovers
 /// by itself, every acknowledged push is stored with its bytes, a read, a grant and a claim sent mid-outage (routes
-/// Workspace and Auth serve with Wolverine.Http) are 503 too and leave nothing behind, and a revocation committed just
-/// before the outage is delivered after it.
+/// Workspace and Auth serve with Wolverine.Http) and a push on the realtime channel are 503 too and leave nothing
+/// behind, and a revocation committed just before the outage is delivered after it.
 /// </summary>
 public sealed class DatabaseOutageTests(ProductionTopologyFixture app)
 {
@@ -87,6 +88,10 @@ public sealed class DatabaseOutageTests(ProductionTopologyFixture app)
 
         var load = Enumerable.Range(0, 6).Select(PushLoopAsync).ToList();
         await Eventually.Until(_ => Task.FromResult(acknowledged.Count), n => n >= 30, TimeSpan.FromSeconds(30), Ct);
+        // A device on the realtime channel too, subscribed while the database is up.
+        await using var device = await SyncSocket.ConnectAsync(app.Gateway.BaseAddress!, Ct);
+        await device.SubscribeAsync(0, workspaceId, master, 0, Ct);
+        Assert.Equal("subscribed", (await device.NextAsync(m => m.Type is "subscribed" or "error", RequestGuard, Ct))?.Type);
 
         // Committed at Auth just before the outage; its AccessRevoked reaches Workspace and Sync through the outbox.
         await app.Api.RevokeAsync(master, workspaceId, member, Ct);
@@ -101,6 +106,9 @@ public sealed class DatabaseOutageTests(ProductionTopologyFixture app)
             AnswerAsync("grant", HttpMethod.Post, $"/api/workspaces/{workspaceId}/tokens", master, new { clientId = stranger, scope = "read" }),
             AnswerAsync("claim", HttpMethod.Post, "/api/workspaces", null, new { workspaceId = strangerWorkspace, clientId = stranger },
                 ("Idempotency-Key", Guid.NewGuid().ToString())));
+        var (socketKey, socketChange) = (Guid.NewGuid(), Guid.NewGuid().ToByteArray());
+        await device.PushAsync(1, workspaceId, socketKey, 1, socketChange, Ct);
+        var socketAnswer = await device.NextAsync(m => m.Ref == 1, RequestGuard, Ct);
         // The outage itself: the scenario is PostgreSQL down for about 10 s under load, so it stays down 8 s more after
         // every service reported unready. This is the scenario's length, not a wait for something to happen. The three
         // requests above are answered within it (they must be, to be answered during the outage).
@@ -110,6 +118,9 @@ public sealed class DatabaseOutageTests(ProductionTopologyFixture app)
         restarted.SetResult();
 
         await Eventually.Until(_ => Task.FromResult(Volatile.Read(ref ackedAfterRestart)), n => n >= 30, TimeSpan.FromSeconds(60), Ct);
+        // The device sends its refused push again with its key, on the same socket, as the library does.
+        await device.PushAsync(2, workspaceId, socketKey, 1, socketChange, Ct);
+        var socketAck = await device.NextAsync(m => m.Ref == 2, RequestGuard, Ct);
         await stopLoad.CancelAsync();
         await Task.WhenAll(load);
 
@@ -121,6 +132,12 @@ public sealed class DatabaseOutageTests(ProductionTopologyFixture app)
         Assert.True(wrong.Count == 0, "answers other than 2xx or 503 unavailable with Retry-After: " + string.Join("; ", wrong));
         Assert.Contains(answers, a => a.StartsWith("503", StringComparison.Ordinal));
         Assert.All(answeredDuringOutage, a => Assert.Equal($"{a.Split(':')[0]}: 503 unavailable Retry-After", a));
+        Assert.True(socketAnswer is { Type: "error", Status: 503, Code: "unavailable" }, $"the socket's push mid-outage: {socketAnswer?.Header.ToString() ?? "no answer"}");
+        // Refused whole: sent again after the outage it is stored then, not replayed.
+        Assert.NotNull(socketAck);
+        Assert.True(socketAck.Type == "ack" && !socketAck.Header.GetProperty("replayed").GetBoolean(),
+            $"the socket's push again after the outage: {socketAck.Header}");
+        acknowledged.Add(new Acknowledged(socketAck.Long("seq"), socketChange));
 
         // Refused during the outage, so none of it happened: no grant for the stranger, and its workspace id is still free
         // (a claim with another key would be 409 had the first one been stored).

@@ -656,9 +656,10 @@ public sealed class SocketSession(WebSocket socket, SocketServices services, str
         var written = await PullChanges.WriteFramesAsync(services.Db, subscription.WorkspaceId, subscription.LastSent, plan, stream, ct);
         if (written.BrokenOff)
         {
-            // Half a message is out and cannot be taken back: the device drops it with the connection and resubscribes.
+            // Half a message is out and cannot be taken back. The close frame may come between a message's fragments
+            // (a control frame, RFC 6455 5.4): the device drops the half with the socket, resubscribes, and knows why.
+            // Nothing else is sent meanwhile, since every send is this loop's and the close stops it.
             RequestClose(Resubscribe, "The changes being sent were compacted meanwhile; reconnect and subscribe from your cursors.");
-            socket.Abort();
             return;
         }
 

@@ -7,7 +7,8 @@ namespace Services.Sync.Tests.Integration;
 /// <summary>
 /// The far end of a socket, for tests that run a SocketSession directly (a fake of the device only; the session is
 /// the real one, on the real store): it delivers the messages a test gives it and records what the session sends,
-/// or, after <c>stallAfterSends</c> sends, never completes another (a network that stopped moving).
+/// or, after <c>stallAfterSends</c> sends, never completes another (a network that stopped moving); it can also hold a
+/// message at its first fragment (<see cref="HoldFragments"/>).
 /// </summary>
 public sealed class FakeDevice(int? stallAfterSends = null) : WebSocket
 {
@@ -45,8 +46,20 @@ public sealed class FakeDevice(int? stallAfterSends = null) : WebSocket
         return new WebSocketReceiveResult(message.Length, WebSocketMessageType.Binary, endOfMessage: true);
     }
 
+    /// <summary>While set, a message's first fragment waits for it (the test then changes the store mid-message).</summary>
+    public TaskCompletionSource? HoldFragments { get; set; }
+
+    /// <summary>Set when a held fragment arrived.</summary>
+    public TaskCompletionSource FragmentHeld { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
     public override async Task SendAsync(ArraySegment<byte> buffer, WebSocketMessageType messageType, bool endOfMessage, CancellationToken cancellationToken)
     {
+        if (!endOfMessage && _fragments.Count == 0 && HoldFragments is { } hold)
+        {
+            FragmentHeld.TrySetResult();
+            await hold.Task.WaitAsync(cancellationToken);
+        }
+
         if (stallAfterSends is { } stall && _sends >= stall)
         {
             // The network stopped: this send never completes; only the session giving up (cancelling) ends it.

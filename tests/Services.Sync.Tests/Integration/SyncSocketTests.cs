@@ -82,6 +82,34 @@ public sealed class SyncSocketTests(SyncService sync)
     }
 
     [Fact]
+    public async Task a_catch_up_whose_snapshot_is_replaced_while_being_sent_closes_with_4000_and_subscribing_again_gets_the_new_one()
+    {
+        var (workspaceId, _, master) = await sync.NewWorkspaceAsync();
+        // Covered changes larger than the snapshot, so a catch-up from 0 sends the snapshot, in chunks of 1 MiB.
+        await sync.Api.PushAsync(master, workspaceId, Bytes(1024 * 1024, 1), Guid.NewGuid(), 1, Ct);
+        await sync.Api.PushAsync(master, workspaceId, Bytes(1024 * 1024, 2), Guid.NewGuid(), 1, Ct);
+        await sync.Api.UploadSnapshotAsync(master, workspaceId, Bytes(1536 * 1024, 3), covers: 2, Ct);
+        var hold = new TaskCompletionSource();
+        var device = new FakeDevice { HoldFragments = hold };
+        device.Receive(SyncSocket.Message(new { type = "subscribe", @ref = 1, workspace = workspaceId, token = master, after = 0 }));
+        var session = new SocketSession(device, sync.Services.GetRequiredService<SocketServices>()).RunAsync(Ct);
+
+        // Replaced while its first chunk is on the way: the rest would not belong to the bytes already sent.
+        await device.FragmentHeld.Task.WaitAsync(Wait, Ct);
+        await sync.Api.UploadSnapshotAsync(master, workspaceId, Bytes(1536 * 1024, 4), covers: 2, Ct);
+        hold.SetResult();
+        await session.WaitAsync(Wait, Ct);
+        Assert.Equal(SocketSession.Resubscribe, device.ClosedWith);
+
+        await using var socket = await sync.OpenSocketAsync();
+        await socket.SubscribeAsync(2, workspaceId, master, 0, Ct);
+        await Expect(socket, "subscribed");
+        var frame = Assert.Single((await Expect(socket, "changes")).Frames);
+        Assert.Equal((true, 2L), (frame.IsSnapshot, frame.Seq));
+        Assert.Equal(Bytes(1536 * 1024, 4), frame.Data);
+    }
+
+    [Fact]
     public async Task a_change_another_replica_announces_with_its_bytes_is_sent_on_without_reading_the_store()
     {
         var (workspaceId, _, master) = await sync.NewWorkspaceAsync();

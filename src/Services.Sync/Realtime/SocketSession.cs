@@ -51,9 +51,14 @@ public sealed class SocketSession(WebSocket socket, SocketServices services, str
         var ct = _closing.Token;
         var sending = SendLoopAsync(ct);
         var beating = HeartbeatLoopAsync(ct);
+        // A requested close does not cancel the pending receive: cancelling it aborts a real WebSocket (Kestrel's), and
+        // the close frame could no longer go out. The frame is sent while the receive waits; the device's answering
+        // close ends the receive loop, and a device that does not answer is cut off after a grace period.
+        using var receiving = new CancellationTokenSource();
+        var closer = CloseWhenRequestedAsync(sending, beating, receiving);
         try
         {
-            await ReceiveLoopAsync(ct);
+            await ReceiveLoopAsync(receiving.Token, ct);
         }
         catch (Exception e) when (e is OperationCanceledException or WebSocketException)
         {
@@ -67,8 +72,7 @@ public sealed class SocketSession(WebSocket socket, SocketServices services, str
         finally
         {
             await _closing.CancelAsync();
-            await Task.WhenAll(sending, beating);
-            await CloseAsync();
+            await closer;
             List<Subscription> all;
             lock (_lock)
             {
@@ -85,20 +89,41 @@ public sealed class SocketSession(WebSocket socket, SocketServices services, str
         }
     }
 
+    /// <summary>Once a close is requested: the send and heartbeat loops end, the close frame goes out, and the receive gets a grace period.</summary>
+    private async Task CloseWhenRequestedAsync(Task sending, Task beating, CancellationTokenSource receiving)
+    {
+        try
+        {
+            await Task.Delay(Timeout.Infinite, _closing.Token);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        await Task.WhenAll(sending, beating);
+        await CloseAsync();
+        receiving.CancelAfter(CloseGrace);
+    }
+
+    /// <summary>How long a device has to answer the server's close frame before its connection is cut.</summary>
+    private static readonly TimeSpan CloseGrace = TimeSpan.FromSeconds(2);
+
     // ---- receiving ----
 
-    private async Task ReceiveLoopAsync(CancellationToken ct)
+    /// <param name="receiving">Ends the receive itself (aborting the socket): only after the close frame's grace period.</param>
+    /// <param name="ct">Cancelled once the socket is closing: messages that still arrive are read and dropped.</param>
+    private async Task ReceiveLoopAsync(CancellationToken receiving, CancellationToken ct)
     {
         var maxMessage = 2 + SocketMessages.MaxHeaderBytes + Options.MaxChangeBytes;
         var message = new ArrayBufferWriter<byte>(16 * 1024);
         var window = (Start: services.Clock.GetUtcNow(), Count: 0);
-        while (!ct.IsCancellationRequested)
+        while (!receiving.IsCancellationRequested)
         {
             message.ResetWrittenCount();
             ValueWebSocketReceiveResult received;
             do
             {
-                received = await socket.ReceiveAsync(message.GetMemory(16 * 1024), ct);
+                received = await socket.ReceiveAsync(message.GetMemory(16 * 1024), receiving);
                 if (received.MessageType == WebSocketMessageType.Close)
                 {
                     RequestClose(WebSocketCloseStatus.NormalClosure, "");
@@ -113,6 +138,12 @@ public sealed class SocketSession(WebSocket socket, SocketServices services, str
                 }
             }
             while (!received.EndOfMessage);
+
+            if (ct.IsCancellationRequested)
+            {
+                // Closing: the close frame is out or going; what the device sent meanwhile is not answered.
+                continue;
+            }
 
             // Floods: every message costs a parse and an answer at least, so a socket gets a budget per second.
             var now = services.Clock.GetUtcNow();
@@ -440,7 +471,8 @@ public sealed class SocketSession(WebSocket socket, SocketServices services, str
         {
             while (await _outgoing.Reader.WaitToReadAsync(ct))
             {
-                while (_outgoing.Reader.TryRead(out var item))
+                // Not past a requested close: after a catch-up broke off mid-message, anything sent would continue it.
+                while (!ct.IsCancellationRequested && _outgoing.Reader.TryRead(out var item))
                 {
                     await SendAsync(item, ct);
                     Interlocked.Add(ref _queuedBytes, -item.Cost);
@@ -462,12 +494,14 @@ public sealed class SocketSession(WebSocket socket, SocketServices services, str
         switch (item)
         {
             case Message(var bytes, var ending):
-                await socket.SendAsync(bytes, WebSocketMessageType.Binary, endOfMessage: true, ct);
+                // Released before its end message goes out: a device that reads `unsubscribed` and subscribes again
+                // at once must find the room it made (its app's streams per client, its token's streams).
                 if (ending is not null)
                 {
                     Release(ending);
                 }
 
+                await socket.SendAsync(bytes, WebSocketMessageType.Binary, endOfMessage: true, ct);
                 break;
             case CatchUp(var subscription) when !subscription.IsEnded:
                 subscription.CatchUpTaken();
@@ -658,7 +692,7 @@ public sealed class SocketSession(WebSocket socket, SocketServices services, str
         {
             // Half a message is out and cannot be taken back. The close frame may come between a message's fragments
             // (a control frame, RFC 6455 5.4): the device drops the half with the socket, resubscribes, and knows why.
-            // Nothing else is sent meanwhile, since every send is this loop's and the close stops it.
+            // Nothing else is sent meanwhile: every send is the send loop's, which stops at a requested close.
             RequestClose(Resubscribe, "The changes being sent were compacted meanwhile; reconnect and subscribe from your cursors.");
             return;
         }
@@ -770,7 +804,7 @@ public sealed class SocketSession(WebSocket socket, SocketServices services, str
 
     /// <summary>
     /// Ends a subscription once: it is forgotten at once (pushes to it are refused from now on), its end message is
-    /// queued behind what was already queued for it (which is skipped), and it is released once that message is sent.
+    /// queued behind what was already queued for it (which is skipped), and it is released as that message goes out.
     /// A null <paramref name="type"/> ends it without a message; the caller then releases it.
     /// </summary>
     private void End(Subscription subscription, string? type, long? reference = null)

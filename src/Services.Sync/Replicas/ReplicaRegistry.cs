@@ -132,7 +132,9 @@ public sealed class ReplicaRegistry(
             gone.Parameters.AddWithValue(_address);
             await gone.ExecuteNonQueryAsync(cancellationToken);
         }
-        catch (Exception e) when (e is NpgsqlException or TimeoutException or OperationCanceledException)
+        // ObjectDisposedException: the data source was disposed before this ran (seen once as a test host was torn down);
+        // a stop must still complete, and what was not written is lost as on a crash.
+        catch (Exception e) when (e is NpgsqlException or TimeoutException or OperationCanceledException or ObjectDisposedException)
         {
             logger.LogWarning(e, "Could not withdraw this replica's address at shutdown");
         }

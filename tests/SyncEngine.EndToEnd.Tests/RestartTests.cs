@@ -46,6 +46,7 @@ public sealed class RestartTests(SyncEngineApp app)
 
         string[] services = ["auth", "workspace", "sync"];
         var environmentBefore = await SpecEnvironmentAsync("sync");
+        Assert.True(environmentBefore.Count >= 2, $"expected two Sync replicas, found {environmentBefore.Count}");
         Assert.All(environmentBefore.Values, variables => Assert.Contains("ConnectionStrings__syncengine", variables));
         await Task.WhenAll(services.Select(async service =>
         {
@@ -65,11 +66,11 @@ public sealed class RestartTests(SyncEngineApp app)
 
         // Each replica started again with the environment it first had (names only: values hold passwords).
         var environmentAfter = await SpecEnvironmentAsync("sync");
-        Assert.Equal(environmentBefore.Count, environmentAfter.Count);
-        foreach (var variables in environmentAfter.Values)
+        Assert.Equal(environmentBefore.Keys.Order(), environmentAfter.Keys.Order());
+        foreach (var (replica, variables) in environmentAfter)
         {
-            Assert.True(variables.SetEquals(environmentBefore.Values.First()),
-                $"a Sync replica restarted without: {string.Join(", ", environmentBefore.Values.First().Except(variables))}");
+            Assert.True(variables.SetEquals(environmentBefore[replica]),
+                $"{replica} restarted without: {string.Join(", ", environmentBefore[replica].Except(variables))}");
         }
 
         var masterAtWorkspace = await Eventually.Until(token => Status($"/api/workspaces/{workspaceId}", master, token),

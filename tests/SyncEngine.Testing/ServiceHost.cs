@@ -15,7 +15,7 @@ namespace SyncEngine.Testing;
 /// send it is handed to it through <see cref="InvokeAsync"/>. (Wolverine's DisableAllExternalWolverineTransports would
 /// also stub its transports, but then left its handler stubs uninitialised: a NullReferenceException in
 /// StubWolverineMessageHandling, Wolverine 6.62.) Unless it is Auth, the service fetches Auth's keys from
-/// <see cref="Signer"/>, which signs the tests' tokens. Meant as an xunit assembly fixture: one per test assembly.
+/// <see cref="Signer"/>, which signs the tests' tokens. Usually an xunit assembly fixture; a test that needs other settings, or to stop one, starts its own.
 /// </summary>
 public abstract class ServiceHost<TEntryPoint>(string service, IReadOnlyDictionary<string, string?>? settings = null)
     : WebApplicationFactory<TEntryPoint>, IAsyncLifetime where TEntryPoint : class

@@ -12,7 +12,7 @@ public sealed class SocketShutdownTests
     public async Task a_stopping_replica_closes_each_socket_with_1001_and_says_why()
     {
         // A Sync of its own: the test stops it.
-        var sync = new SyncServiceWithoutSafetyNet();
+        var sync = new SyncService();
         SyncEngine.Client.SyncSocket? socket = null;
         try
         {

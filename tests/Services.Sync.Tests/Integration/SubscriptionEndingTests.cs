@@ -8,12 +8,6 @@ using Xunit;
 namespace Services.Sync.Tests.Integration;
 
 /// <summary>
-/// Sync with its safety nets an hour away: the sockets' heartbeat (which ends expired and suspended subscriptions) and
-/// the replica-wide audit (which finds lost revocations and erasures) both run every <c>Sync:HeartbeatEvery</c>.
-/// </summary>
-public sealed class SyncServiceWithoutSafetyNet() : SyncService(new Dictionary<string, string?> { ["Sync:HeartbeatEvery"] = "01:00:00" });
-
-/// <summary>
 /// Revocation, expiry, suspension and deletion end a socket's subscription at once, each by its own path (a NOTIFY, the
 /// token's timer, the app directory's change), not at the next heartbeat or audit: here those are an hour away, so an
 /// ending that did not come by its own path would not come within the test's wait. How long each took is printed.

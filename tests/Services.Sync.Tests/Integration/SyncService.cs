@@ -148,3 +148,9 @@ public class SyncService : ServiceHost<Program>
     public Task<HttpResponseMessage> UploadAsync(Guid workspaceId, string? token, byte[] snapshot, long covers) =>
         UploadAsync(workspaceId, token, new ByteArrayContent(snapshot), covers);
 }
+
+/// <summary>
+/// Sync with its safety nets an hour away: the sockets' heartbeat (which ends expired and suspended subscriptions) and
+/// the replica-wide audit (which finds lost revocations and erasures) both run every <c>Sync:HeartbeatEvery</c>.
+/// </summary>
+public sealed class SyncServiceWithoutSafetyNet() : SyncService(new Dictionary<string, string?> { ["Sync:HeartbeatEvery"] = "01:00:00" });

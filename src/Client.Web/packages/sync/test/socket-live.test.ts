@@ -170,7 +170,7 @@ describe("SocketLive", () => {
     }
   });
 
-  it("after the server closes a socket that fell behind (4008), reconnects and subscribes from the cursor", async () => {
+  it("after an open socket closes (the server's 4008 or 1001 alike), reconnects and subscribes from the cursor", async () => {
     vi.useFakeTimers();
     try {
       const { socketLive, socket, callbacks } = live();

@@ -1,7 +1,9 @@
 using System.Net;
+using System.Net.WebSockets;
 using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
 using Microsoft.Extensions.DependencyInjection;
+using SyncEngine.Client;
 using SyncEngine.Testing;
 using Xunit;
 
@@ -44,6 +46,11 @@ public sealed class RestartTests(SyncEngineApp app)
             await Problems.AssertProblem(lockedOut, HttpStatusCode.Conflict, "outdated-version");
         }
 
+        // A device on the realtime channel, through the gateway: its replica, stopped, says so with 1001.
+        await using var device = await SyncSocket.ConnectAsync(app.Gateway.BaseAddress!, Ct);
+        await device.SubscribeAsync(0, workspaceId, master, 0, Ct);
+        Assert.Equal("subscribed", (await device.NextAsync(m => m.Type is "subscribed" or "error", TimeSpan.FromSeconds(10), Ct))?.Type);
+
         string[] services = ["auth", "workspace", "sync"];
         var environmentBefore = await SpecEnvironmentAsync("sync");
         Assert.True(environmentBefore.Count >= 2, $"expected two Sync replicas, found {environmentBefore.Count}");
@@ -64,8 +71,14 @@ public sealed class RestartTests(SyncEngineApp app)
             await app.WaitUntilHealthyAsync(service, TimeSpan.FromMinutes(2), Ct);
         }
 
+        Assert.Null(await device.NextAsync(_ => false, TimeSpan.FromSeconds(10), Ct));
+        Assert.True(device.Socket.CloseStatus == WebSocketCloseStatus.EndpointUnavailable,
+            $"the device's socket ended {device.Socket.State}, close status {device.Socket.CloseStatus?.ToString() ?? "none"}");
+
         // Each replica started again with the environment it first had (names only: values hold passwords).
-        var environmentAfter = await SpecEnvironmentAsync("sync");
+        // A restarted replica's snapshot lists its environment once DCP reports it, which can come after it is healthy.
+        var environmentAfter = await Eventually.Until(_ => SpecEnvironmentAsync("sync"),
+            env => env.Count == environmentBefore.Count && env.Values.All(variables => variables.Count > 0), TimeSpan.FromSeconds(30), Ct);
         Assert.Equal(environmentBefore.Keys.Order(), environmentAfter.Keys.Order());
         foreach (var (replica, variables) in environmentAfter)
         {

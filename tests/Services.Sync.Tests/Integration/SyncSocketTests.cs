@@ -110,23 +110,6 @@ public sealed class SyncSocketTests(SyncService sync)
     }
 
     [Fact]
-    public async Task a_stopping_replica_sends_a_real_socket_its_close_frame_1001_instead_of_cutting_it()
-    {
-        var (workspaceId, _, master) = await sync.NewWorkspaceAsync();
-        await using var pair = await LoopbackSocket.OpenAsync(Ct);
-        using var stopping = new CancellationTokenSource();
-        var session = new SocketSession(pair.Server, sync.Services.GetRequiredService<SocketServices>()).RunAsync(stopping.Token);
-        await pair.Device.SubscribeAsync(1, workspaceId, master, 0, Ct);
-        await Expect(pair.Device, "subscribed");
-
-        await stopping.CancelAsync();
-        Assert.Null(await pair.Device.NextAsync(_ => false, Wait, Ct));
-        Assert.Equal(WebSocketCloseStatus.EndpointUnavailable, pair.Device.Socket.CloseStatus);
-        // The device's closing answer ends the session within the grace period, not at its end.
-        await session.WaitAsync(Wait, Ct);
-    }
-
-    [Fact]
     public async Task a_change_another_replica_announces_with_its_bytes_is_sent_on_without_reading_the_store()
     {
         var (workspaceId, _, master) = await sync.NewWorkspaceAsync();

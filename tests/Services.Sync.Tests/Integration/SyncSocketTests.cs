@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Net.WebSockets;
 using Microsoft.Extensions.DependencyInjection;
 using Services.Sync.Changes;
 using Services.Sync.Realtime;

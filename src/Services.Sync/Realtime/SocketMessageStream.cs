@@ -7,7 +7,9 @@ namespace Services.Sync.Realtime;
 /// snapshot read in chunks, pages of changes) never sits whole in the server's memory: the pull's writer streams into
 /// it as it streams into an HTTP body. <see cref="EndAsync"/> sends the message's last fragment.
 /// </summary>
-public sealed class SocketMessageStream(WebSocket socket) : Stream
+/// <param name="sends">Cancels a fragment's send under way (which aborts the socket); the token a write is given stops
+/// the message before its next fragment instead.</param>
+public sealed class SocketMessageStream(WebSocket socket, CancellationToken sends) : Stream
 {
     private const int FragmentBytes = 64 * 1024;
     private readonly byte[] _buffer = new byte[FragmentBytes];
@@ -23,7 +25,8 @@ public sealed class SocketMessageStream(WebSocket socket) : Stream
             buffer = buffer[take..];
             if (_buffered == FragmentBytes)
             {
-                await socket.SendAsync(_buffer.AsMemory(0, _buffered), WebSocketMessageType.Binary, endOfMessage: false, cancellationToken);
+                cancellationToken.ThrowIfCancellationRequested();
+                await socket.SendAsync(_buffer.AsMemory(0, _buffered), WebSocketMessageType.Binary, endOfMessage: false, sends);
                 _buffered = 0;
             }
         }
@@ -33,8 +36,11 @@ public sealed class SocketMessageStream(WebSocket socket) : Stream
         WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
     /// <summary>Sends what is buffered as the message's final fragment.</summary>
-    public async Task EndAsync(CancellationToken ct) =>
-        await socket.SendAsync(_buffer.AsMemory(0, _buffered), WebSocketMessageType.Binary, endOfMessage: true, ct);
+    public async Task EndAsync(CancellationToken ct)
+    {
+        ct.ThrowIfCancellationRequested();
+        await socket.SendAsync(_buffer.AsMemory(0, _buffered), WebSocketMessageType.Binary, endOfMessage: true, sends);
+    }
 
     public override bool CanRead => false;
     public override bool CanSeek => false;

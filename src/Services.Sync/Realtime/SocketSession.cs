@@ -32,6 +32,12 @@ public sealed class SocketSession(WebSocket socket, SocketServices services, str
     private readonly Lock _lock = new();
     private readonly Channel<Outgoing> _outgoing = Channel.CreateUnbounded<Outgoing>(new UnboundedChannelOptions { SingleReader = true });
     private readonly CancellationTokenSource _closing = new();
+
+    /// <summary>
+    /// Ends a send under way: only a grace period after a requested close. Cancelling a send aborts a real WebSocket, so
+    /// a send that has its bytes out is let finish and the close frame follows it.
+    /// </summary>
+    private readonly CancellationTokenSource _sendCut = new();
     private long _queuedBytes;
 
     /// <summary>Bytes of changes held back for pushes' answers (<see cref="Subscription.HeldBack"/>); the send loop's alone.</summary>
@@ -73,6 +79,7 @@ public sealed class SocketSession(WebSocket socket, SocketServices services, str
         {
             await _closing.CancelAsync();
             await closer;
+            _sendCut.Dispose();
             List<Subscription> all;
             lock (_lock)
             {
@@ -100,6 +107,7 @@ public sealed class SocketSession(WebSocket socket, SocketServices services, str
         {
         }
 
+        _sendCut.CancelAfter(CloseGrace);
         await Task.WhenAll(sending, beating);
         await CloseAsync();
         receiving.CancelAfter(CloseGrace);
@@ -501,7 +509,7 @@ public sealed class SocketSession(WebSocket socket, SocketServices services, str
                     Release(ending);
                 }
 
-                await socket.SendAsync(bytes, WebSocketMessageType.Binary, endOfMessage: true, ct);
+                await socket.SendAsync(bytes, WebSocketMessageType.Binary, endOfMessage: true, _sendCut.Token);
                 break;
             case CatchUp(var subscription) when !subscription.IsEnded:
                 subscription.CatchUpTaken();
@@ -557,7 +565,7 @@ public sealed class SocketSession(WebSocket socket, SocketServices services, str
                 }
 
                 await socket.SendAsync(SocketMessages.Ack(reference, subscription.WorkspaceId, seq, replayed, subscription.LastSent),
-                    WebSocketMessageType.Binary, true, ct);
+                    WebSocketMessageType.Binary, true, _sendCut.Token);
                 await PushEndedAsync(subscription, ct);
                 break;
             case PushEnded(var subscription):
@@ -634,7 +642,7 @@ public sealed class SocketSession(WebSocket socket, SocketServices services, str
     /// <summary>Sends a change the subscription lacks next, with the bytes it came with.</summary>
     private async Task SendNextChangeAsync(Subscription subscription, long seq, byte[] data, CancellationToken ct)
     {
-        await socket.SendAsync(SocketMessages.OneChange(subscription.WorkspaceId, seq, data), WebSocketMessageType.Binary, true, ct);
+        await socket.SendAsync(SocketMessages.OneChange(subscription.WorkspaceId, seq, data), WebSocketMessageType.Binary, true, _sendCut.Token);
         subscription.LastSent = seq;
         Delivered(subscription, ChangeFrames.HeaderLength + data.Length);
     }
@@ -676,7 +684,7 @@ public sealed class SocketSession(WebSocket socket, SocketServices services, str
         if (!subscription.Started)
         {
             await socket.SendAsync(SocketMessages.Subscribed(subscription.Ref, subscription.WorkspaceId, plan.Head, plan.Version),
-                WebSocketMessageType.Binary, true, ct);
+                WebSocketMessageType.Binary, true, _sendCut.Token);
             subscription.Started = true;
         }
 
@@ -685,7 +693,7 @@ public sealed class SocketSession(WebSocket socket, SocketServices services, str
             return;
         }
 
-        var stream = new SocketMessageStream(socket);
+        var stream = new SocketMessageStream(socket, _sendCut.Token);
         await stream.WriteAsync(SocketMessages.ChangesHeader(subscription.WorkspaceId, plan.Head), ct);
         var written = await PullChanges.WriteFramesAsync(services.Db, subscription.WorkspaceId, subscription.LastSent, plan, stream, ct);
         if (written.BrokenOff)
@@ -733,7 +741,7 @@ public sealed class SocketSession(WebSocket socket, SocketServices services, str
             }
         }
 
-        var stream = new SocketMessageStream(socket);
+        var stream = new SocketMessageStream(socket, _sendCut.Token);
         await stream.WriteAsync(SocketMessages.ChangesHeader(subscription.WorkspaceId, page[^1].Seq), ct);
         long bytes = 0;
         foreach (var (seq, data) in page)

@@ -7,8 +7,9 @@ namespace Services.Sync.Tests.Integration;
 /// <summary>
 /// The far end of a socket, for tests that run a SocketSession directly (a fake of the device only; the session is
 /// the real one, on the real store): it delivers the messages a test gives it and records what the session sends,
-/// or, after <c>stallAfterSends</c> sends, never completes another (a network that stopped moving); it can also hold a
-/// message at its first fragment (<see cref="HoldFragments"/>).
+/// or, after <c>stallAfterSends</c> sends, completes no other until <see cref="ResumeReading"/> (a network that stopped
+/// moving); it can also hold a message at its first fragment (<see cref="HoldFragments"/>). A send cancelled while it
+/// waits aborts the socket, as a real one's does.
 /// </summary>
 public sealed class FakeDevice(int? stallAfterSends = null) : WebSocket
 {
@@ -22,7 +23,21 @@ public sealed class FakeDevice(int? stallAfterSends = null) : WebSocket
     public WebSocketCloseStatus? ClosedWith { get; private set; }
 
     private readonly List<byte> _fragments = [];
-    private readonly TaskCompletionSource _never = new();
+    private readonly TaskCompletionSource _stalled = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>As a real WebSocket does (the runtime's), a send that is cancelled while under way aborts the socket.</summary>
+    private async Task WaitAsync(Task until, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await until.WaitAsync(cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            _state = WebSocketState.Aborted;
+            throw;
+        }
+    }
 
     public void Receive(byte[] message) => _incoming.Writer.TryWrite(message);
 
@@ -42,6 +57,11 @@ public sealed class FakeDevice(int? stallAfterSends = null) : WebSocket
     public override async Task<WebSocketReceiveResult> ReceiveAsync(ArraySegment<byte> buffer, CancellationToken cancellationToken)
     {
         var message = await _incoming.Reader.ReadAsync(cancellationToken);
+        if (ReferenceEquals(message, CloseAnswer))
+        {
+            return new WebSocketReceiveResult(0, WebSocketMessageType.Close, endOfMessage: true, ClosedWith, null);
+        }
+
         message.CopyTo(buffer.AsSpan());
         return new WebSocketReceiveResult(message.Length, WebSocketMessageType.Binary, endOfMessage: true);
     }
@@ -52,18 +72,26 @@ public sealed class FakeDevice(int? stallAfterSends = null) : WebSocket
     /// <summary>Set when a held fragment arrived.</summary>
     public TaskCompletionSource FragmentHeld { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
+    /// <summary>The stalled network moves again: sends held since <c>stallAfterSends</c> complete.</summary>
+    public void ResumeReading() => _stalled.TrySetResult();
+
     public override async Task SendAsync(ArraySegment<byte> buffer, WebSocketMessageType messageType, bool endOfMessage, CancellationToken cancellationToken)
     {
+        if (_state == WebSocketState.Aborted)
+        {
+            throw new WebSocketException(WebSocketError.InvalidState, "The socket was aborted.");
+        }
+
         if (!endOfMessage && _fragments.Count == 0 && HoldFragments is { } hold)
         {
             FragmentHeld.TrySetResult();
-            await hold.Task.WaitAsync(cancellationToken);
+            await WaitAsync(hold.Task, cancellationToken);
         }
 
         if (stallAfterSends is { } stall && _sends >= stall)
         {
-            // The network stopped: this send never completes; only the session giving up (cancelling) ends it.
-            await _never.Task.WaitAsync(cancellationToken);
+            // The network stopped: this send completes once it moves again, or the session gives up (cancelling).
+            await WaitAsync(_stalled.Task, cancellationToken);
         }
 
         _fragments.AddRange(buffer);
@@ -75,10 +103,14 @@ public sealed class FakeDevice(int? stallAfterSends = null) : WebSocket
         }
     }
 
+    /// <summary>The device's close frame, answering the session's.</summary>
+    private static readonly byte[] CloseAnswer = [];
+
     public override Task CloseOutputAsync(WebSocketCloseStatus closeStatus, string? statusDescription, CancellationToken cancellationToken)
     {
         ClosedWith = closeStatus;
         _state = WebSocketState.CloseSent;
+        _incoming.Writer.TryWrite(CloseAnswer);
         return Task.CompletedTask;
     }
 

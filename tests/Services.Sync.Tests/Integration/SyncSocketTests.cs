@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Net.WebSockets;
 using Microsoft.Extensions.DependencyInjection;
 using Services.Sync.Changes;
 using Services.Sync.Realtime;
@@ -106,6 +107,43 @@ public sealed class SyncSocketTests(SyncService sync)
         var frame = Assert.Single((await Expect(socket, "changes")).Frames);
         Assert.Equal((true, 2L), (frame.IsSnapshot, frame.Seq));
         Assert.Equal(Bytes(1536 * 1024, 4), frame.Data);
+    }
+
+    [Fact]
+    public async Task a_stopping_replica_sends_a_real_socket_its_close_frame_1001_instead_of_cutting_it()
+    {
+        var (workspaceId, _, master) = await sync.NewWorkspaceAsync();
+        await using var pair = await LoopbackSocket.OpenAsync(Ct);
+        using var stopping = new CancellationTokenSource();
+        var session = new SocketSession(pair.Server, sync.Services.GetRequiredService<SocketServices>()).RunAsync(stopping.Token);
+        await pair.Device.SubscribeAsync(1, workspaceId, master, 0, Ct);
+        await Expect(pair.Device, "subscribed");
+
+        await stopping.CancelAsync();
+        Assert.Null(await pair.Device.NextAsync(_ => false, Wait, Ct));
+        Assert.Equal(WebSocketCloseStatus.EndpointUnavailable, pair.Device.Socket.CloseStatus);
+        // The device's closing answer ends the session within the grace period, not at its end.
+        await session.WaitAsync(Wait, Ct);
+    }
+
+    [Fact]
+    public async Task a_close_requested_while_a_message_is_being_sent_follows_that_message_instead_of_cutting_it()
+    {
+        var (workspaceId, _, master) = await sync.NewWorkspaceAsync();
+        await sync.Api.PushAsync(master, workspaceId, Bytes(200 * 1024, 1), Guid.NewGuid(), 1, Ct);
+        var hold = new TaskCompletionSource();
+        var device = new FakeDevice { HoldFragments = hold };
+        device.Receive(SyncSocket.Message(new { type = "subscribe", @ref = 1, workspace = workspaceId, token = master, after = 0 }));
+        using var stopping = new CancellationTokenSource();
+        var session = new SocketSession(device, sync.Services.GetRequiredService<SocketServices>()).RunAsync(stopping.Token);
+
+        // The catch-up's first fragment is under way when the replica starts stopping; cancelling that send would
+        // abort a real socket, so it is let finish and the close frame follows.
+        await device.FragmentHeld.Task.WaitAsync(Wait, Ct);
+        await stopping.CancelAsync();
+        hold.SetResult();
+        await session.WaitAsync(Wait, Ct);
+        Assert.Equal(WebSocketCloseStatus.EndpointUnavailable, device.ClosedWith);
     }
 
     [Fact]

@@ -61,6 +61,8 @@ public sealed class SocketSession(WebSocket socket, SocketServices services, str
         // the close frame could no longer go out. The frame is sent while the receive waits; the device's answering
         // close ends the receive loop, and a device that does not answer is cut off after a grace period.
         using var receiving = new CancellationTokenSource();
+        // A send still under way when the close is decided gets the grace period, then is cut.
+        using var cut = ct.Register(() => _sendCut.CancelAfter(CloseGrace));
         var closer = CloseWhenRequestedAsync(sending, beating, receiving);
         try
         {
@@ -96,18 +98,12 @@ public sealed class SocketSession(WebSocket socket, SocketServices services, str
         }
     }
 
-    /// <summary>Once a close is requested: the send and heartbeat loops end, the close frame goes out, and the receive gets a grace period.</summary>
+    /// <summary>
+    /// The send and heartbeat loops end only once a close is decided (<c>_closing</c>); then the close frame goes out and
+    /// the receive gets a grace period.
+    /// </summary>
     private async Task CloseWhenRequestedAsync(Task sending, Task beating, CancellationTokenSource receiving)
     {
-        try
-        {
-            await Task.Delay(Timeout.Infinite, _closing.Token);
-        }
-        catch (OperationCanceledException)
-        {
-        }
-
-        _sendCut.CancelAfter(CloseGrace);
         await Task.WhenAll(sending, beating);
         await CloseAsync();
         receiving.CancelAfter(CloseGrace);

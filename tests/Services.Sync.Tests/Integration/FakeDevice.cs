@@ -41,6 +41,10 @@ public sealed class FakeDevice(int? stallAfterSends = null) : WebSocket
 
     public void Receive(byte[] message) => _incoming.Writer.TryWrite(message);
 
+    /// <summary>The device follows <paramref name="workspaceId"/> from <paramref name="after"/> (ref 1).</summary>
+    public void Subscribe(Guid workspaceId, string token, long after = 0) =>
+        Receive(SyncSocket.Message(new { type = "subscribe", @ref = 1, workspace = workspaceId, token, after }));
+
     /// <summary>The next message the session sent whose type is <paramref name="type"/>, others skipped.</summary>
     public async Task<SyncSocketMessage> NextAsync(string type, CancellationToken ct)
     {

@@ -90,6 +90,10 @@ public class SyncService : ServiceHost<Program>
         return new SyncEngine.Client.SyncSocket(socket);
     }
 
+    /// <summary>A socket session of this replica on <paramref name="socket"/> (a fake device's, or a real socket pair's).</summary>
+    public Task RunSessionAsync(System.Net.WebSockets.WebSocket socket, CancellationToken stopping) =>
+        new Services.Sync.Realtime.SocketSession(socket, Services.GetRequiredService<Services.Sync.Realtime.SocketServices>()).RunAsync(stopping);
+
     /// <summary>A workspace Workspace has announced (its WorkspaceClaimed handled here) and its owner's master token.</summary>
     public async Task<(Guid WorkspaceId, Guid Owner, string Master)> NewWorkspaceAsync()
     {

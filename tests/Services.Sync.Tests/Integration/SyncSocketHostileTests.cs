@@ -222,8 +222,8 @@ public sealed class SyncSocketHostileTests(SyncService sync)
 
         // It reads two messages (subscribed, then the catch-up of seqs 1 and 2), then nothing more.
         var device = new FakeDevice(stallAfterSends: 2);
-        device.Receive(SyncSocket.Message(new { type = "subscribe", @ref = 1, workspace = workspaceId, token = master, after = 0 }));
-        var session = new SocketSession(device, sync.Services.GetRequiredService<SocketServices>()).RunAsync(Ct);
+        device.Subscribe(workspaceId, master);
+        var session = sync.RunSessionAsync(device, Ct);
 
         // Changes of 16 KiB until the queue passes its bound (256 KiB here): about sixteen; twenty pass it.
         for (var i = 0; i < 20; i++)

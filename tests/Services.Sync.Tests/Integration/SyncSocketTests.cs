@@ -91,8 +91,8 @@ public sealed class SyncSocketTests(SyncService sync)
         await sync.Api.UploadSnapshotAsync(master, workspaceId, Bytes(1536 * 1024, 3), covers: 2, Ct);
         var hold = new TaskCompletionSource();
         var device = new FakeDevice { HoldFragments = hold };
-        device.Receive(SyncSocket.Message(new { type = "subscribe", @ref = 1, workspace = workspaceId, token = master, after = 0 }));
-        var session = new SocketSession(device, sync.Services.GetRequiredService<SocketServices>()).RunAsync(Ct);
+        device.Subscribe(workspaceId, master);
+        var session = sync.RunSessionAsync(device, Ct);
 
         // Replaced while its first chunk is on the way: the rest would not belong to the bytes already sent.
         await device.FragmentHeld.Task.WaitAsync(Wait, Ct);
@@ -115,7 +115,7 @@ public sealed class SyncSocketTests(SyncService sync)
         var (workspaceId, _, master) = await sync.NewWorkspaceAsync();
         await using var pair = await LoopbackSocket.OpenAsync(Ct);
         using var stopping = new CancellationTokenSource();
-        var session = new SocketSession(pair.Server, sync.Services.GetRequiredService<SocketServices>()).RunAsync(stopping.Token);
+        var session = sync.RunSessionAsync(pair.Server, stopping.Token);
         await pair.Device.SubscribeAsync(1, workspaceId, master, 0, Ct);
         await Expect(pair.Device, "subscribed");
 
@@ -133,9 +133,9 @@ public sealed class SyncSocketTests(SyncService sync)
         await sync.Api.PushAsync(master, workspaceId, Bytes(200 * 1024, 1), Guid.NewGuid(), 1, Ct);
         var hold = new TaskCompletionSource();
         var device = new FakeDevice { HoldFragments = hold };
-        device.Receive(SyncSocket.Message(new { type = "subscribe", @ref = 1, workspace = workspaceId, token = master, after = 0 }));
+        device.Subscribe(workspaceId, master);
         using var stopping = new CancellationTokenSource();
-        var session = new SocketSession(device, sync.Services.GetRequiredService<SocketServices>()).RunAsync(stopping.Token);
+        var session = sync.RunSessionAsync(device, stopping.Token);
 
         // The catch-up's first fragment is under way when the replica starts stopping; cancelling that send would
         // abort a real socket, so it is let finish and the close frame follows.
@@ -225,7 +225,7 @@ public sealed class SyncSocketTests(SyncService sync)
         using var wait = CancellationTokenSource.CreateLinkedTokenSource(Ct);
         wait.CancelAfter(Wait);
         var session = new SocketSession(device, services).RunAsync(stop.Token);
-        device.Receive(SyncSocket.Message(new { type = "subscribe", @ref = 1, workspace = workspaceId, token = master, after = 0 }));
+        device.Subscribe(workspaceId, master);
         await device.NextAsync("subscribed", wait.Token);
 
         // Seq 1 as another replica commits a change too large for its announcement to carry: stored, not announced yet.
